@@ -1,0 +1,115 @@
+# esports-matches: build, test, run. `make help` lists the targets.
+
+MODE     ?= release
+PYTHON   ?= /usr/bin/python3
+CC       ?= cc
+
+ifeq ($(MODE),asan)
+BUILD    ?= build/asan
+MODEFLAGS = -O1 -g3 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+MODELDFLAGS = -fsanitize=address,undefined
+else
+BUILD    ?= build
+MODEFLAGS = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+MODELDFLAGS =
+endif
+
+PKGS     := json-c libmariadb librabbitmq fcgi libcurl libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wvla -fno-common
+CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(WARN) $(MODEFLAGS) \
+            -Ilibesports $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += $(MODELDFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm
+
+LIB_SRC  := $(wildcard libesports/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libesports.a
+
+FCGI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard fcgi/*.c))
+CONS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard consumer/*.c))
+TOOLS    := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
+BINS     := $(BUILD)/esports-fcgi $(BUILD)/esports-consumer $(TOOLS)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all help deps test test-unit test-integration check-asan run stop fmt lint bench clean
+
+all: $(BINS)
+
+help:
+	@echo "make            build every binary into $(BUILD)/ (release)"
+	@echo "make run        install packages, start the local stack, print where to browse"
+	@echo "make stop       stop everything 'make run' started"
+	@echo "make test       unit + integration tests against real services"
+	@echo "make check-asan the same tests under AddressSanitizer + UBSan (build/asan/)"
+	@echo "make fmt|lint   clang-format; clang-format check + cppcheck + clang-tidy"
+	@echo "make bench      performance figures (see README)"
+	@echo "make clean      remove build/"
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/esports-fcgi: $(FCGI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/esports-consumer: $(CONS_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@tools/deps
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory test-unit test-integration
+
+test-unit: $(UNIT_BIN)
+	@tools/run-unit $(UNIT_BIN)
+
+test-integration: all
+	ESPORTS_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -p no:cacheprovider tests/integration
+
+check-asan: deps
+	@$(MAKE) --no-print-directory MODE=asan all test-unit test-integration
+
+run: deps all
+	@tools/stack up
+	@tools/stack urls
+
+stop:
+	@tools/stack down
+
+fmt:
+	clang-format -i $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c
+
+lint:
+	clang-format --dry-run --Werror $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --suppress=missingIncludeSystem --inline-suppr -Ilibesports libesports fcgi consumer tools
+	clang-tidy --quiet $(LIB_SRC) fcgi/*.c consumer/*.c tools/*.c -- \
+	    -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ilibesports $(PKG_CFLAGS)
+
+bench:
+	@echo "make bench: not implemented yet (it comes with its own issue); nothing was measured." >&2
+	@exit 1
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

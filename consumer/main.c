@@ -1,0 +1,311 @@
+/*
+ * main.c: the consumer daemon. Reads the queue in delivery order, applies
+ * messages in batches of one transaction each, and acks exactly the committed
+ * deliveries after the commit. Survives the broker or the database going away
+ * by rolling back, reconnecting with capped backoff and taking the
+ * redeliveries.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "config.h"
+#include "db.h"
+#include "db_status.h"
+#include "log.h"
+#include "mem.h"
+#include "mq.h"
+#include "rc.h"
+
+#define HEARTBEAT_EVERY_MS 5000
+#define DRAIN_WAIT_MS      2 /* no delivery within this: the queue is momentarily drained */
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+static long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The deliveries of the open transaction and what they did. */
+struct batch {
+    int open;
+    unsigned n, applied, rejected, skipped, changed;
+    uint64_t last_ok_tag; /* highest tag to ack (0: none) */
+    uint64_t *dead;       /* tags to dead-letter after the commit */
+    size_t ndead;
+    long started_ms;
+};
+
+struct consumer {
+    const struct config *cfg;
+    struct db *db;
+    struct mq *mq;
+    struct batch b;
+    long backoff_ms;
+    long last_heartbeat_ms;
+};
+
+static void
+batch_clear(struct batch *b)
+{
+    b->open = 0;
+    b->n = b->applied = b->rejected = b->skipped = b->changed = 0;
+    b->last_ok_tag = 0;
+    b->ndead = 0;
+}
+
+/* The transaction failed or the broker went away: undo everything and drop
+ * both connections' state so the deliveries come back. */
+static void
+batch_abort(struct consumer *c, const char *why)
+{
+    if (c->b.open) {
+        log_warn("consumer", "event=batch_rolled_back messages=%u reason=\"%s\"", c->b.n, why);
+        db_rollback(c->db);
+    }
+    batch_clear(&c->b);
+    mq_close(c->mq); /* unacked deliveries are requeued by the broker */
+}
+
+/* Commits the batch, then dead-letters the rejected and acks the rest. */
+static int
+batch_commit(struct consumer *c)
+{
+    struct batch *b = &c->b;
+    long t0 = now_ms();
+    int rc;
+    size_t i;
+
+    if (!b->open) {
+        return RC_OK;
+    }
+    rc = db_status_add(c->db, b->applied, b->rejected, b->changed);
+    if (rc == RC_OK) {
+        rc = db_commit(c->db);
+    }
+    if (rc != RC_OK) {
+        batch_abort(c, "commit failed");
+        return rc;
+    }
+    for (i = 0; i < b->ndead && rc == RC_OK; i++) {
+        rc = mq_dead_letter(c->mq, b->dead[i]);
+    }
+    if (rc == RC_OK && b->last_ok_tag != 0) {
+        rc = mq_ack_upto(c->mq, b->last_ok_tag);
+    }
+    log_info("consumer",
+             "event=batch_committed messages=%u applied=%u rejected=%u skipped=%u "
+             "batch_ms=%ld commit_ms=%ld acked_upto=%llu",
+             b->n, b->applied, b->rejected, b->skipped, now_ms() - b->started_ms, now_ms() - t0,
+             (unsigned long long)b->last_ok_tag);
+    batch_clear(b);
+    c->last_heartbeat_ms = now_ms();
+    if (rc != RC_OK) {
+        /* committed but not acked: the redeliveries are recognised and skipped */
+        mq_close(c->mq);
+    }
+    return RC_OK;
+}
+
+static int
+handle_delivery(struct consumer *c, const struct mq_delivery *d)
+{
+    struct batch *b = &c->b;
+    struct apply_result res;
+    int rc;
+
+    if (!b->open) {
+        rc = db_begin(c->db);
+        if (rc != RC_OK) {
+            return rc;
+        }
+        b->open = 1;
+        b->started_ms = now_ms();
+        if (b->dead == NULL) {
+            b->dead = xmalloc((size_t)c->cfg->batch_size * sizeof(*b->dead));
+        }
+    }
+    rc = apply_message(c->cfg, c->db, d, &res);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    b->n++;
+    switch (res.outcome) {
+    case APPLY_APPLIED:
+        b->applied++;
+        b->last_ok_tag = d->tag;
+        break;
+    case APPLY_SKIPPED:
+        b->skipped++;
+        b->last_ok_tag = d->tag;
+        break;
+    case APPLY_REJECTED:
+        b->rejected++;
+        b->dead[b->ndead++] = d->tag;
+        break;
+    }
+    b->changed += (unsigned)res.changed;
+    return RC_OK;
+}
+
+static void
+backoff(struct consumer *c, const char *what)
+{
+    log_info("consumer", "event=reconnecting target=%s delay_ms=%ld", what, c->backoff_ms);
+    struct timespec ts = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000000};
+
+    nanosleep(&ts, NULL);
+    c->backoff_ms = c->backoff_ms * 2 > c->cfg->db_retry_max_ms ? c->cfg->db_retry_max_ms
+                                                               : c->backoff_ms * 2;
+}
+
+/* Makes sure both connections are up; RC_OK, or keeps trying until stopping. */
+static int
+ensure_connected(struct consumer *c)
+{
+    while (!stopping) {
+        if (!db_is_connected(c->db) && db_connect(c->db, 0, &stopping) != RC_OK) {
+            mq_close(c->mq); /* stop taking deliveries we cannot store */
+            backoff(c, "mariadb");
+            continue;
+        }
+        if (!mq_is_connected(c->mq)) {
+            if (mq_connect(c->mq) != RC_OK) {
+                (void)db_status_heartbeat(c->db, 0);
+                backoff(c, "rabbitmq");
+                continue;
+            }
+            (void)db_status_heartbeat(c->db, 1);
+            c->last_heartbeat_ms = now_ms();
+        }
+        c->backoff_ms = 100;
+        return RC_OK;
+    }
+    return RC_UNAVAIL;
+}
+
+static void
+run(struct consumer *c)
+{
+    struct mq_delivery d;
+
+    while (!stopping) {
+        int timeout, rc;
+        long now;
+
+        if (ensure_connected(c) != RC_OK) {
+            break;
+        }
+        now = now_ms();
+        if (c->b.open) {
+            long left = c->cfg->batch_ms - (now - c->b.started_ms);
+
+            timeout = left <= 0 ? 0 : (left < DRAIN_WAIT_MS ? (int)left : DRAIN_WAIT_MS);
+        } else {
+            timeout = 1000;
+        }
+        rc = mq_next(c->mq, timeout, &d);
+        if (rc == RC_OK) {
+            rc = handle_delivery(c, &d);
+            mq_release(c->mq);
+            if (rc != RC_OK) {
+                (void)db_status_error(c->db, "database error while applying a batch");
+                batch_abort(c, "database error");
+                continue;
+            }
+            if (c->b.n >= (unsigned)c->cfg->batch_size) {
+                batch_commit(c);
+            }
+        } else if (rc == RC_NOTFOUND) {
+            /* drained or the batch is old enough */
+            batch_commit(c);
+        } else {
+            batch_abort(c, "broker connection lost");
+            continue;
+        }
+        if (!c->b.open && now_ms() - c->last_heartbeat_ms >= HEARTBEAT_EVERY_MS) {
+            if (db_status_heartbeat(c->db, mq_is_connected(c->mq)) == RC_UNAVAIL) {
+                mq_close(c->mq);
+            }
+            c->last_heartbeat_ms = now_ms();
+        }
+    }
+    /* stopping: finish the batch in hand */
+    if (c->b.open) {
+        batch_commit(c);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    struct config cfg;
+    struct consumer c;
+    struct sigaction sa;
+    char err[512];
+
+    if (argc > 1) {
+        if (strcmp(argv[1], "--help-config") == 0) {
+            config_print_help();
+            return 0;
+        }
+        fprintf(stderr, "usage: %s [--help-config]\n"
+                        "  consumes the match queue; settings from the environment\n", argv[0]);
+        return 2;
+    }
+    if (config_load(&cfg, err, sizeof(err)) != RC_OK) {
+        fprintf(stderr, "esports-consumer: %s\n", err);
+        return 2;
+    }
+    log_init("consumer", cfg.log_level);
+    if (cfg.log_file[0] && log_open_file(cfg.log_file) != RC_OK) {
+        config_cleanup(&cfg);
+        return 2;
+    }
+    config_log(&cfg);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    memset(&c, 0, sizeof(c));
+    c.cfg = &cfg;
+    c.backoff_ms = 100;
+    c.db = db_new(&cfg, 0);
+    db_status_register(c.db);
+    apply_register(c.db);
+    c.mq = mq_new(&cfg);
+
+    if (db_connect(c.db, -1, &stopping) == RC_OK) {
+        (void)db_status_started(c.db, (int)getpid());
+        log_info("consumer", "event=started pid=%ld", (long)getpid());
+        run(&c);
+        mq_close(c.mq);
+        (void)db_status_stopped(c.db);
+    }
+    log_info("consumer", "event=stopped pid=%ld", (long)getpid());
+    free(c.b.dead);
+    mq_free(c.mq);
+    db_free(c.db);
+    config_cleanup(&cfg);
+    log_close();
+    return 0;
+}

@@ -1,0 +1,138 @@
+/*
+ * main.c: the FastCGI worker. spawn-fcgi hands it the listening socket as
+ * fd 0 and multiwatch keeps several of them running. Each worker owns one
+ * database connection and serves one request at a time.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "db_status.h"
+#include "log.h"
+#include "rc.h"
+#include "req.h"
+#include "route.h"
+
+/* Responses larger than this are refused with 500 rather than buffered. */
+#define MAX_RESPONSE_BYTES (32 * 1024 * 1024)
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+    (void)sig;
+    stopping = 1;
+    FCGX_ShutdownPending();
+}
+
+static void
+serve(FCGX_Request *fr, struct req *r)
+{
+    const char *q;
+
+    r->envp = fr->envp;
+    r->out = fr->out;
+    r->method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+    r->path = FCGX_GetParam("DOCUMENT_URI", fr->envp);
+    q = FCGX_GetParam("QUERY_STRING", fr->envp);
+    r->query = q ? q : "";
+    r->route = NULL;
+    r->head = 0;
+    r->status = 0;
+    buf_reset(&r->headers);
+    buf_reset(&r->body);
+
+    if (r->method == NULL || r->path == NULL) {
+        resp_error(r, 400, "Malformed FastCGI request.");
+    } else if (strlen(r->query) > (size_t)r->cfg->http_max_query_bytes) {
+        resp_error(r, 400, "Query string too long.");
+    } else {
+        route_dispatch(r);
+    }
+    if (r->status >= 500) {
+        log_warn("http", "event=response method=%s path=\"%s\" status=%d", r->method,
+                 r->path ? r->path : "", r->status);
+    } else {
+        log_debug("http", "event=response method=%s path=\"%s\" status=%d", r->method,
+                  r->path ? r->path : "", r->status);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    struct config cfg;
+    struct req r;
+    struct sigaction sa;
+    FCGX_Request fr;
+    char err[512];
+    struct db *db;
+
+    if (argc > 1) {
+        if (strcmp(argv[1], "--help-config") == 0) {
+            config_print_help();
+            return 0;
+        }
+        fprintf(stderr, "usage: %s [--help-config]\n"
+                        "  run under spawn-fcgi (the listening socket on fd 0)\n", argv[0]);
+        return 2;
+    }
+    if (config_load(&cfg, err, sizeof(err)) != RC_OK) {
+        fprintf(stderr, "esports-fcgi: %s\n", err);
+        return 2;
+    }
+    log_init("fcgi", cfg.log_level);
+    if (cfg.log_file[0] && log_open_file(cfg.log_file) != RC_OK) {
+        config_cleanup(&cfg);
+        return 2;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_term; /* no SA_RESTART: accept() must return */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    db = db_new(&cfg, 0);
+    db_status_register(db);
+    /* one attempt only: a worker must start and answer 503 while the database is down */
+    (void)db_connect(db, 0, &stopping);
+
+    if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
+        log_error("fcgi", "event=init_failed");
+        db_free(db);
+        config_cleanup(&cfg);
+        return 1;
+    }
+    memset(&r, 0, sizeof(r));
+    r.cfg = &cfg;
+    r.db = db;
+    buf_init(&r.headers, 64 * 1024);
+    buf_init(&r.body, MAX_RESPONSE_BYTES);
+    log_info("fcgi", "event=started pid=%ld", (long)getpid());
+
+    while (!stopping) {
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (!stopping) {
+                log_error("fcgi", "event=accept_failed err=\"%s\"", strerror(errno));
+            }
+            break;
+        }
+        serve(&fr, &r);
+        FCGX_Finish_r(&fr);
+    }
+
+    log_info("fcgi", "event=stopped pid=%ld", (long)getpid());
+    FCGX_Free(&fr, 1);
+    buf_cleanup(&r.headers);
+    buf_cleanup(&r.body);
+    db_free(db);
+    config_cleanup(&cfg);
+    return 0;
+}

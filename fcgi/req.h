@@ -1,0 +1,42 @@
+/*
+ * req.h: one HTTP request as the handlers see it, and the response being
+ * built. Strings taken from the FastCGI parameters are borrowed: they die when
+ * the request is finished, so nothing may keep them past the handler.
+ */
+#ifndef ESPORTS_FCGI_REQ_H
+#define ESPORTS_FCGI_REQ_H
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+
+struct req {
+    const struct config *cfg;
+    struct db *db;
+    char **envp;          /* FastCGI parameters, NAME=value */
+    void *out;            /* the FastCGI output stream */
+    const char *method;   /* "GET", "HEAD", ... */
+    const char *path;     /* decoded path, from DOCUMENT_URI */
+    const char *query;    /* raw query string, "" when none */
+    const char *route;    /* the matched route's pattern, for metrics and logs */
+    int head;             /* HEAD: the body is computed but not sent */
+    int status;
+    buf_t headers;        /* extra header lines, each ending in \r\n */
+    buf_t body;
+};
+
+/* A request parameter (e.g. "HTTP_IF_NONE_MATCH"), or NULL. Borrowed. */
+const char *req_param(const struct req *r, const char *name);
+
+/* Sends status, Content-Type, the extra headers and the body as one write.
+ * Returns 0; a failed write only means the client went away. */
+int resp_send(struct req *r, int status, const char *content_type);
+
+/* Sends {"detail": detail} with status (a JSON error body). */
+int resp_error(struct req *r, int status, const char *detail);
+
+/* The HTTP status for an rc: RC_INVALID 400, RC_NOTFOUND 404, RC_UNAVAIL 503,
+ * anything else 500. */
+int http_status_for(int rc);
+
+#endif

@@ -1,0 +1,11 @@
+/* route.h: the route table and the dispatcher. */
+#ifndef ESPORTS_FCGI_ROUTE_H
+#define ESPORTS_FCGI_ROUTE_H
+
+#include "req.h"
+
+/* Finds the route for r->path, checks the method (405 with Allow otherwise)
+ * and runs its handler; unknown paths get a JSON 404. */
+void route_dispatch(struct req *r);
+
+#endif

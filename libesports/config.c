@@ -1,0 +1,338 @@
+/*
+ * config.c: the table of settings. One row per environment variable: its
+ * type, default, bounds and the field it fills. Adding a setting means adding
+ * a field to struct config and a row here; nothing else reads the environment.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "mem.h"
+#include "rc.h"
+#include "url.h"
+
+enum cfg_type {
+    CFG_STR,     /* any text, may be empty */
+    CFG_NAME,    /* non-empty, printable ASCII without spaces (queue, exchange, user names) */
+    CFG_INT,     /* decimal integer within [min, max] */
+    CFG_LEVEL,   /* log level */
+    CFG_URL_DB,  /* mysql:// or mariadb:// URL, or empty */
+    CFG_URL_MQ,  /* amqp:// URL */
+    CFG_URL_ES,  /* http:// or https:// URL, or empty */
+    CFG_TZ,      /* UTC or +HH:MM / -HH:MM */
+};
+
+struct cfg_entry {
+    const char *name;
+    enum cfg_type type;
+    const char *def;
+    long min, max;
+    size_t off;
+    int secret;
+    const char *doc;
+};
+
+#define F(field) offsetof(struct config, field)
+
+static const struct cfg_entry cfg_table[] = {
+    {"MARIADB_URL", CFG_URL_DB, "", 0, 0, F(mariadb_url), 1,
+     "mysql://user:password@host:port/database; overrides the MARIADB_* fields below"},
+    {"MARIADB_HOST", CFG_NAME, "127.0.0.1", 0, 0, F(mariadb_host), 0, "MariaDB host"},
+    {"MARIADB_PORT", CFG_INT, "3307", 1, 65535, F(mariadb_port), 0, "MariaDB TCP port"},
+    {"MARIADB_USER", CFG_NAME, "esports", 0, 0, F(mariadb_user), 0, "MariaDB user"},
+    {"MARIADB_PASSWORD", CFG_STR, "esports", 0, 0, F(mariadb_password), 1, "MariaDB password"},
+    {"MARIADB_DATABASE", CFG_NAME, "esports", 0, 0, F(mariadb_database), 0, "database name"},
+    {"MARIADB_SOCKET", CFG_STR, "", 0, 0, F(mariadb_socket), 0,
+     "unix socket path; when set it is used instead of host and port"},
+    {"DB_CONNECT_TIMEOUT", CFG_INT, "5", 1, 300, F(db_connect_timeout_s), 0,
+     "seconds for one connect attempt"},
+    {"DB_RETRY_MAX_MS", CFG_INT, "5000", 10, 600000, F(db_retry_max_ms), 0,
+     "cap of the exponential backoff between connect attempts, ms"},
+    {"AMQP_URL", CFG_URL_MQ, "amqp://guest:guest@127.0.0.1:5673/%2f", 0, 0, F(amqp_url), 1,
+     "RabbitMQ URL (vhost as the path, %2f for /)"},
+    {"AMQP_EXCHANGE", CFG_NAME, "matches", 0, 0, F(amqp_exchange), 0,
+     "durable exchange the sources publish to"},
+    {"AMQP_QUEUE", CFG_NAME, "matches", 0, 0, F(amqp_queue), 0, "durable queue the consumer reads"},
+    {"AMQP_ROUTING_KEY", CFG_NAME, "matches", 0, 0, F(amqp_routing_key), 0,
+     "routing key binding the queue to the exchange"},
+    {"AMQP_DLX", CFG_NAME, "matches.dlx", 0, 0, F(amqp_dlx), 0, "dead-letter exchange"},
+    {"AMQP_DEAD_QUEUE", CFG_NAME, "matches.dead", 0, 0, F(amqp_dead_queue), 0,
+     "queue holding rejected messages"},
+    {"AMQP_PREFETCH", CFG_INT, "300", 1, 65535, F(amqp_prefetch), 0,
+     "basic.qos prefetch count"},
+    {"AMQP_HEARTBEAT", CFG_INT, "30", 0, 3600, F(amqp_heartbeat_s), 0,
+     "AMQP heartbeat, seconds (0 = off)"},
+    {"CONSUMER_BATCH_SIZE", CFG_INT, "100", 1, 10000, F(batch_size), 0,
+     "messages per transaction at most"},
+    {"CONSUMER_BATCH_MS", CFG_INT, "200", 1, 60000, F(batch_ms), 0,
+     "a batch is committed at the latest this many ms after its first message"},
+    {"MAX_MESSAGE_BYTES", CFG_INT, "1048576", 64, 67108864, F(max_message_bytes), 0,
+     "larger messages are rejected"},
+    {"SOURCE_TIMEZONE", CFG_TZ, "UTC", 0, 0, F(source_timezone), 0,
+     "offset of date_start_text values without one: UTC or +HH:MM/-HH:MM"},
+    {"ELASTICSEARCH_URL", CFG_URL_ES, "", 0, 0, F(elasticsearch_url), 1,
+     "Elasticsearch/OpenSearch base URL; empty turns the search mirror off"},
+    {"LOG_LEVEL", CFG_LEVEL, "info", 0, 0, F(log_level), 0, "error, warn, info or debug"},
+    {"LOG_FILE", CFG_STR, "", 0, 0, F(log_file), 0, "also append log lines to this file"},
+    {"HTTP_MAX_QUERY_BYTES", CFG_INT, "8192", 256, 1048576, F(http_max_query_bytes), 0,
+     "longer query strings are refused with 400"},
+};
+
+#undef F
+
+#define NENTRIES (sizeof(cfg_table) / sizeof(cfg_table[0]))
+
+static int
+bad(char *err, size_t errlen, const struct cfg_entry *e, const char *val, const char *why)
+{
+    snprintf(err, errlen, "invalid %s='%s': %s", e->name, e->secret ? "***" : val, why);
+    return RC_INVALID;
+}
+
+static int
+check_url(const struct cfg_entry *e, const char *val, char *err, size_t errlen)
+{
+    struct url u;
+    const char *why = NULL;
+    int ok;
+
+    if (val[0] == '\0') {
+        return e->type == CFG_URL_MQ ? bad(err, errlen, e, val, "must not be empty") : RC_OK;
+    }
+    if (url_parse(val, &u, &why) != RC_OK) {
+        return bad(err, errlen, e, val, why);
+    }
+    switch (e->type) {
+    case CFG_URL_DB:
+        ok = strcmp(u.scheme, "mysql") == 0 || strcmp(u.scheme, "mariadb") == 0;
+        why = "expected mysql://user:password@host:port/database";
+        if (ok && u.path[0] == '\0') {
+            ok = 0;
+            why = "the URL names no database";
+        }
+        break;
+    case CFG_URL_MQ:
+        ok = strcmp(u.scheme, "amqp") == 0;
+        why = "expected amqp://user:password@host:port/vhost";
+        break;
+    default:
+        ok = strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0;
+        why = "expected http://host:port or https://host:port";
+        break;
+    }
+    url_cleanup(&u);
+    return ok ? RC_OK : bad(err, errlen, e, val, why);
+}
+
+static int
+check_tz(const char *v)
+{
+    if (strcmp(v, "UTC") == 0 || strcmp(v, "Z") == 0) {
+        return RC_OK;
+    }
+    if (strlen(v) == 6 && (v[0] == '+' || v[0] == '-') && v[3] == ':' &&
+        v[1] >= '0' && v[1] <= '1' && v[2] >= '0' && v[2] <= '9' && v[4] >= '0' &&
+        v[4] <= '5' && v[5] >= '0' && v[5] <= '9' && (v[1] - '0') * 10 + (v[2] - '0') <= 14) {
+        return RC_OK;
+    }
+    return RC_INVALID;
+}
+
+static int
+load_entry(struct config *c, const struct cfg_entry *e, char *err, size_t errlen)
+{
+    const char *val = getenv(e->name);
+    char *field = (char *)c + e->off;
+
+    if (val == NULL) {
+        val = e->def;
+    }
+    switch (e->type) {
+    case CFG_INT: {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(val, &end, 10);
+        if (val[0] == '\0' || *end != '\0' || errno != 0 || v < e->min || v > e->max) {
+            char why[80];
+
+            snprintf(why, sizeof(why), "expected an integer from %ld to %ld", e->min, e->max);
+            return bad(err, errlen, e, val, why);
+        }
+        *(int *)(void *)field = (int)v;
+        return RC_OK;
+    }
+    case CFG_LEVEL:
+        if (log_level_parse(val, (enum log_level *)(void *)field) != RC_OK) {
+            return bad(err, errlen, e, val, "expected error, warn, info or debug");
+        }
+        return RC_OK;
+    case CFG_NAME:
+        if (val[0] == '\0' || strlen(val) > 255) {
+            return bad(err, errlen, e, val, "expected a non-empty name of at most 255 bytes");
+        }
+        for (const char *p = val; *p; p++) {
+            if (*p <= ' ' || *p > '~') {
+                return bad(err, errlen, e, val, "spaces and non-ASCII characters are not allowed");
+            }
+        }
+        break;
+    case CFG_TZ:
+        if (check_tz(val) != RC_OK) {
+            return bad(err, errlen, e, val, "expected UTC or an offset such as +02:00");
+        }
+        break;
+    case CFG_URL_DB:
+    case CFG_URL_MQ:
+    case CFG_URL_ES:
+        if (check_url(e, val, err, errlen) != RC_OK) {
+            return RC_INVALID;
+        }
+        break;
+    case CFG_STR:
+        break;
+    }
+    *(char **)(void *)field = xstrdup(val);
+    return RC_OK;
+}
+
+/* MARIADB_URL, when given, replaces host, port, user, password and database. */
+static void
+apply_db_url(struct config *c)
+{
+    struct url u;
+    const char *why;
+
+    if (c->mariadb_url[0] == '\0' || url_parse(c->mariadb_url, &u, &why) != RC_OK) {
+        return;
+    }
+    free(c->mariadb_host);
+    c->mariadb_host = xstrdup(u.host);
+    if (u.port != 0) {
+        c->mariadb_port = u.port;
+    } else {
+        c->mariadb_port = 3306;
+    }
+    if (u.user != NULL) {
+        free(c->mariadb_user);
+        c->mariadb_user = xstrdup(u.user);
+    }
+    if (u.password != NULL) {
+        free(c->mariadb_password);
+        c->mariadb_password = xstrdup(u.password);
+    }
+    free(c->mariadb_database);
+    c->mariadb_database = xstrdup(u.path);
+    url_cleanup(&u);
+}
+
+int
+config_load(struct config *c, char *err, size_t errlen)
+{
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    for (i = 0; i < NENTRIES; i++) {
+        if (load_entry(c, &cfg_table[i], err, errlen) != RC_OK) {
+            config_cleanup(c);
+            return RC_INVALID;
+        }
+    }
+    apply_db_url(c);
+    return RC_OK;
+}
+
+void
+config_cleanup(struct config *c)
+{
+    size_t i;
+
+    if (c == NULL) {
+        return;
+    }
+    for (i = 0; i < NENTRIES; i++) {
+        const struct cfg_entry *e = &cfg_table[i];
+
+        if (e->type != CFG_INT && e->type != CFG_LEVEL) {
+            char **field = (char **)(void *)((char *)c + e->off);
+
+            free(*field);
+            *field = NULL;
+        }
+    }
+}
+
+/* Copies a URL with its password replaced by ***. */
+static void
+mask_url(const char *val, char *out, size_t outlen)
+{
+    const char *scheme_end = strstr(val, "://");
+    const char *at = strrchr(val, '@');
+    const char *colon;
+
+    if (scheme_end == NULL || at == NULL) {
+        snprintf(out, outlen, "%s", val);
+        return;
+    }
+    colon = memchr(scheme_end + 3, ':', (size_t)(at - scheme_end - 3));
+    if (colon == NULL) {
+        snprintf(out, outlen, "%s", val);
+        return;
+    }
+    snprintf(out, outlen, "%.*s:***%s", (int)(colon - val), val, at);
+}
+
+void
+config_log(const struct config *c)
+{
+    char line[2048];
+    size_t n = 0, i;
+
+    for (i = 0; i < NENTRIES && n < sizeof(line); i++) {
+        const struct cfg_entry *e = &cfg_table[i];
+        const char *field = (const char *)c + e->off;
+        char shown[512];
+
+        switch (e->type) {
+        case CFG_INT:
+            snprintf(shown, sizeof(shown), "%d", *(const int *)(const void *)field);
+            break;
+        case CFG_LEVEL:
+            snprintf(shown, sizeof(shown), "%s",
+                     log_level_name(*(const enum log_level *)(const void *)field));
+            break;
+        default: {
+            const char *s = *(char *const *)(const void *)field;
+
+            if (e->type == CFG_STR && e->secret) {
+                snprintf(shown, sizeof(shown), "%s", s[0] ? "***" : "");
+            } else if (e->secret) {
+                mask_url(s, shown, sizeof(shown));
+            } else {
+                snprintf(shown, sizeof(shown), "%s", s);
+            }
+            break;
+        }
+        }
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s=\"%s\"", i ? " " : "", e->name,
+                              shown);
+    }
+    log_info("config", "event=config %s", line);
+}
+
+void
+config_print_help(void)
+{
+    size_t i;
+
+    printf("Environment variables (default in brackets):\n");
+    for (i = 0; i < NENTRIES; i++) {
+        const struct cfg_entry *e = &cfg_table[i];
+
+        printf("  %-22s %s [%s]\n", e->name, e->doc, e->def);
+    }
+}

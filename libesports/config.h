@@ -1,0 +1,68 @@
+/*
+ * config.h: every setting of every program, read once from the environment.
+ *
+ * config_load() reads the table in config.c, checks every value against its
+ * type and bounds, and on the first bad one returns RC_INVALID with a message
+ * naming the variable. The programs print that line and exit with status 2.
+ * A loaded config is passed around as `const struct config *`.
+ */
+#ifndef ESPORTS_CONFIG_H
+#define ESPORTS_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+struct config {
+    /* MariaDB: MARIADB_URL, when set, overrides the five fields it carries. */
+    char *mariadb_url;
+    char *mariadb_host;
+    int mariadb_port;
+    char *mariadb_user;
+    char *mariadb_password;
+    char *mariadb_database;
+    char *mariadb_socket; /* unix socket; when set it is used instead of host:port */
+    int db_connect_timeout_s;
+    int db_retry_max_ms; /* cap of the exponential backoff between connect attempts */
+
+    /* RabbitMQ */
+    char *amqp_url;
+    char *amqp_exchange;
+    char *amqp_queue;
+    char *amqp_routing_key;
+    char *amqp_dlx;
+    char *amqp_dead_queue;
+    int amqp_prefetch;
+    int amqp_heartbeat_s;
+
+    /* consumer */
+    int batch_size;
+    int batch_ms;
+    int max_message_bytes;
+    char *source_timezone; /* "UTC" or "+HH:MM" / "-HH:MM": how naive source times are read */
+
+    /* search; "" = mirror off */
+    char *elasticsearch_url;
+
+    /* logging */
+    enum log_level log_level;
+    char *log_file; /* "" = stderr only */
+
+    /* FastCGI workers */
+    int http_max_query_bytes;
+};
+
+/* Loads every setting from the environment. On RC_INVALID, err holds one line
+ * naming the variable, its value and what was expected. On success the caller
+ * owns c and frees it with config_cleanup(). */
+int config_load(struct config *c, char *err, size_t errlen);
+/* Frees the strings of c. Accepts NULL. */
+void config_cleanup(struct config *c);
+/* Logs the effective settings at info level, passwords masked. */
+void config_log(const struct config *c);
+
+/* Writes the table of variables, defaults and descriptions to stdout
+ * (the programs' --help-config). */
+void config_print_help(void);
+
+#endif

@@ -1,0 +1,504 @@
+/*
+ * db.c: connecting, reconnecting, transactions and the prepared-statement
+ * registry. Statements are keyed by the address of their static SQL text, so
+ * finding one is a short pointer scan and no SQL is ever built at run time.
+ */
+#include <errno.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db_internal.h"
+#include "log.h"
+#include "mem.h"
+#include "rc.h"
+
+struct db_entry {
+    const char *sql;
+    MYSQL_STMT *st;
+};
+
+struct db {
+    const struct config *cfg;
+    MYSQL *conn;
+    int flags;
+    struct db_entry *stmts;
+    size_t nstmts;
+};
+
+struct db *
+db_new(const struct config *cfg, int flags)
+{
+    struct db *db = xcalloc(1, sizeof(*db));
+
+    db->cfg = cfg;
+    db->flags = flags;
+    return db;
+}
+
+static void
+db_close_conn(struct db *db)
+{
+    size_t i;
+
+    for (i = 0; i < db->nstmts; i++) {
+        if (db->stmts[i].st != NULL) {
+            mysql_stmt_close(db->stmts[i].st);
+            db->stmts[i].st = NULL;
+        }
+    }
+    if (db->conn != NULL) {
+        mysql_close(db->conn);
+        db->conn = NULL;
+    }
+}
+
+void
+db_free(struct db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    db_close_conn(db);
+    free(db->stmts);
+    free(db);
+}
+
+void
+db_register(struct db *db, const char *const *sqls, size_t n)
+{
+    size_t i;
+
+    db->stmts = xrealloc(db->stmts, (db->nstmts + n) * sizeof(*db->stmts));
+    for (i = 0; i < n; i++) {
+        db->stmts[db->nstmts].sql = sqls[i];
+        db->stmts[db->nstmts].st = NULL;
+        db->nstmts++;
+    }
+}
+
+/* Errors that mean the connection is gone, not that the statement is wrong. */
+static int
+conn_lost(unsigned int err)
+{
+    switch (err) {
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_SERVER_LOST_EXTENDED:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_COMMANDS_OUT_OF_SYNC:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The first line of an SQL text, at most 60 bytes, for log lines. */
+static int
+sql_head(const char *sql)
+{
+    size_t n = strcspn(sql, "\n");
+
+    return n > 60 ? 60 : (int)n;
+}
+
+/* Records a failure of the connection or of stmt; returns the rc to give back. */
+static int
+db_fail(struct db *db, unsigned int no, const char *err, const char *what, const char *sql)
+{
+    if (conn_lost(no)) {
+        log_warn("db", "event=connection_lost during=%s errno=%u err=\"%s\"", what, no, err);
+        db_close_conn(db);
+        return RC_UNAVAIL;
+    }
+    if (no == ER_DUP_ENTRY) {
+        log_debug("db", "event=duplicate during=%s err=\"%s\"", what, err);
+        return RC_INVALID;
+    }
+    log_error("db", "event=query_failed during=%s errno=%u err=\"%s\" sql=\"%.*s\"", what, no,
+              err, sql ? sql_head(sql) : 0, sql ? sql : "");
+    return RC_ERR;
+}
+
+/* Prepares e on the current connection. */
+static int
+prepare_one(struct db *db, struct db_entry *e)
+{
+    e->st = mysql_stmt_init(db->conn);
+    if (e->st == NULL) {
+        log_error("db", "event=stmt_init_failed err=\"%s\"", mysql_error(db->conn));
+        return RC_ERR;
+    }
+    if (mysql_stmt_prepare(e->st, e->sql, (unsigned long)strlen(e->sql)) != 0) {
+        unsigned int no = mysql_stmt_errno(e->st);
+        int rc = db_fail(db, no, mysql_stmt_error(e->st), "prepare", e->sql);
+
+        if (e->st != NULL) { /* db_fail may have closed the connection and it */
+            mysql_stmt_close(e->st);
+            e->st = NULL;
+        }
+        return rc;
+    }
+    return RC_OK;
+}
+
+/* One connection attempt: connect and set the session up. Statements are
+ * prepared on first use on each connection (stmt_get). */
+static int
+db_try_connect(struct db *db)
+{
+    const struct config *c = db->cfg;
+    unsigned int timeout = (unsigned int)c->db_connect_timeout_s;
+    unsigned long flags = CLIENT_FOUND_ROWS;
+    const char *sock = c->mariadb_socket[0] ? c->mariadb_socket : NULL;
+    my_bool off = 0;
+
+    db_close_conn(db);
+    db->conn = mysql_init(NULL);
+    if (db->conn == NULL) {
+        log_error("db", "event=init_failed");
+        return RC_ERR;
+    }
+    mysql_options(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(db->conn, MYSQL_OPT_READ_TIMEOUT, &(unsigned int){30});
+    mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &(unsigned int){30});
+    mysql_options(db->conn, MYSQL_OPT_RECONNECT, &off); /* we reconnect ourselves */
+    mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(db->conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    if (db->flags & DB_MULTI_STATEMENTS) {
+        flags |= CLIENT_MULTI_STATEMENTS;
+    }
+    if (mysql_real_connect(db->conn, c->mariadb_host, c->mariadb_user, c->mariadb_password,
+                           c->mariadb_database, (unsigned int)c->mariadb_port, sock,
+                           flags) == NULL) {
+        log_warn("db", "event=connect_failed host=%s port=%d socket=\"%s\" db=%s errno=%u err=\"%s\"",
+                 c->mariadb_host, c->mariadb_port, c->mariadb_socket, c->mariadb_database,
+                 mysql_errno(db->conn), mysql_error(db->conn));
+        db_close_conn(db);
+        return RC_UNAVAIL;
+    }
+    log_info("db", "event=connected host=%s port=%d socket=\"%s\" db=%s server=\"%s\" statements=%zu",
+             c->mariadb_host, c->mariadb_port, c->mariadb_socket, c->mariadb_database,
+             mysql_get_server_info(db->conn), db->nstmts);
+    return RC_OK;
+}
+
+static long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+    /* a signal cuts the sleep short, which is what a stopping process wants */
+    nanosleep(&ts, NULL);
+}
+
+int
+db_connect(struct db *db, long wait_ms, volatile sig_atomic_t *stop)
+{
+    long start = now_ms(), delay = 100;
+    int attempt = 0;
+
+    for (;;) {
+        int rc = db_try_connect(db);
+
+        attempt++;
+        if (rc == RC_OK) {
+            return RC_OK;
+        }
+        if (rc == RC_ERR) {
+            return RC_ERR; /* the client library failed: retrying will not help */
+        }
+        if ((stop != NULL && *stop) || (wait_ms >= 0 && now_ms() - start + delay > wait_ms)) {
+            log_error("db", "event=unavailable attempts=%d waited_ms=%ld", attempt,
+                      now_ms() - start);
+            return RC_UNAVAIL;
+        }
+        log_info("db", "event=retry attempt=%d delay_ms=%ld", attempt, delay);
+        sleep_ms(delay);
+        delay *= 2;
+        if (delay > db->cfg->db_retry_max_ms) {
+            delay = db->cfg->db_retry_max_ms;
+        }
+    }
+}
+
+int
+db_is_connected(const struct db *db)
+{
+    return db->conn != NULL;
+}
+
+int
+db_ensure(struct db *db)
+{
+    if (db->conn != NULL) {
+        return RC_OK;
+    }
+    return db_try_connect(db) == RC_OK ? RC_OK : RC_UNAVAIL;
+}
+
+int
+db_ping(struct db *db)
+{
+    if (db_ensure(db) != RC_OK) {
+        return RC_UNAVAIL;
+    }
+    if (mysql_ping(db->conn) != 0) {
+        db_fail(db, mysql_errno(db->conn), mysql_error(db->conn), "ping", NULL);
+        return db_ensure(db);
+    }
+    return RC_OK;
+}
+
+static int
+db_simple(struct db *db, const char *q, const char *what)
+{
+    if (db->conn == NULL) {
+        return RC_UNAVAIL;
+    }
+    if (mysql_real_query(db->conn, q, (unsigned long)strlen(q)) != 0) {
+        return db_fail(db, mysql_errno(db->conn), mysql_error(db->conn), what, NULL);
+    }
+    return RC_OK;
+}
+
+int
+db_begin(struct db *db)
+{
+    if (db_ensure(db) != RC_OK) {
+        return RC_UNAVAIL;
+    }
+    return db_simple(db, "START TRANSACTION", "begin");
+}
+
+int
+db_commit(struct db *db)
+{
+    return db_simple(db, "COMMIT", "commit");
+}
+
+int
+db_rollback(struct db *db)
+{
+    int rc = db_simple(db, "ROLLBACK", "rollback");
+
+    return rc == RC_UNAVAIL ? RC_OK : rc;
+}
+
+int
+db_exec_script(struct db *db, const char *sql, size_t len, char *err, size_t errlen)
+{
+    int status;
+
+    if (!(db->flags & DB_MULTI_STATEMENTS)) {
+        snprintf(err, errlen, "handle opened without DB_MULTI_STATEMENTS");
+        return RC_ERR;
+    }
+    if (db_ensure(db) != RC_OK) {
+        snprintf(err, errlen, "database unavailable");
+        return RC_UNAVAIL;
+    }
+    if (mysql_real_query(db->conn, sql, (unsigned long)len) != 0) {
+        snprintf(err, errlen, "%s", mysql_error(db->conn));
+        return RC_ERR;
+    }
+    /* walk every result so an error in a later statement is seen */
+    do {
+        MYSQL_RES *res = mysql_store_result(db->conn);
+
+        mysql_free_result(res);
+        status = mysql_next_result(db->conn);
+        if (status > 0) {
+            snprintf(err, errlen, "%s", mysql_error(db->conn));
+            return RC_ERR;
+        }
+    } while (status == 0);
+    return RC_OK;
+}
+
+/* Finds the entry of sql and prepares it on this connection if needed. */
+static int
+stmt_get(struct db *db, const char *sql, MYSQL_STMT **out)
+{
+    size_t i;
+
+    *out = NULL;
+    if (db->conn == NULL) {
+        return RC_UNAVAIL;
+    }
+    for (i = 0; i < db->nstmts; i++) {
+        struct db_entry *e = &db->stmts[i];
+
+        if (e->sql == sql) {
+            int rc = e->st ? RC_OK : prepare_one(db, e);
+
+            *out = e->st;
+            return rc;
+        }
+    }
+    log_error("db", "event=unregistered_statement sql=\"%.*s\"", sql_head(sql), sql);
+    return RC_ERR;
+}
+
+MYSQL_STMT *
+db_stmt(struct db *db, const char *sql)
+{
+    MYSQL_STMT *st;
+
+    return stmt_get(db, sql, &st) == RC_OK ? st : NULL;
+}
+
+int
+db_execute(struct db *db, const char *sql, MYSQL_BIND *params)
+{
+    MYSQL_STMT *st;
+    int rc;
+
+    if (db_ensure(db) != RC_OK) {
+        return RC_UNAVAIL;
+    }
+    rc = stmt_get(db, sql, &st);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (params != NULL && mysql_stmt_bind_param(st, params) != 0) {
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "bind", sql);
+    }
+    if (mysql_stmt_execute(st) != 0) {
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "execute", sql);
+    }
+    return RC_OK;
+}
+
+int
+db_bind_result(struct db *db, const char *sql, MYSQL_BIND *results)
+{
+    MYSQL_STMT *st = db_stmt(db, sql);
+
+    if (st == NULL) {
+        return RC_UNAVAIL;
+    }
+    if (mysql_stmt_bind_result(st, results) != 0) {
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "bind_result", sql);
+    }
+    return RC_OK;
+}
+
+int
+db_fetch(struct db *db, const char *sql)
+{
+    MYSQL_STMT *st = db_stmt(db, sql);
+    int r;
+
+    if (st == NULL) {
+        return RC_UNAVAIL;
+    }
+    r = mysql_stmt_fetch(st);
+    if (r == 0 || r == MYSQL_DATA_TRUNCATED) {
+        return RC_OK;
+    }
+    if (r == MYSQL_NO_DATA) {
+        return RC_NOTFOUND;
+    }
+    return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "fetch", sql);
+}
+
+void
+db_stmt_done(struct db *db, const char *sql)
+{
+    MYSQL_STMT *st = db_stmt(db, sql);
+
+    if (st != NULL) {
+        mysql_stmt_free_result(st);
+    }
+}
+
+uint64_t
+db_affected(struct db *db, const char *sql)
+{
+    MYSQL_STMT *st = db_stmt(db, sql);
+
+    return st ? (uint64_t)mysql_stmt_affected_rows(st) : 0;
+}
+
+uint64_t
+db_insert_id(struct db *db, const char *sql)
+{
+    MYSQL_STMT *st = db_stmt(db, sql);
+
+    return st ? (uint64_t)mysql_stmt_insert_id(st) : 0;
+}
+
+void
+db_bind_i64(MYSQL_BIND *b, int64_t *v, char *is_null)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_LONGLONG;
+    b->buffer = v;
+    b->is_null = (my_bool *)is_null;
+}
+
+void
+db_bind_int(MYSQL_BIND *b, int *v, char *is_null)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_LONG;
+    b->buffer = v;
+    b->is_null = (my_bool *)is_null;
+}
+
+void
+db_bind_str(MYSQL_BIND *b, const char *s, unsigned long *len, char *is_null)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_STRING;
+    b->buffer = (void *)(uintptr_t)(s != NULL ? s : "");
+    b->buffer_length = *len;
+    b->length = len;
+    b->is_null = (my_bool *)is_null;
+}
+
+void
+db_bind_blob(MYSQL_BIND *b, const void *p, unsigned long *len)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_BLOB;
+    b->buffer = (void *)(uintptr_t)(p != NULL ? p : ""); /* a NULL buffer would bind SQL NULL */
+    b->buffer_length = *len;
+    b->length = len;
+}
+
+void
+db_bind_datetime(MYSQL_BIND *b, MYSQL_TIME *t, char *is_null)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_DATETIME;
+    b->buffer = t;
+    b->is_null = (my_bool *)is_null;
+}
+
+void
+db_bind_out_str(MYSQL_BIND *b, char *buf, unsigned long cap, unsigned long *len, char *is_null)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_STRING;
+    b->buffer = buf;
+    b->buffer_length = cap;
+    b->length = len;
+    b->is_null = (my_bool *)is_null;
+}

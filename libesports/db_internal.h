@@ -1,0 +1,48 @@
+/*
+ * db_internal.h: what the db_<table>.c modules share with db.c. Only those
+ * files include this header (and with it mysql.h).
+ */
+#ifndef ESPORTS_DB_INTERNAL_H
+#define ESPORTS_DB_INTERNAL_H
+
+#include <mysql.h>
+#include <stdint.h>
+
+#include "db.h"
+
+/* The prepared statement for sql (a pointer registered with db_register), or
+ * NULL when not connected. */
+MYSQL_STMT *db_stmt(struct db *db, const char *sql);
+
+/*
+ * Binds params (may be NULL) and executes. Returns RC_OK; RC_UNAVAIL when the
+ * connection was lost (the handle is marked for reconnect); RC_INVALID for a
+ * duplicate key; RC_ERR otherwise. Failures are logged with the SQL's first
+ * words.
+ */
+int db_execute(struct db *db, const char *sql, MYSQL_BIND *params);
+
+/* After db_execute of a SELECT: binds results and fetches the next row.
+ * Returns RC_OK with a row, RC_NOTFOUND at the end, or an error as above. */
+int db_bind_result(struct db *db, const char *sql, MYSQL_BIND *results);
+int db_fetch(struct db *db, const char *sql);
+/* Frees the result set of the statement so it can run again. */
+void db_stmt_done(struct db *db, const char *sql);
+
+/* Rows changed by the last execute of sql; the last insert id. */
+uint64_t db_affected(struct db *db, const char *sql);
+uint64_t db_insert_id(struct db *db, const char *sql);
+
+/* Bind helpers: fill one MYSQL_BIND. The pointed-to values must live until
+ * db_execute()/db_fetch() returns. */
+void db_bind_i64(MYSQL_BIND *b, int64_t *v, char *is_null);
+void db_bind_int(MYSQL_BIND *b, int *v, char *is_null);
+void db_bind_str(MYSQL_BIND *b, const char *s, unsigned long *len, char *is_null);
+void db_bind_blob(MYSQL_BIND *b, const void *p, unsigned long *len);
+void db_bind_datetime(MYSQL_BIND *b, MYSQL_TIME *t, char *is_null);
+/* Result binding of a string column into buf (cap bytes, NUL added by caller
+ * from *len); truncation is reported by MYSQL_DATA_TRUNCATED from db_fetch. */
+void db_bind_out_str(MYSQL_BIND *b, char *buf, unsigned long cap, unsigned long *len,
+                     char *is_null);
+
+#endif

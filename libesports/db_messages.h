@@ -1,0 +1,41 @@
+/*
+ * db_messages.h: the raw message log. Every message received is stored here
+ * byte-exact, with its SHA-256, delivery facts and outcome.
+ */
+#ifndef ESPORTS_DB_MESSAGES_H
+#define ESPORTS_DB_MESSAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "sha256.h"
+
+struct raw_message {
+    const char *payload; /* the bytes exactly as received */
+    size_t len;
+    unsigned char sha256[SHA256_LEN];
+    int rejected;        /* 0 applied, 1 rejected */
+    const char *error;   /* reason when rejected, else NULL */
+    const char *source;  /* NULL when the message has none we could read */
+    const char *external_id;
+    uint64_t match_id;   /* 0 = none */
+    uint64_t delivery_tag;
+    int redelivered;
+    const char *exchange;
+    const char *routing_key;
+    const char *message_id; /* NULL or "" = none */
+};
+
+void db_messages_register(struct db *db);
+
+/* Inserts m; *id receives the new row id. */
+int db_messages_insert(struct db *db, const struct raw_message *m, uint64_t *id);
+
+/* Whether a message with this SHA-256 and message id (NULL or "" = none) is
+ * already in the log: RC_OK yes, RC_NOTFOUND no. Asked for redeliveries, to
+ * skip what an interrupted run had already committed. */
+int db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN],
+                     const char *message_id);
+
+#endif

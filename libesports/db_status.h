@@ -1,0 +1,45 @@
+/*
+ * db_status.h: the consumer_status row (id = 1). The consumer writes it; the
+ * FastCGI workers read it for /healthz and /metrics.
+ */
+#ifndef ESPORTS_DB_STATUS_H
+#define ESPORTS_DB_STATUS_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "db.h"
+
+struct consumer_status {
+    uint64_t applied;
+    uint64_t rejected;
+    int64_t last_applied_at; /* unix seconds, 0 = never */
+    char last_error[1025];
+    int64_t last_error_at;
+    int pid;                 /* 0 = never started */
+    int64_t started_at;
+    int broker_connected;
+    int64_t heartbeat_at;    /* unix seconds of the consumer's last sign of life */
+    int64_t heartbeat_age;   /* seconds since then, by the database clock; -1 = never */
+    uint64_t data_version;
+};
+
+/* Registers the statements with db; call once before db_connect(). */
+void db_status_register(struct db *db);
+
+/* Reads the row. RC_OK, RC_NOTFOUND (migrations not applied), RC_UNAVAIL. */
+int db_status_get(struct db *db, struct consumer_status *out);
+
+/* The consumer started: records pid and start time, broker not yet connected. */
+int db_status_started(struct db *db, int pid);
+/* A sign of life with the broker's state; also refreshes heartbeat_at. */
+int db_status_heartbeat(struct db *db, int broker_connected);
+/* Records an error text (truncated to 1024 bytes) and its time. */
+int db_status_error(struct db *db, const char *err);
+/* Inside the batch transaction: adds the batch's counts, bumps data_version
+ * when changed > 0, and sets last_applied_at when applied > 0. */
+int db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned changed);
+/* The consumer is stopping: pid cleared, broker disconnected. */
+int db_status_stopped(struct db *db);
+
+#endif

@@ -1,0 +1,292 @@
+/* text.c: UTF-8 checks, name normalization and date parsing; see text.h. */
+#include <string.h>
+#include <time.h>
+
+#include "rc.h"
+#include "text.h"
+
+int
+utf8_check(const char *s, size_t n, size_t *bad)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned c = p[i];
+        size_t len, k;
+        unsigned cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            goto fail;
+        }
+        if (i + len > n) {
+            goto fail;
+        }
+        for (k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) {
+                goto fail;
+            }
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+            goto fail;
+        }
+        i += len;
+    }
+    return RC_OK;
+fail:
+    if (bad != NULL) {
+        *bad = i;
+    }
+    return RC_INVALID;
+}
+
+size_t
+utf8_len(const char *s, size_t n)
+{
+    size_t i, count = 0;
+
+    for (i = 0; i < n; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            count++;
+        }
+    }
+    return count;
+}
+
+/* Length of the white space at s (0 when none): ASCII or U+00A0 (C2 A0). */
+static size_t
+space_at(const char *s, size_t left)
+{
+    unsigned char c = (unsigned char)s[0];
+
+    if (c == ' ' || (c >= '\t' && c <= '\r')) {
+        return 1;
+    }
+    if (c == 0xC2 && left >= 2 && (unsigned char)s[1] == 0xA0) {
+        return 2;
+    }
+    return 0;
+}
+
+enum { KEEP_CASE = 0, LOWER = 1, DROP_SPACE = 2 };
+
+static char *
+normalize(struct arena *a, const char *s, size_t n, int mode)
+{
+    char *d = arena_alloc(a, n + 1);
+    size_t i = 0, j = 0;
+    int pending_space = 0;
+
+    while (i < n) {
+        size_t sp = space_at(s + i, n - i);
+
+        if (sp > 0) {
+            pending_space = j > 0; /* leading space is dropped */
+            i += sp;
+            continue;
+        }
+        if (pending_space && !(mode & DROP_SPACE)) {
+            d[j++] = ' ';
+        }
+        pending_space = 0;
+        d[j++] = (mode & LOWER) && s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+        i++;
+    }
+    d[j] = '\0';
+    return d;
+}
+
+char *
+text_clean(struct arena *a, const char *s, size_t n)
+{
+    return normalize(a, s, n, KEEP_CASE);
+}
+
+char *
+text_key(struct arena *a, const char *s, size_t n)
+{
+    return normalize(a, s, n, LOWER);
+}
+
+char *
+text_title_key(struct arena *a, const char *s, size_t n)
+{
+    return normalize(a, s, n, LOWER | DROP_SPACE);
+}
+
+/* Reads exactly k digits at s[*i]; -1 when they are not there. */
+static int
+digits(const char *s, size_t n, size_t *i, int k)
+{
+    int v = 0;
+
+    if (*i + (size_t)k > n) {
+        return -1;
+    }
+    for (int j = 0; j < k; j++) {
+        char c = s[*i + (size_t)j];
+
+        if (c < '0' || c > '9') {
+            return -1;
+        }
+        v = v * 10 + (c - '0');
+    }
+    *i += (size_t)k;
+    return v;
+}
+
+static int
+expect(const char *s, size_t n, size_t *i, char c)
+{
+    if (*i < n && s[*i] == c) {
+        (*i)++;
+        return 1;
+    }
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's method). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int
+days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
+        return 29;
+    }
+    return dm[m - 1];
+}
+
+int
+dt_offset_parse(const char *s, int *offset_s)
+{
+    size_t i = 1, n = strlen(s);
+    int h, m;
+
+    if (strcmp(s, "UTC") == 0 || strcmp(s, "Z") == 0) {
+        *offset_s = 0;
+        return RC_OK;
+    }
+    if (n != 6 || (s[0] != '+' && s[0] != '-')) {
+        return RC_INVALID;
+    }
+    h = digits(s, n, &i, 2);
+    if (h < 0 || h > 14 || !expect(s, n, &i, ':')) {
+        return RC_INVALID;
+    }
+    m = digits(s, n, &i, 2);
+    if (m < 0 || m > 59) {
+        return RC_INVALID;
+    }
+    *offset_s = (s[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
+    return RC_OK;
+}
+
+int
+dt_parse(const char *s, size_t n, int default_offset_s, int allow_date, int64_t *out,
+         int *date_only)
+{
+    size_t i = 0;
+    int y, mo, d, h = 0, mi = 0, se = 0, offset = default_offset_s;
+
+    if (date_only != NULL) {
+        *date_only = 0;
+    }
+    y = digits(s, n, &i, 4);
+    if (y < 1 || !expect(s, n, &i, '-') || (mo = digits(s, n, &i, 2)) < 1 || mo > 12 ||
+        !expect(s, n, &i, '-') || (d = digits(s, n, &i, 2)) < 1 || d > days_in_month(y, mo)) {
+        return RC_INVALID;
+    }
+    if (i == n) {
+        if (!allow_date) {
+            return RC_INVALID;
+        }
+        if (date_only != NULL) {
+            *date_only = 1;
+        }
+        *out = days_from_civil(y, mo, d) * 86400 - offset;
+        return RC_OK;
+    }
+    if (s[i] == 'T' || s[i] == 't') {
+        i++;
+    } else if (!expect(s, n, &i, ' ')) {
+        return RC_INVALID;
+    }
+    if ((h = digits(s, n, &i, 2)) < 0 || h > 23 || !expect(s, n, &i, ':') ||
+        (mi = digits(s, n, &i, 2)) < 0 || mi > 59) {
+        return RC_INVALID;
+    }
+    if (expect(s, n, &i, ':') && ((se = digits(s, n, &i, 2)) < 0 || se > 59)) {
+        return RC_INVALID;
+    }
+    if (expect(s, n, &i, '.')) { /* fractions of a second: read, then dropped */
+        size_t start = i;
+
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+        if (i == start) {
+            return RC_INVALID;
+        }
+    }
+    if (i < n) {
+        if (s[i] == 'Z' || s[i] == 'z') {
+            offset = 0;
+            i++;
+        } else if (s[i] == '+' || s[i] == '-') {
+            int sign = s[i] == '-' ? -1 : 1, oh, om;
+
+            i++;
+            if ((oh = digits(s, n, &i, 2)) < 0 || oh > 14) {
+                return RC_INVALID;
+            }
+            expect(s, n, &i, ':');
+            if ((om = digits(s, n, &i, 2)) < 0 || om > 59) {
+                return RC_INVALID;
+            }
+            offset = sign * (oh * 3600 + om * 60);
+        }
+    }
+    if (i != n) {
+        return RC_INVALID;
+    }
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+    return RC_OK;
+}
+
+void
+dt_format(int64_t t, char out[21])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
