@@ -37,6 +37,9 @@ BINS     := $(BUILD)/esports-fcgi $(BUILD)/esports-consumer $(TOOLS)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# keep the objects of tools and tests between runs
+.SECONDARY:
+
 .PHONY: all help deps test test-unit test-integration check-asan run stop fmt lint bench clean
 
 all: $(BINS)

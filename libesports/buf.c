@@ -103,6 +103,11 @@ buf_vappendf(buf_t *b, const char *fmt, va_list ap)
         b->err = 1;
         return;
     }
+    if (b->max != 0 && b->len + (size_t)n > b->max) {
+        b->err = 1;
+        b->data[b->len] = '\0';
+        return;
+    }
     if ((size_t)n >= b->cap - b->len) {
         if (buf_grow(b, (size_t)n) != 0) {
             b->data[b->len] = '\0';

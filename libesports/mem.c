@@ -115,7 +115,7 @@ arena_cleanup(struct arena *a)
 void *
 arena_alloc(struct arena *a, size_t n)
 {
-    const size_t align = sizeof(max_align_t);
+    const size_t align = _Alignof(max_align_t);
     struct arena_chunk *c = a->head;
     void *p;
 

@@ -129,6 +129,11 @@ clean_json(const char *p, size_t n, struct arena *a, struct cleaned *c, char *wh
             continue;
         }
         if (!is_ws(ch)) {
+            if (strchr("{}[],:-+.0123456789", ch) == NULL || ch == '\0') {
+                c->p[j] = '\0';
+                return fail(why, whylen, "invalid JSON at byte %zu: unexpected character '%c'", i,
+                            ch >= 0x20 && ch < 0x7f ? ch : '?');
+            }
             last = ch;
         }
         c->p[j++] = p[i++];

@@ -1,0 +1,101 @@
+/* test_text.c: UTF-8 checks, name keys and date parsing. */
+#include "testutil.h"
+
+#include "rc.h"
+#include "text.h"
+
+static void
+test_utf8(void **state)
+{
+    size_t bad = 99;
+
+    (void)state;
+    assert_int_equal(utf8_check("plain", 5, &bad), RC_OK);
+    assert_int_equal(utf8_check("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xae", 14, &bad), RC_OK);
+    assert_int_equal(utf8_check("ab\xff", 3, &bad), RC_INVALID);
+    assert_int_equal(bad, 2);
+    assert_int_equal(utf8_check("\xc0\xaf", 2, &bad), RC_INVALID);         /* overlong */
+    assert_int_equal(utf8_check("\xed\xa0\x80", 3, &bad), RC_INVALID);     /* surrogate */
+    assert_int_equal(utf8_check("\xf4\x90\x80\x80", 4, &bad), RC_INVALID); /* > U+10FFFF */
+    assert_int_equal(utf8_check("x\xe2\x82", 3, &bad), RC_INVALID);        /* truncated */
+    assert_int_equal(bad, 1);
+    assert_int_equal(utf8_len("caf\xc3\xa9", 5), 4);
+}
+
+static void
+test_names(void **state)
+{
+    struct arena a;
+
+    (void)state;
+    arena_init(&a, 1024);
+    assert_string_equal(text_clean(&a, "  Bayes \t Team\n2 ", 17), "Bayes Team 2");
+    assert_string_equal(text_clean(&a, "\xc2\xa0X\xc2\xa0\xc2\xa0Y", 8), "X Y");
+    assert_string_equal(text_clean(&a, "   ", 3), "");
+    assert_string_equal(text_key(&a, "OverCooked ", 11), "overcooked");
+    assert_string_equal(text_key(&a, " Bayes  ESPORTS 3 ", 18), "bayes esports 3");
+    assert_string_equal(text_title_key(&a, "Over Cooked 2 ", 14), "overcooked2");
+    assert_string_equal(text_title_key(&a, "Overcooked", 10), text_title_key(&a, "OverCooked ", 11));
+    arena_cleanup(&a);
+}
+
+static void
+test_dates(void **state)
+{
+    int64_t t;
+    int date_only;
+
+    (void)state;
+    assert_int_equal(dt_parse("2020-01-07 14:30:00", 19, 0, 0, &t, NULL), RC_OK);
+    assert_int_equal(t, 1578407400);
+    assert_int_equal(dt_parse("2020-01-07T14:30:00Z", 20, 0, 0, &t, NULL), RC_OK);
+    assert_int_equal(t, 1578407400);
+    assert_int_equal(dt_parse("2020-01-07T16:30:00+02:00", 25, 0, 0, &t, NULL), RC_OK);
+    assert_int_equal(t, 1578407400);
+    assert_int_equal(dt_parse("2020-01-07T09:30:00.250-0500", 28, 0, 0, &t, NULL), RC_OK);
+    assert_int_equal(t, 1578407400);
+    /* a naive time read at a configured source offset */
+    assert_int_equal(dt_parse("2020-01-07 15:30:00", 19, 3600, 0, &t, NULL), RC_OK);
+    assert_int_equal(t, 1578407400);
+    assert_int_equal(dt_parse("2020-01-07", 10, 0, 1, &t, &date_only), RC_OK);
+    assert_int_equal(t, 1578355200);
+    assert_int_equal(date_only, 1);
+    assert_int_equal(dt_parse("2020-01-07", 10, 0, 0, &t, NULL), RC_INVALID);
+    assert_int_equal(dt_parse("2020-13-45", 10, 0, 1, &t, NULL), RC_INVALID);
+    assert_int_equal(dt_parse("2021-02-29 00:00:00", 19, 0, 0, &t, NULL), RC_INVALID);
+    assert_int_equal(dt_parse("2020-02-29 00:00:00", 19, 0, 0, &t, NULL), RC_OK);
+    assert_int_equal(dt_parse("2020-01-07 24:00:00", 19, 0, 0, &t, NULL), RC_INVALID);
+    assert_int_equal(dt_parse("2020-01-07 14:30:00 junk", 24, 0, 0, &t, NULL), RC_INVALID);
+    assert_int_equal(dt_parse("yesterday", 9, 0, 1, &t, NULL), RC_INVALID);
+    assert_int_equal(dt_parse("", 0, 0, 1, &t, NULL), RC_INVALID);
+}
+
+static void
+test_offsets_and_format(void **state)
+{
+    int off;
+    char s[21];
+
+    (void)state;
+    assert_int_equal(dt_offset_parse("UTC", &off), RC_OK);
+    assert_int_equal(off, 0);
+    assert_int_equal(dt_offset_parse("-05:30", &off), RC_OK);
+    assert_int_equal(off, -19800);
+    assert_int_equal(dt_offset_parse("+25:00", &off), RC_INVALID);
+    assert_int_equal(dt_offset_parse("CET", &off), RC_INVALID);
+    dt_format(1578407400, s);
+    assert_string_equal(s, "2020-01-07T14:30:00Z");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_offsets_and_format),
+    };
+
+    return cmocka_run_group_tests_name("text", tests, NULL, NULL);
+}
