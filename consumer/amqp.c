@@ -195,14 +195,15 @@ mq_connect(struct mq *mq)
     if (check_rpc(mq, "basic.qos") != RC_OK) {
         goto fail;
     }
-    amqp_basic_consume(mq->conn, CHANNEL, amqp_cstring_bytes(c->amqp_queue), amqp_empty_bytes, 0,
-                       0, 0, amqp_empty_table);
+    amqp_basic_consume(mq->conn, CHANNEL, amqp_cstring_bytes(c->amqp_queue), amqp_empty_bytes, 0, 0,
+                       0, amqp_empty_table);
     if (check_rpc(mq, "basic.consume") != RC_OK) {
         goto fail;
     }
     mq->connected = 1;
-    log_info("amqp", "event=connected host=%s port=%d vhost=\"%s\" queue=%s prefetch=%d "
-                     "heartbeat_s=%d",
+    log_info("amqp",
+             "event=connected host=%s port=%d vhost=\"%s\" queue=%s prefetch=%d "
+             "heartbeat_s=%d",
              u.host, u.port ? u.port : 5672, u.path[0] ? u.path : "/", c->amqp_queue,
              c->amqp_prefetch, c->amqp_heartbeat_s);
     url_cleanup(&u);

@@ -56,8 +56,7 @@ apply_message(const struct config *cfg, struct db *db, const struct mq_delivery 
     if (dt_offset_parse(cfg->source_timezone, &opts.tz_offset_s) != RC_OK) {
         opts.tz_offset_s = 0; /* config_load validated it */
     }
-    parsed = msg_parse(d->body, d->len, &opts, &msg_arena, &ev, res->reason,
-                       sizeof(res->reason));
+    parsed = msg_parse(d->body, d->len, &opts, &msg_arena, &ev, res->reason, sizeof(res->reason));
     if (ev != NULL) {
         raw.source = ev->source;
         raw.external_id = ev->external_id;
@@ -129,7 +128,7 @@ apply_message(const struct config *cfg, struct db *db, const struct mq_delivery 
         res->outcome = APPLY_APPLIED;
         res->changed = 1;
         log_debug("apply", "event=applied tag=%llu source=\"%s\" id=\"%s\" match_id=%llu",
-                  (unsigned long long)d->tag, ev->source, ev->external_id,
+                  (unsigned long long)d->tag, raw.source, raw.external_id,
                   (unsigned long long)match_id);
     }
     return RC_OK;

@@ -19,8 +19,8 @@ enum apply_outcome {
 
 struct apply_result {
     enum apply_outcome outcome;
-    int changed;        /* match rows were written (data_version must move) */
-    char reason[256];   /* why it was rejected */
+    int changed;      /* match rows were written (data_version must move) */
+    char reason[256]; /* why it was rejected */
 };
 
 /* Registers the statements apply needs with db (before db_connect). */

@@ -171,8 +171,8 @@ backoff(struct consumer *c, const char *what)
     struct timespec ts = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000000};
 
     nanosleep(&ts, NULL);
-    c->backoff_ms = c->backoff_ms * 2 > c->cfg->db_retry_max_ms ? c->cfg->db_retry_max_ms
-                                                               : c->backoff_ms * 2;
+    c->backoff_ms =
+        c->backoff_ms * 2 > c->cfg->db_retry_max_ms ? c->cfg->db_retry_max_ms : c->backoff_ms * 2;
 }
 
 /* Makes sure both connections are up; RC_OK, or keeps trying until stopping. */
@@ -265,8 +265,10 @@ main(int argc, char **argv)
             config_print_help();
             return 0;
         }
-        fprintf(stderr, "usage: %s [--help-config]\n"
-                        "  consumes the match queue; settings from the environment\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s [--help-config]\n"
+                "  consumes the match queue; settings from the environment\n",
+                argv[0]);
         return 2;
     }
     if (config_load(&cfg, err, sizeof(err)) != RC_OK) {

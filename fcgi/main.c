@@ -79,8 +79,10 @@ main(int argc, char **argv)
             config_print_help();
             return 0;
         }
-        fprintf(stderr, "usage: %s [--help-config]\n"
-                        "  run under spawn-fcgi (the listening socket on fd 0)\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s [--help-config]\n"
+                "  run under spawn-fcgi (the listening socket on fd 0)\n",
+                argv[0]);
         return 2;
     }
     if (config_load(&cfg, err, sizeof(err)) != RC_OK) {

@@ -13,15 +13,15 @@
 struct req {
     const struct config *cfg;
     struct db *db;
-    char **envp;          /* FastCGI parameters, NAME=value */
-    void *out;            /* the FastCGI output stream */
-    const char *method;   /* "GET", "HEAD", ... */
-    const char *path;     /* decoded path, from DOCUMENT_URI */
-    const char *query;    /* raw query string, "" when none */
-    const char *route;    /* the matched route's pattern, for metrics and logs */
-    int head;             /* HEAD: the body is computed but not sent */
+    char **envp;        /* FastCGI parameters, NAME=value */
+    void *out;          /* the FastCGI output stream */
+    const char *method; /* "GET", "HEAD", ... */
+    const char *path;   /* decoded path, from DOCUMENT_URI */
+    const char *query;  /* raw query string, "" when none */
+    const char *route;  /* the matched route's pattern, for metrics and logs */
+    int head;           /* HEAD: the body is computed but not sent */
     int status;
-    buf_t headers;        /* extra header lines, each ending in \r\n */
+    buf_t headers; /* extra header lines, each ending in \r\n */
     buf_t body;
 };
 

@@ -160,7 +160,10 @@ buf_append_json_str(buf_t *b, const char *s, size_t n)
             buf_append(b, "\\t", 2);
             break;
         default:
-            memcpy(esc, "\\u00", 4);
+            esc[0] = '\\';
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 0xf];
             buf_append(b, esc, 6);

@@ -15,69 +15,68 @@
 #include "url.h"
 
 enum cfg_type {
-    CFG_STR,     /* any text, may be empty */
-    CFG_NAME,    /* non-empty, printable ASCII without spaces (queue, exchange, user names) */
-    CFG_INT,     /* decimal integer within [min, max] */
-    CFG_LEVEL,   /* log level */
-    CFG_URL_DB,  /* mysql:// or mariadb:// URL, or empty */
-    CFG_URL_MQ,  /* amqp:// URL */
-    CFG_URL_ES,  /* http:// or https:// URL, or empty */
-    CFG_TZ,      /* UTC or +HH:MM / -HH:MM */
+    CFG_STR,    /* any text, may be empty */
+    CFG_NAME,   /* non-empty, printable ASCII without spaces (queue, exchange, user names) */
+    CFG_INT,    /* decimal integer within [min, max] */
+    CFG_LEVEL,  /* log level */
+    CFG_URL_DB, /* mysql:// or mariadb:// URL, or empty */
+    CFG_URL_MQ, /* amqp:// URL */
+    CFG_URL_ES, /* http:// or https:// URL, or empty */
+    CFG_TZ,     /* UTC or +HH:MM / -HH:MM */
 };
 
 struct cfg_entry {
     const char *name;
     enum cfg_type type;
+    int secret; /* masked in logs and error messages */
     const char *def;
     long min, max;
     size_t off;
-    int secret;
     const char *doc;
 };
 
 #define F(field) offsetof(struct config, field)
 
 static const struct cfg_entry cfg_table[] = {
-    {"MARIADB_URL", CFG_URL_DB, "", 0, 0, F(mariadb_url), 1,
+    {"MARIADB_URL", CFG_URL_DB, 1, "", 0, 0, F(mariadb_url),
      "mysql://user:password@host:port/database; overrides the MARIADB_* fields below"},
-    {"MARIADB_HOST", CFG_NAME, "127.0.0.1", 0, 0, F(mariadb_host), 0, "MariaDB host"},
-    {"MARIADB_PORT", CFG_INT, "3307", 1, 65535, F(mariadb_port), 0, "MariaDB TCP port"},
-    {"MARIADB_USER", CFG_NAME, "esports", 0, 0, F(mariadb_user), 0, "MariaDB user"},
-    {"MARIADB_PASSWORD", CFG_STR, "esports", 0, 0, F(mariadb_password), 1, "MariaDB password"},
-    {"MARIADB_DATABASE", CFG_NAME, "esports", 0, 0, F(mariadb_database), 0, "database name"},
-    {"MARIADB_SOCKET", CFG_STR, "", 0, 0, F(mariadb_socket), 0,
+    {"MARIADB_HOST", CFG_NAME, 0, "127.0.0.1", 0, 0, F(mariadb_host), "MariaDB host"},
+    {"MARIADB_PORT", CFG_INT, 0, "3307", 1, 65535, F(mariadb_port), "MariaDB TCP port"},
+    {"MARIADB_USER", CFG_NAME, 0, "esports", 0, 0, F(mariadb_user), "MariaDB user"},
+    {"MARIADB_PASSWORD", CFG_STR, 1, "esports", 0, 0, F(mariadb_password), "MariaDB password"},
+    {"MARIADB_DATABASE", CFG_NAME, 0, "esports", 0, 0, F(mariadb_database), "database name"},
+    {"MARIADB_SOCKET", CFG_STR, 0, "", 0, 0, F(mariadb_socket),
      "unix socket path; when set it is used instead of host and port"},
-    {"DB_CONNECT_TIMEOUT", CFG_INT, "5", 1, 300, F(db_connect_timeout_s), 0,
+    {"DB_CONNECT_TIMEOUT", CFG_INT, 0, "5", 1, 300, F(db_connect_timeout_s),
      "seconds for one connect attempt"},
-    {"DB_RETRY_MAX_MS", CFG_INT, "5000", 10, 600000, F(db_retry_max_ms), 0,
+    {"DB_RETRY_MAX_MS", CFG_INT, 0, "5000", 10, 600000, F(db_retry_max_ms),
      "cap of the exponential backoff between connect attempts, ms"},
-    {"AMQP_URL", CFG_URL_MQ, "amqp://guest:guest@127.0.0.1:5673/%2f", 0, 0, F(amqp_url), 1,
+    {"AMQP_URL", CFG_URL_MQ, 1, "amqp://guest:guest@127.0.0.1:5673/%2f", 0, 0, F(amqp_url),
      "RabbitMQ URL (vhost as the path, %2f for /)"},
-    {"AMQP_EXCHANGE", CFG_NAME, "matches", 0, 0, F(amqp_exchange), 0,
+    {"AMQP_EXCHANGE", CFG_NAME, 0, "matches", 0, 0, F(amqp_exchange),
      "durable exchange the sources publish to"},
-    {"AMQP_QUEUE", CFG_NAME, "matches", 0, 0, F(amqp_queue), 0, "durable queue the consumer reads"},
-    {"AMQP_ROUTING_KEY", CFG_NAME, "matches", 0, 0, F(amqp_routing_key), 0,
+    {"AMQP_QUEUE", CFG_NAME, 0, "matches", 0, 0, F(amqp_queue), "durable queue the consumer reads"},
+    {"AMQP_ROUTING_KEY", CFG_NAME, 0, "matches", 0, 0, F(amqp_routing_key),
      "routing key binding the queue to the exchange"},
-    {"AMQP_DLX", CFG_NAME, "matches.dlx", 0, 0, F(amqp_dlx), 0, "dead-letter exchange"},
-    {"AMQP_DEAD_QUEUE", CFG_NAME, "matches.dead", 0, 0, F(amqp_dead_queue), 0,
+    {"AMQP_DLX", CFG_NAME, 0, "matches.dlx", 0, 0, F(amqp_dlx), "dead-letter exchange"},
+    {"AMQP_DEAD_QUEUE", CFG_NAME, 0, "matches.dead", 0, 0, F(amqp_dead_queue),
      "queue holding rejected messages"},
-    {"AMQP_PREFETCH", CFG_INT, "300", 1, 65535, F(amqp_prefetch), 0,
-     "basic.qos prefetch count"},
-    {"AMQP_HEARTBEAT", CFG_INT, "30", 0, 3600, F(amqp_heartbeat_s), 0,
+    {"AMQP_PREFETCH", CFG_INT, 0, "300", 1, 65535, F(amqp_prefetch), "basic.qos prefetch count"},
+    {"AMQP_HEARTBEAT", CFG_INT, 0, "30", 0, 3600, F(amqp_heartbeat_s),
      "AMQP heartbeat, seconds (0 = off)"},
-    {"CONSUMER_BATCH_SIZE", CFG_INT, "100", 1, 10000, F(batch_size), 0,
+    {"CONSUMER_BATCH_SIZE", CFG_INT, 0, "100", 1, 10000, F(batch_size),
      "messages per transaction at most"},
-    {"CONSUMER_BATCH_MS", CFG_INT, "200", 1, 60000, F(batch_ms), 0,
+    {"CONSUMER_BATCH_MS", CFG_INT, 0, "200", 1, 60000, F(batch_ms),
      "a batch is committed at the latest this many ms after its first message"},
-    {"MAX_MESSAGE_BYTES", CFG_INT, "1048576", 64, 67108864, F(max_message_bytes), 0,
+    {"MAX_MESSAGE_BYTES", CFG_INT, 0, "1048576", 64, 67108864, F(max_message_bytes),
      "larger messages are rejected"},
-    {"SOURCE_TIMEZONE", CFG_TZ, "UTC", 0, 0, F(source_timezone), 0,
+    {"SOURCE_TIMEZONE", CFG_TZ, 0, "UTC", 0, 0, F(source_timezone),
      "offset of date_start_text values without one: UTC or +HH:MM/-HH:MM"},
-    {"ELASTICSEARCH_URL", CFG_URL_ES, "", 0, 0, F(elasticsearch_url), 1,
+    {"ELASTICSEARCH_URL", CFG_URL_ES, 1, "", 0, 0, F(elasticsearch_url),
      "Elasticsearch/OpenSearch base URL; empty turns the search mirror off"},
-    {"LOG_LEVEL", CFG_LEVEL, "info", 0, 0, F(log_level), 0, "error, warn, info or debug"},
-    {"LOG_FILE", CFG_STR, "", 0, 0, F(log_file), 0, "also append log lines to this file"},
-    {"HTTP_MAX_QUERY_BYTES", CFG_INT, "8192", 256, 1048576, F(http_max_query_bytes), 0,
+    {"LOG_LEVEL", CFG_LEVEL, 0, "info", 0, 0, F(log_level), "error, warn, info or debug"},
+    {"LOG_FILE", CFG_STR, 0, "", 0, 0, F(log_file), "also append log lines to this file"},
+    {"HTTP_MAX_QUERY_BYTES", CFG_INT, 0, "8192", 256, 1048576, F(http_max_query_bytes),
      "longer query strings are refused with 400"},
 };
 
@@ -133,9 +132,9 @@ check_tz(const char *v)
     if (strcmp(v, "UTC") == 0 || strcmp(v, "Z") == 0) {
         return RC_OK;
     }
-    if (strlen(v) == 6 && (v[0] == '+' || v[0] == '-') && v[3] == ':' &&
-        v[1] >= '0' && v[1] <= '1' && v[2] >= '0' && v[2] <= '9' && v[4] >= '0' &&
-        v[4] <= '5' && v[5] >= '0' && v[5] <= '9' && (v[1] - '0') * 10 + (v[2] - '0') <= 14) {
+    if (strlen(v) == 6 && (v[0] == '+' || v[0] == '-') && v[3] == ':' && v[1] >= '0' &&
+        v[1] <= '1' && v[2] >= '0' && v[2] <= '9' && v[4] >= '0' && v[4] <= '5' && v[5] >= '0' &&
+        v[5] <= '9' && (v[1] - '0') * 10 + (v[2] - '0') <= 14) {
         return RC_OK;
     }
     return RC_INVALID;

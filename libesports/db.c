@@ -121,8 +121,8 @@ db_fail(struct db *db, unsigned int no, const char *err, const char *what, const
         log_debug("db", "event=duplicate during=%s err=\"%s\"", what, err);
         return RC_INVALID;
     }
-    log_error("db", "event=query_failed during=%s errno=%u err=\"%s\" sql=\"%.*s\"", what, no,
-              err, sql ? sql_head(sql) : 0, sql ? sql : "");
+    log_error("db", "event=query_failed during=%s errno=%u err=\"%s\" sql=\"%.*s\"", what, no, err,
+              sql ? sql_head(sql) : 0, sql ? sql : "");
     return RC_ERR;
 }
 
@@ -177,13 +177,15 @@ db_try_connect(struct db *db)
     if (mysql_real_connect(db->conn, c->mariadb_host, c->mariadb_user, c->mariadb_password,
                            c->mariadb_database, (unsigned int)c->mariadb_port, sock,
                            flags) == NULL) {
-        log_warn("db", "event=connect_failed host=%s port=%d socket=\"%s\" db=%s errno=%u err=\"%s\"",
+        log_warn("db",
+                 "event=connect_failed host=%s port=%d socket=\"%s\" db=%s errno=%u err=\"%s\"",
                  c->mariadb_host, c->mariadb_port, c->mariadb_socket, c->mariadb_database,
                  mysql_errno(db->conn), mysql_error(db->conn));
         db_close_conn(db);
         return RC_UNAVAIL;
     }
-    log_info("db", "event=connected host=%s port=%d socket=\"%s\" db=%s server=\"%s\" statements=%zu",
+    log_info("db",
+             "event=connected host=%s port=%d socket=\"%s\" db=%s server=\"%s\" statements=%zu",
              c->mariadb_host, c->mariadb_port, c->mariadb_socket, c->mariadb_database,
              mysql_get_server_info(db->conn), db->nstmts);
     return RC_OK;

@@ -56,9 +56,8 @@ static const char SQL_FIND_MATCH[] =
     " WHERE s.name = ? AND m.external_id = ?";
 
 static const char *const ingest_sqls[] = {
-    SQL_SAVEPOINT, SQL_RELEASE,     SQL_ROLLBACK_TO,    SQL_SOURCE,  SQL_TITLE,
-    SQL_TOURNAMENT, SQL_TEAM,       SQL_MATCH,          SQL_CLEAR_TEAMS, SQL_MATCH_TEAM,
-    SQL_OUTBOX,    SQL_FIND_MATCH,
+    SQL_SAVEPOINT, SQL_RELEASE, SQL_ROLLBACK_TO, SQL_SOURCE,     SQL_TITLE,  SQL_TOURNAMENT,
+    SQL_TEAM,      SQL_MATCH,   SQL_CLEAR_TEAMS, SQL_MATCH_TEAM, SQL_OUTBOX, SQL_FIND_MATCH,
 };
 
 void
@@ -224,8 +223,7 @@ db_ingest_event(struct db *db, const struct match_event *ev, uint64_t *match_id)
 }
 
 int
-db_ingest_find_match(struct db *db, const char *source, const char *external_id,
-                     uint64_t *match_id)
+db_ingest_find_match(struct db *db, const char *source, const char *external_id, uint64_t *match_id)
 {
     MYSQL_BIND p[2], r[1];
     struct sparam sp[2];

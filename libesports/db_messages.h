@@ -15,11 +15,11 @@ struct raw_message {
     const char *payload; /* the bytes exactly as received */
     size_t len;
     unsigned char sha256[SHA256_LEN];
-    int rejected;        /* 0 applied, 1 rejected */
-    const char *error;   /* reason when rejected, else NULL */
-    const char *source;  /* NULL when the message has none we could read */
+    int rejected;       /* 0 applied, 1 rejected */
+    const char *error;  /* reason when rejected, else NULL */
+    const char *source; /* NULL when the message has none we could read */
     const char *external_id;
-    uint64_t match_id;   /* 0 = none */
+    uint64_t match_id; /* 0 = none */
     uint64_t delivery_tag;
     int redelivered;
     const char *exchange;
@@ -35,7 +35,6 @@ int db_messages_insert(struct db *db, const struct raw_message *m, uint64_t *id)
 /* Whether a message with this SHA-256 and message id (NULL or "" = none) is
  * already in the log: RC_OK yes, RC_NOTFOUND no. Asked for redeliveries, to
  * skip what an interrupted run had already committed. */
-int db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN],
-                     const char *message_id);
+int db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN], const char *message_id);
 
 #endif

@@ -6,12 +6,11 @@
 #include "log.h"
 #include "rc.h"
 
-static const char SQL_CREATE[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " name VARCHAR(191) NOT NULL PRIMARY KEY,"
-    " checksum CHAR(64) NOT NULL,"
-    " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+static const char SQL_CREATE[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 " name VARCHAR(191) NOT NULL PRIMARY KEY,"
+                                 " checksum CHAR(64) NOT NULL,"
+                                 " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+                                 ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
 static const char SQL_LOCK[] = "SELECT GET_LOCK('esports_migrate', 60)";
 static const char SQL_UNLOCK[] = "SELECT RELEASE_LOCK('esports_migrate')";

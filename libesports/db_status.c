@@ -26,16 +26,14 @@ static const char SQL_ERROR[] =
     "UPDATE consumer_status SET last_error = LEFT(?, 1024), last_error_at = UTC_TIMESTAMP(6)"
     " WHERE id = 1";
 
-static const char SQL_ADD[] =
-    "UPDATE consumer_status SET messages_applied = messages_applied + ?,"
-    " messages_rejected = messages_rejected + ?,"
-    " data_version = data_version + IF(? > 0, 1, 0),"
-    " last_applied_at = IF(? > 0, UTC_TIMESTAMP(6), last_applied_at),"
-    " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
+static const char SQL_ADD[] = "UPDATE consumer_status SET messages_applied = messages_applied + ?,"
+                              " messages_rejected = messages_rejected + ?,"
+                              " data_version = data_version + IF(? > 0, 1, 0),"
+                              " last_applied_at = IF(? > 0, UTC_TIMESTAMP(6), last_applied_at),"
+                              " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
 
-static const char SQL_STOPPED[] =
-    "UPDATE consumer_status SET pid = NULL, broker_connected = FALSE,"
-    " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
+static const char SQL_STOPPED[] = "UPDATE consumer_status SET pid = NULL, broker_connected = FALSE,"
+                                  " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
 
 static const char *const status_sqls[] = {SQL_GET,   SQL_STARTED, SQL_HEARTBEAT,
                                           SQL_ERROR, SQL_ADD,     SQL_STOPPED};
@@ -78,8 +76,7 @@ db_status_get(struct db *db, struct consumer_status *out)
     if (rc != RC_OK) {
         return rc;
     }
-    out->last_error[errlen < sizeof(out->last_error) ? errlen : sizeof(out->last_error) - 1] =
-        '\0';
+    out->last_error[errlen < sizeof(out->last_error) ? errlen : sizeof(out->last_error) - 1] = '\0';
     out->applied = (uint64_t)applied;
     out->rejected = (uint64_t)rejected;
     out->heartbeat_age = age;

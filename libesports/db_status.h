@@ -16,11 +16,11 @@ struct consumer_status {
     int64_t last_applied_at; /* unix seconds, 0 = never */
     char last_error[1025];
     int64_t last_error_at;
-    int pid;                 /* 0 = never started */
+    int pid; /* 0 = never started */
     int64_t started_at;
     int broker_connected;
-    int64_t heartbeat_at;    /* unix seconds of the consumer's last sign of life */
-    int64_t heartbeat_age;   /* seconds since then, by the database clock; -1 = never */
+    int64_t heartbeat_at;  /* unix seconds of the consumer's last sign of life */
+    int64_t heartbeat_age; /* seconds since then, by the database clock; -1 = never */
     uint64_t data_version;
 };
 

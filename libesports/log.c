@@ -115,8 +115,8 @@ log_write(enum log_level level, const char *mod, const char *fmt, ...)
     }
     if ((size_t)w >= sizeof(line) - n - 1) {
         /* truncated: say so rather than silently cutting a field in half */
-        memcpy(line + sizeof(line) - 16, " truncated=1", 12);
-        n = sizeof(line) - 4;
+        n = sizeof(line) - 16;
+        n += (size_t)snprintf(line + n, sizeof(line) - n, " truncated=1");
     } else {
         n += (size_t)w;
     }

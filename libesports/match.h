@@ -34,14 +34,14 @@ struct match_event {
     int has_bestof;
     int64_t bestof;
     int has_date;
-    int64_t date_start;      /* unix seconds, UTC */
-    const char *title;       /* cleaned first spelling; NULL when absent */
+    int64_t date_start; /* unix seconds, UTC */
+    const char *title;  /* cleaned first spelling; NULL when absent */
     const char *title_key;
     int has_tournament;
     const char *tournament_ext_id; /* NULL when given as a bare name */
     const char *tournament_name;   /* "" when an {id} came without a name */
     const char *tournament_name_key;
-    const char *tournament_key;    /* "id:<id>" or "name:<name key>": unique within the source */
+    const char *tournament_key; /* "id:<id>" or "name:<name key>": unique within the source */
     size_t nteams;
     struct match_team teams[MATCH_MAX_TEAMS];
 };

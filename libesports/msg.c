@@ -25,8 +25,8 @@ struct cleaned {
     size_t nremoved;
 };
 
-static int
-fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 fail(char *why, size_t whylen, const char *fmt, ...)
@@ -186,7 +186,8 @@ get_id(struct arena *a, json_object *v, const char *path, const char **out, char
         return RC_OK;
     }
     if (json_object_is_type(v, json_type_string)) {
-        const char *s = text_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        const char *s =
+            text_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
 
         if (s[0] == '\0') {
             return fail(why, whylen, "%s: empty", path);
@@ -219,7 +220,8 @@ get_int(struct arena *a, json_object *v, const char *path, int64_t lo, int64_t h
             val = INT64_MAX;
         }
     } else if (json_object_is_type(v, json_type_string)) {
-        const char *s = text_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        const char *s =
+            text_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
         const char *d = s + (s[0] == '-' || s[0] == '+');
         char *end;
 
@@ -250,8 +252,8 @@ get_int(struct arena *a, json_object *v, const char *path, int64_t lo, int64_t h
 
 /* An optional string: absent or null -> NULL; cleaned; at most max characters. */
 static int
-get_text(struct arena *a, json_object *v, const char *path, size_t max, const char **out,
-         char *why, size_t whylen)
+get_text(struct arena *a, json_object *v, const char *path, size_t max, const char **out, char *why,
+         size_t whylen)
 {
     const char *s;
 
@@ -279,8 +281,7 @@ field(json_object *o, const char *name)
 }
 
 static int
-parse_tournament(struct arena *a, json_object *v, struct match_event *ev, char *why,
-                 size_t whylen)
+parse_tournament(struct arena *a, json_object *v, struct match_event *ev, char *why, size_t whylen)
 {
     const char *name = NULL, *id = NULL;
     char *key;
@@ -304,7 +305,8 @@ parse_tournament(struct arena *a, json_object *v, struct match_event *ev, char *
             return fail(why, whylen, "data.tournament: has neither id nor name");
         }
     } else {
-        return fail(why, whylen, "data.tournament: must be an object {id, name} or a string, not %s",
+        return fail(why, whylen,
+                    "data.tournament: must be an object {id, name} or a string, not %s",
                     type_name(v));
     }
     if (rc != RC_OK) {
@@ -391,7 +393,7 @@ parse_teams(struct arena *a, json_object *teams, json_object *scores, struct mat
     n = json_object_array_length(scores);
     for (i = 0; i < n; i++) {
         json_object *s = json_object_array_get_idx(scores, i), *w;
-        const char *ref;
+        const char *ref = NULL;
         struct match_team *mt = NULL;
         int has;
         int64_t v;
@@ -401,7 +403,7 @@ parse_teams(struct arena *a, json_object *teams, json_object *scores, struct mat
                         type_name(s));
         }
         snprintf(path, sizeof(path), "data.scores[%zu].team", i);
-        if (get_id(a, field(s, "team"), path, &ref, why, whylen) != RC_OK) {
+        if (get_id(a, field(s, "team"), path, &ref, why, whylen) != RC_OK || ref == NULL) {
             return RC_INVALID;
         }
         for (k = 0; k < ev->nteams; k++) {
@@ -437,8 +439,8 @@ parse_teams(struct arena *a, json_object *teams, json_object *scores, struct mat
 }
 
 static int
-parse_event(struct arena *a, json_object *root, const struct msg_opts *o,
-            struct match_event *ev, char *why, size_t whylen)
+parse_event(struct arena *a, json_object *root, const struct msg_opts *o, struct match_event *ev,
+            char *why, size_t whylen)
 {
     json_object *data, *src, *v;
     const char *s;
@@ -456,7 +458,7 @@ parse_event(struct arena *a, json_object *root, const struct msg_opts *o,
     if (get_text(a, src, "source", MATCH_KEY_MAX, &ev->source, why, whylen) != RC_OK) {
         return RC_INVALID;
     }
-    if (ev->source[0] == '\0') {
+    if (ev->source == NULL || ev->source[0] == '\0') {
         return fail(why, whylen, "source: empty");
     }
     data = field(root, "data");
@@ -472,10 +474,10 @@ parse_event(struct arena *a, json_object *root, const struct msg_opts *o,
     if (get_text(a, field(data, "url"), "data.url", 2048, &ev->url, why, whylen) != RC_OK ||
         get_int(a, field(data, "state"), "data.state", INT32_MIN, INT32_MAX, &ev->has_state,
                 &ev->state, why, whylen) != RC_OK ||
-        get_int(a, field(data, "bestof"), "data.bestof", 0, INT32_MAX, &ev->has_bestof,
-                &ev->bestof, why, whylen) != RC_OK ||
-        get_text(a, field(data, "title"), "data.title", MATCH_NAME_MAX, &ev->title, why,
-                 whylen) != RC_OK ||
+        get_int(a, field(data, "bestof"), "data.bestof", 0, INT32_MAX, &ev->has_bestof, &ev->bestof,
+                why, whylen) != RC_OK ||
+        get_text(a, field(data, "title"), "data.title", MATCH_NAME_MAX, &ev->title, why, whylen) !=
+            RC_OK ||
         parse_tournament(a, field(data, "tournament"), ev, why, whylen) != RC_OK ||
         parse_teams(a, field(data, "teams"), field(data, "scores"), ev, why, whylen) != RC_OK) {
         return RC_INVALID;
@@ -489,8 +491,8 @@ parse_event(struct arena *a, json_object *root, const struct msg_opts *o,
     if (ev->title != NULL) {
         ev->title_key = text_title_key(a, ev->title, strlen(ev->title));
     }
-    if (get_text(a, field(data, "date_start_text"), "data.date_start_text", 64, &s, why,
-                 whylen) != RC_OK) {
+    if (get_text(a, field(data, "date_start_text"), "data.date_start_text", 64, &s, why, whylen) !=
+        RC_OK) {
         return RC_INVALID;
     }
     v = field(data, "date_start_text");
@@ -522,8 +524,9 @@ msg_parse(const char *p, size_t n, const struct msg_opts *o, struct arena *a,
         return fail(why, whylen, "empty body");
     }
     if (n > o->max_bytes) {
-        return fail(why, whylen, "payload of %zu bytes exceeds the limit of %zu (MAX_MESSAGE_BYTES)",
-                    n, o->max_bytes);
+        return fail(why, whylen,
+                    "payload of %zu bytes exceeds the limit of %zu (MAX_MESSAGE_BYTES)", n,
+                    o->max_bytes);
     }
     if (utf8_check(p, n, &bad) != RC_OK) {
         return fail(why, whylen, "invalid UTF-8 at byte %zu", bad);
@@ -542,7 +545,8 @@ msg_parse(const char *p, size_t n, const struct msg_opts *o, struct arena *a,
         size_t at = original_offset(&c, json_tokener_get_parse_end(tok));
 
         if (e == json_tokener_continue || e == json_tokener_success) {
-            rc = fail(why, whylen, "truncated JSON: the message ends at byte %zu inside a value", n);
+            rc =
+                fail(why, whylen, "truncated JSON: the message ends at byte %zu inside a value", n);
         } else {
             rc = fail(why, whylen, "invalid JSON at byte %zu: %s", at, json_tokener_error_desc(e));
         }

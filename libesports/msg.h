@@ -15,8 +15,8 @@
 #include "mem.h"
 
 struct msg_opts {
-    size_t max_bytes;   /* larger payloads are rejected */
-    int tz_offset_s;    /* how date_start_text without an offset is read */
+    size_t max_bytes; /* larger payloads are rejected */
+    int tz_offset_s;  /* how date_start_text without an offset is read */
 };
 
 /*

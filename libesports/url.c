@@ -76,7 +76,7 @@ fail(struct url *u, const char **why, const char *msg)
 int
 url_parse(const char *s, struct url *u, const char **why)
 {
-    const char *p, *auth_end, *at, *host, *host_end, *colon;
+    const char *p, *auth_end, *at, *host, *colon;
     size_t i;
 
     memset(u, 0, sizeof(*u));
@@ -112,8 +112,7 @@ url_parse(const char *s, struct url *u, const char **why)
         if (url_decode(p, (size_t)(uend - p), &u->user) != RC_OK) {
             return fail(u, why, "bad percent-encoding in user");
         }
-        if (pc != NULL &&
-            url_decode(pc + 1, (size_t)(at - pc - 1), &u->password) != RC_OK) {
+        if (pc != NULL && url_decode(pc + 1, (size_t)(at - pc - 1), &u->password) != RC_OK) {
             return fail(u, why, "bad percent-encoding in password");
         }
         host = at + 1;
@@ -132,11 +131,9 @@ url_parse(const char *s, struct url *u, const char **why)
         if (colon != NULL && *colon != ':') {
             return fail(u, why, "unexpected text after ]");
         }
-        host_end = rb;
     } else {
         colon = memchr(host, ':', (size_t)(auth_end - host));
-        host_end = colon ? colon : auth_end;
-        u->host = xstrndup(host, (size_t)(host_end - host));
+        u->host = xstrndup(host, (size_t)((colon ? colon : auth_end) - host));
     }
     if (u->host[0] == '\0') {
         return fail(u, why, "missing host");

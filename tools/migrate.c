@@ -195,7 +195,9 @@ main(int argc, char **argv)
         }
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n > 0) {
+        qsort(names, n, sizeof(*names), cmp_names);
+    }
 
     db = db_new(&cfg, DB_MULTI_STATEMENTS);
     db_migrations_register(db);

@@ -132,7 +132,8 @@ test_bad_input(void **state)
     (void)state;
     REJECT("", "empty body");
     REJECT("not json", "invalid JSON at byte 0: unexpected word 'not'");
-    REJECT("{\"source\": \"s\", \"data\": {\"id\": 1", "truncated JSON: the message ends at byte 32 inside a value");
+    REJECT("{\"source\": \"s\", \"data\": {\"id\": 1",
+           "truncated JSON: the message ends at byte 32 inside a value");
     REJECT("[1, 2]", "message is an array, not a JSON object");
     REJECT("\"str\"", "message is a string, not a JSON object");
     REJECT("{\"data\": {\"id\": 1}}", "source: missing");
@@ -157,16 +158,18 @@ test_bad_input(void **state)
            "data.state: must be an integer, not the string \"live\"");
     REJECT("{\"source\": \"s\", \"data\": {\"id\": 1, \"state\": true}}",
            "data.state: must be an integer, not a boolean");
-    REJECT("{\"source\": \"s\", \"data\": {\"id\": 1, \"date_start_text\": \"2020-13-45 00:00:00\"}}",
-           "data.date_start_text: \"2020-13-45 00:00:00\" is not a date-time (expected "
-           "YYYY-MM-DD HH:MM:SS or ISO 8601)");
+    REJECT(
+        "{\"source\": \"s\", \"data\": {\"id\": 1, \"date_start_text\": \"2020-13-45 00:00:00\"}}",
+        "data.date_start_text: \"2020-13-45 00:00:00\" is not a date-time (expected "
+        "YYYY-MM-DD HH:MM:SS or ISO 8601)");
     REJECT("{\"source\": \"s\", \"data\": {\"id\": 1, \"tournament\": 7}}",
            "data.tournament: must be an object {id, name} or a string, not an integer");
     REJECT("{\"source\": \"s\", \"data\": {\"id\": 1, \"teams\": [{\"id\": 1}, {\"id\": \"1\"}]}}",
            "data.teams[1].id: team 1 is listed twice");
     REJECT("{\"source\": \"s\", \"data\": {\"id\": NaN}}",
            "invalid JSON at byte 31: unexpected word 'NaN'");
-    REJECT("{\"source\": \"s\", \"data\": {\"id\": 1}} trailing", "invalid JSON at byte 35: unexpected word 'trailing'");
+    REJECT("{\"source\": \"s\", \"data\": {\"id\": 1}} trailing",
+           "invalid JSON at byte 35: unexpected word 'trailing'");
     REJECT("{\"source\": \"s\", /* c */ \"data\": {\"id\": 1}}",
            "invalid JSON at byte 16: unexpected character '/'");
     REJECT("{,}", "invalid JSON at byte 1: quoted object property name expected");
@@ -174,7 +177,8 @@ test_bad_input(void **state)
     memset(big, ' ', sizeof(big));
     big[0] = '{';
     big[sizeof(big) - 1] = '}';
-    expect_reject(big, sizeof(big), "payload of 300 bytes exceeds the limit of 200 (MAX_MESSAGE_BYTES)");
+    expect_reject(big, sizeof(big),
+                  "payload of 300 bytes exceeds the limit of 200 (MAX_MESSAGE_BYTES)");
 }
 
 static void

@@ -35,7 +35,8 @@ test_names(void **state)
     assert_string_equal(text_key(&a, "OverCooked ", 11), "overcooked");
     assert_string_equal(text_key(&a, " Bayes  ESPORTS 3 ", 18), "bayes esports 3");
     assert_string_equal(text_title_key(&a, "Over Cooked 2 ", 14), "overcooked2");
-    assert_string_equal(text_title_key(&a, "Overcooked", 10), text_title_key(&a, "OverCooked ", 11));
+    assert_string_equal(text_title_key(&a, "Overcooked", 10),
+                        text_title_key(&a, "OverCooked ", 11));
     arena_cleanup(&a);
 }
 

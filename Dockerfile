@@ -1,0 +1,31 @@
+# Multi-stage build of esports-matches: the binaries are compiled on
+# debian:bookworm with the -dev packages and run on bookworm-slim with only
+# the runtime libraries, as a non-root user.
+FROM debian:bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev \
+        librabbitmq-dev libcurl4-openssl-dev libssl-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY libesports libesports
+COPY fcgi fcgi
+COPY consumer consumer
+COPY tools tools
+RUN make -j"$(nproc)" all
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        libfcgi0ldbl libmariadb3 libjson-c5 librabbitmq4 libcurl4 libssl3 \
+        spawn-fcgi multiwatch ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /app --shell /usr/sbin/nologin esports
+WORKDIR /app
+COPY --from=build /src/build/esports-fcgi /src/build/esports-consumer /src/build/migrate /src/build/send_msg* /app/bin/
+COPY migrations /app/migrations
+COPY templates /app/templates
+COPY static /app/static
+USER esports
+ENV FCGI_WORKERS=4
+EXPOSE 9000
+CMD ["sh", "-c", "exec spawn-fcgi -n -a 0.0.0.0 -p 9000 -- /usr/bin/multiwatch -f \"$FCGI_WORKERS\" -- /app/bin/esports-fcgi"]
