@@ -1,0 +1,281 @@
+"""The consumer against real RabbitMQ and MariaDB: the samples, bad input,
+crash safety, broker and database restarts, failover and shutdown."""
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import pika
+import pytest
+
+from conftest import BUILD, ROOT, wait_until
+from gen import generate
+
+SNAPSHOT = """
+SELECT s.name, m.external_id, IFNULL(m.url, 'null'), IFNULL(m.state, 'null'),
+       IFNULL(m.bestof, 'null'), IFNULL(m.date_start, 'null'), IFNULL(ti.name, 'null'),
+       IFNULL(tn.ext_key, 'null'), IFNULL(tn.name, 'null'),
+       IFNULL((SELECT GROUP_CONCAT(CONCAT_WS('|', mt.position, t.external_id, t.name,
+                      IFNULL(mt.score, 'null'), IFNULL(mt.winner, 'null'))
+                      ORDER BY mt.position SEPARATOR ';')
+               FROM match_teams mt JOIN teams t ON t.id = mt.team_id
+               WHERE mt.match_id = m.id), '')
+FROM matches m JOIN sources s ON s.id = m.source_id
+LEFT JOIN titles ti ON ti.id = m.title_id
+LEFT JOIN tournaments tn ON tn.id = m.tournament_id
+{where}
+ORDER BY s.name, m.external_id
+"""
+
+
+def snapshot(stack, db="esports", source_like=None):
+    where = f"WHERE s.name LIKE '{source_like}'" if source_like else ""
+    rows = stack.sql(SNAPSHOT.format(where=where), db)
+    titles = stack.sql("SELECT name, name_key FROM titles ORDER BY name_key", db)
+    return rows, (titles if source_like is None else None)
+
+
+class Isolated:
+    """A consumer of its own: own database, exchange and queues."""
+
+    def __init__(self, stack, name, **extra):
+        self.stack, self.name = stack, f"{name}_{uuid.uuid4().hex[:6]}"
+        self.db = f"esports_{self.name}"
+        self.extra = extra
+        stack.sql(f"CREATE DATABASE `{self.db}`")
+        r = subprocess.run([str(BUILD / "migrate"), "--dir", str(ROOT / "migrations")],
+                           env=self.env(), capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        self.proc = None
+
+    def env(self):
+        return self.stack.app_env(
+            MARIADB_USER="root", MARIADB_PASSWORD="", MARIADB_DATABASE=self.db,
+            AMQP_EXCHANGE=self.name, AMQP_QUEUE=self.name, AMQP_DLX=self.name + ".dlx",
+            AMQP_DEAD_QUEUE=self.name + ".dead", **self.extra)
+
+    def start(self, wait=True):
+        self.proc = self.stack.spawn([str(BUILD / "esports-consumer")], self.env(),
+                                     f"consumer-{self.name}.log")
+        if wait:
+            pid = str(self.proc.pid)
+            wait_until(lambda: self.stack.sql(
+                "SELECT pid, broker_connected FROM consumer_status", self.db) == [[pid, "1"]],
+                timeout=30, what=f"consumer {self.name} connected")
+        return self.proc
+
+    def declare(self):
+        """Lets the consumer declare its topology, then stops it, so a test can
+        fill the queue before the consumer runs."""
+        p = self.start()
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=30) == 0
+
+    def publish(self, bodies, **kw):
+        self.stack.publish(bodies, exchange=self.name, routing_key="any.key", **kw)
+
+    def count(self, status=None):
+        where = f"WHERE status = '{status}'" if status else ""
+        return int(self.stack.scalar(f"SELECT COUNT(*) FROM messages {where}", self.db))
+
+    def snapshot(self):
+        return snapshot(self.stack, self.db)
+
+
+def sample_bytes(fixtures, strict=False):
+    d = fixtures / "strict" if strict else fixtures
+    return [(d / f"message{i}.json").read_bytes() for i in range(1, 5)]
+
+
+def test_samples_as_distributed(stack, fixtures):
+    bodies = sample_bytes(fixtures)
+    before = int(stack.scalar("SELECT COUNT(*) FROM messages"))
+    stack.publish(bodies)
+    wait_until(lambda: int(stack.scalar("SELECT COUNT(*) FROM messages")) >= before + 4,
+               what="4 messages logged")
+    rows = stack.sql(f"SELECT status, IFNULL(error, ''), HEX(payload), source, external_id "
+                     f"FROM messages WHERE id > (SELECT IFNULL(MAX(id), 0) FROM messages) - 4 ORDER BY id")
+    assert [r[0] for r in rows] == ["applied"] * 4, rows
+    assert [bytes.fromhex(r[2]) for r in rows] == bodies  # byte-identical, in order
+    assert [(r[3], r[4]) for r in rows] == [("source1", "1"), ("source1", "1"), ("source2", "99"),
+        ("source3", "bayes1-bayes2-overcooked-season-2-group-stage-lower-bracket-seed12")]
+
+    m = stack.sql("""SELECT m.state, m.bestof, m.date_start, tn.external_id, tn.name, ti.name
+                     FROM matches m JOIN sources s ON s.id = m.source_id
+                     JOIN tournaments tn ON tn.id = m.tournament_id JOIN titles ti ON ti.id = m.title_id
+                     WHERE s.name = 'source1' AND m.external_id = '1'""")
+    assert m == [["2", "3", "2020-01-07 15:00:00", "15", "Overbayes Season 1 - Group Stage", "Overcooked"]]
+    teams = stack.sql("""SELECT t.name, mt.score, mt.winner FROM matches m
+                         JOIN sources s ON s.id = m.source_id JOIN match_teams mt ON mt.match_id = m.id
+                         JOIN teams t ON t.id = mt.team_id
+                         WHERE s.name = 'source1' AND m.external_id = '1' ORDER BY mt.position""")
+    assert teams == [["Bayes Team 2", "2", "1"], ["Bayes Team 3", "0", "0"]]
+    assert stack.sql("SELECT COUNT(*) FROM matches m JOIN sources s ON s.id = m.source_id "
+                     "WHERE s.name IN ('source1', 'source2', 'source3')") == [["3"]]
+    # "Overcooked" and "OverCooked " are one title, shown with the first spelling
+    assert stack.sql("SELECT name FROM titles WHERE name_key = 'overcooked'") == [["Overcooked"]]
+    assert stack.sql("SELECT COUNT(DISTINCT m.title_id) FROM matches m JOIN sources s ON s.id = m.source_id "
+                     "WHERE s.name IN ('source1', 'source2')") == [["1"]]
+    # message 3's tournament is a bare name, keyed by that name within source2
+    assert stack.sql("SELECT tn.ext_key, tn.name FROM tournaments tn JOIN sources s ON s.id = tn.source_id "
+                     "WHERE s.name = 'source2'") == [["name:overbayes premium series", "Overbayes Premium Series"]]
+    prov = stack.sql("SELECT COUNT(*) FROM messages g JOIN matches m ON m.id = g.match_id "
+                     "JOIN sources s ON s.id = m.source_id WHERE s.name = 'source1' AND m.external_id = '1'")
+    assert prov == [["2"]]
+
+
+def test_strict_copies_give_the_same_state(stack, fixtures):
+    a = Isolated(stack, "distributed")
+    b = Isolated(stack, "strict")
+    a.start()
+    b.start()
+    a.publish(sample_bytes(fixtures))
+    b.publish(sample_bytes(fixtures, strict=True))
+    wait_until(lambda: a.count("applied") == 4 and b.count("applied") == 4, what="both applied")
+    assert a.snapshot() == b.snapshot()
+    rows, titles = a.snapshot()
+    assert len(rows) == 3
+    assert titles == [["Overcooked", "overcooked"], ["Overcooked 2", "overcooked2"]]
+
+
+BAD = [
+    (b"", "empty body"),
+    (b"not json at all", "invalid JSON at byte 0: unexpected word 'not'"),
+    (b'{"source": "s", "data": {"id": 1', "truncated JSON: the message ends at byte 32 inside a value"),
+    (b'["a list"]', "message is an array, not a JSON object"),
+    (b'{"data": {"id": 1}}', "source: missing"),
+    (b'{"source": "bad-src"}', "data: missing"),
+    (b'{"source": "bad-src", "data": {"url": "x"}}', "data.id: missing"),
+    (b'{"source": "bad-src", "data": {"id": 1, "teams": {"id": 1}}}', "data.teams: must be an array, not an object"),
+    (b'{"source": "bad-src", "data": {"id": 2, "teams": [{"name": "no id"}]}}', "data.teams[0].id: missing"),
+    (b'{"source": "bad-src", "data": {"id": 3, "teams": [{"id": 1}], "scores": [{"team": 1, "score": "two"}]}}',
+     'data.scores[0].score: must be an integer, not the string "two"'),
+    (b'{"source": "bad-src", "data": {"id": 4, "state": "live"}}', 'data.state: must be an integer, not the string "live"'),
+    (b'{"source": "bad-\xff", "data": {"id": 5}}', "invalid UTF-8 at byte 16"),
+    (b'{"source": "s", "data": {"id": 6}} {}', "invalid JSON at byte 35: unexpected character"),
+    (b"{" + b" " * (1024 * 1024) + b"}", "payload of 1048578 bytes exceeds the limit of 1048576 (MAX_MESSAGE_BYTES)"),
+]
+
+
+def test_bad_input_is_recorded_dead_lettered_and_does_not_block(stack):
+    src = "ok-" + uuid.uuid4().hex[:8]
+    good = lambda i: f'{{"source": "{src}", "data": {{"id": {i}, "unknown_field": [1, 2], "teams": []}}}}'.encode()
+    bodies = [good(0)]
+    for i, (bad, _reason) in enumerate(BAD):
+        bodies += [bad, good(i + 1)]
+    stack.drain("matches.dead")
+    first = int(stack.scalar("SELECT IFNULL(MAX(id), 0) FROM messages"))
+    stack.publish(bodies)
+    wait_until(lambda: int(stack.scalar(f"SELECT COUNT(*) FROM messages WHERE id > {first}")) >= len(bodies),
+               timeout=60, what="all messages logged")
+    rows = stack.sql(f"SELECT status, IFNULL(error, ''), payload_size FROM messages WHERE id > {first} ORDER BY id")
+    assert len(rows) == len(bodies)
+    for i, (bad, reason) in enumerate(BAD):
+        status, error, size = rows[1 + 2 * i]
+        assert (status, error, int(size)) == ("rejected", reason, len(bad))
+    assert all(rows[2 * i][0] == "applied" for i in range(len(BAD) + 1))
+    assert int(stack.scalar(f"SELECT COUNT(*) FROM matches m JOIN sources s ON s.id = m.source_id "
+                            f"WHERE s.name = '{src}'")) == len(BAD) + 1
+    # unknown fields are accepted and kept in the raw payload
+    assert stack.scalar(f"SELECT COUNT(*) FROM messages WHERE id > {first} AND payload LIKE '%unknown_field%'") \
+        == str(len(BAD) + 1)
+    dead = wait_until(lambda: (lambda d: d if len(d) >= len(BAD) else None)(stack.drain("matches.dead")) or None,
+                      timeout=30, what="dead letters")
+    assert sorted(dead) == sorted(b for b, _ in BAD)
+    log = (stack.dir / "log" / "consumer.log").read_text(errors="replace")
+    assert "level=warn role=consumer" in log and "event=rejected tag=" in log
+
+
+def test_published_straight_to_the_queue(stack):
+    src = "direct-" + uuid.uuid4().hex[:8]
+    body = f'{{"source": "{src}", "data": {{"id": "1", "title": "Direct"}}}}'.encode()
+    stack.publish([body], exchange="", routing_key="matches")
+    wait_until(lambda: stack.scalar(f"SELECT COUNT(*) FROM messages WHERE source = '{src}' AND status = 'applied'") == "1",
+               what="direct message applied")
+
+
+def test_crash_safety_kill_9(stack):
+    bodies = generate(1000, seed=7, prefix="crash")
+    ref = Isolated(stack, "ref")
+    ref.start()
+    ref.publish(bodies)
+    wait_until(lambda: ref.count() == 1000, timeout=120, what="reference run")
+
+    crash = Isolated(stack, "crash", CONSUMER_BATCH_SIZE=50)
+    crash.declare()
+    crash.publish(bodies)
+    p = crash.start()
+    wait_until(lambda: crash.count() >= 250, timeout=60, interval=0.01, what="some progress")
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert 250 <= crash.count() < 1000, "the kill must land mid-stream"
+    crash.start()
+    wait_until(lambda: crash.count() == 1000 and stack.queue_depth(crash.name) == 0, timeout=120,
+               what="crash run to finish")
+    time.sleep(0.5)
+    assert crash.count() == 1000  # nothing applied twice, nothing lost
+    assert crash.snapshot() == ref.snapshot()
+
+
+def test_sigterm_commits_acks_and_exits_0(stack):
+    iso = Isolated(stack, "term")
+    bodies = generate(2000, seed=3, prefix="term")
+    iso.declare()
+    iso.publish(bodies)
+    p = iso.start()
+    wait_until(lambda: iso.count() > 0, timeout=30, interval=0.01, what="first commit")
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=30) == 0
+    done = iso.count()
+    assert done + stack.queue_depth(iso.name) == 2000  # acked exactly what was committed
+    assert iso.stack.sql("SELECT pid, broker_connected FROM consumer_status", iso.db) == [["NULL", "0"]]
+    iso.start()
+    wait_until(lambda: iso.count() == 2000, timeout=120, what="the rest")
+
+
+def test_rabbitmq_restart_mid_stream_loses_nothing(stack):
+    bodies = generate(3000, seed=11, prefix="rmq" + uuid.uuid4().hex[:6])
+    src_like = bodies and "rmq%"
+    first = int(stack.scalar("SELECT IFNULL(MAX(id), 0) FROM messages"))
+    stack.publish(bodies)
+    stack.stack("down", "rabbitmq")
+    stack.stack("up", "rabbitmq")
+    wait_until(lambda: int(stack.scalar(f"SELECT COUNT(*) FROM messages WHERE id > {first}")) >= 3000,
+               timeout=120, what="all 3000 applied after the restart")
+    time.sleep(0.5)
+    assert int(stack.scalar(f"SELECT COUNT(*) FROM messages WHERE id > {first}")) == 3000
+    assert stack.queue_depth("matches") == 0
+    assert src_like
+
+
+def test_database_restart_mid_stream_loses_nothing(stack):
+    bodies = generate(3000, seed=12, prefix="dbr" + uuid.uuid4().hex[:6])
+    first = int(stack.scalar("SELECT IFNULL(MAX(id), 0) FROM messages"))
+    stack.publish(bodies)
+    stack.stack("down", "mariadb")
+    time.sleep(1)
+    stack.stack("up", "mariadb")
+    wait_until(lambda: int(stack.scalar(f"SELECT COUNT(*) FROM messages WHERE id > {first}")) >= 3000,
+               timeout=120, what="all 3000 applied after the restart")
+    time.sleep(0.5)
+    assert int(stack.scalar(f"SELECT COUNT(*) FROM messages WHERE id > {first}")) == 3000
+
+
+def test_second_consumer_stands_by_and_takes_over(stack):
+    iso = Isolated(stack, "sac")
+    first = iso.start()
+    second = iso.start(wait=False)
+    time.sleep(1)
+    iso.publish(generate(100, seed=5, prefix="sac"))
+    wait_until(lambda: iso.count() == 100, timeout=60, what="first batch")
+    log2 = stack.dir / "log" / f"consumer-{iso.name}.log"
+    text = log2.read_text()
+    assert f"pid={first.pid} mod=consumer event=batch_committed" in text
+    assert f"pid={second.pid} mod=consumer event=batch_committed" not in text  # it stood by
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    iso.publish(generate(100, seed=6, prefix="sac2"))
+    wait_until(lambda: iso.count() == 200, timeout=60, what="the standby to take over")
+    assert f"pid={second.pid} mod=consumer event=batch_committed" in log2.read_text()
