@@ -1,19 +1,30 @@
 /*
- * apply.h: one message, inside the batch's transaction: the raw bytes go to
- * the message log, and a valid message's normalized rows and search-outbox
- * entry are written with it. A rejected message is recorded with its reason
- * and never disturbs the rest of the batch (it works inside a savepoint).
+ * apply.h: one message, inside the batch's transaction.
+ *
+ * The message is parsed in memory first. A valid one's normalized rows are
+ * written at once; its team list, raw log row and search-outbox row are
+ * queued in a struct apply_pending and written for the whole batch in one
+ * round trip each (apply_flush), just before the commit. A message that does not parse
+ * is queued as rejected with its reason and never touches the match tables.
+ *
+ * Careful mode is the fallback for the case the database refuses a write we
+ * validated: each message then gets a savepoint and is written at once, so
+ * the one it refuses is rejected and the rest of the batch goes on.
  */
 #ifndef ESPORTS_CONSUMER_APPLY_H
 #define ESPORTS_CONSUMER_APPLY_H
 
 #include "config.h"
 #include "db.h"
+#include "db_ingest.h"
+#include "db_messages.h"
+#include "idcache.h"
+#include "mem.h"
 #include "mq.h"
 
 enum apply_outcome {
-    APPLY_APPLIED,  /* recorded and applied */
-    APPLY_REJECTED, /* recorded as rejected: the caller dead-letters it after commit */
+    APPLY_APPLIED,  /* applied; its log row is queued */
+    APPLY_REJECTED, /* its log row says why: the caller dead-letters it after commit */
     APPLY_SKIPPED,  /* a redelivery of a message already committed: only ack it */
 };
 
@@ -23,15 +34,39 @@ struct apply_result {
     char reason[256]; /* why it was rejected */
 };
 
+/* The log and outbox rows of the open batch, not yet written. */
+struct apply_pending {
+    struct arena arena; /* copies of payloads and strings */
+    struct raw_message *raw;
+    size_t nraw, capraw;
+    uint64_t *outbox;
+    size_t noutbox, capoutbox;
+    struct match_team_row *teams; /* in message order */
+    unsigned *team_seq;           /* the message each row came from */
+    size_t nteams, capteams;
+    unsigned seq; /* messages queued */
+    size_t bytes; /* payload bytes queued */
+};
+
+void apply_pending_init(struct apply_pending *p);
+/* Forgets everything queued (after a commit or a rollback). */
+void apply_pending_reset(struct apply_pending *p);
+void apply_pending_cleanup(struct apply_pending *p);
+
 /* Registers the statements apply needs with db (before db_connect). */
 void apply_register(struct db *db);
 
 /*
- * Applies d inside the open transaction. RC_OK with *res filled; RC_UNAVAIL
- * or RC_ERR when the database failed, in which case the whole batch must be
- * rolled back and redelivered.
+ * Applies d inside the open transaction. RC_OK with *res filled. RC_UNAVAIL:
+ * the database connection was lost. RC_ERR: the database refused a write of
+ * a validated message outside careful mode; the caller rolls the batch back
+ * and takes the redeliveries in careful mode.
  */
-int apply_message(const struct config *cfg, struct db *db, const struct mq_delivery *d,
+int apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
+                  struct apply_pending *pending, int careful, const struct mq_delivery *d,
                   struct apply_result *res);
+
+/* Writes the queued log and outbox rows. RC_OK, RC_UNAVAIL or RC_ERR. */
+int apply_flush(struct db *db, struct apply_pending *pending);
 
 #endif

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_status.h"
+#include "idcache.h"
 #include "log.h"
 #include "mem.h"
 #include "mq.h"
@@ -50,6 +51,7 @@ struct batch {
     uint64_t *dead;       /* tags to dead-letter after the commit */
     size_t ndead;
     long started_ms;
+    uint64_t version; /* data_version read when the batch began */
 };
 
 struct consumer {
@@ -57,6 +59,11 @@ struct consumer {
     struct db *db;
     struct mq *mq;
     struct batch b;
+    struct apply_pending pending; /* log and outbox rows of the open batch */
+    unsigned careful_left;        /* messages still to apply in careful mode */
+    struct idcache *cache;        /* ids of rows this process upserted and committed */
+    uint64_t expected_version;    /* data_version after our last commit */
+    int version_known;
     long backoff_ms;
     long last_heartbeat_ms;
 };
@@ -80,7 +87,20 @@ batch_abort(struct consumer *c, const char *why)
         db_rollback(c->db);
     }
     batch_clear(&c->b);
+    apply_pending_reset(&c->pending);
+    idcache_clear(c->cache); /* it may name rows the rollback undid */
+    c->version_known = 0;
     mq_close(c->mq); /* unacked deliveries are requeued by the broker */
+}
+
+/* The database refused a write we had validated. Whatever caused it is in
+ * the batch just rolled back, which comes back as redeliveries: take those one
+ * savepoint each, so the culprit is rejected alone. */
+static void
+enter_careful(struct consumer *c)
+{
+    c->careful_left = (unsigned)c->cfg->amqp_prefetch + (unsigned)c->cfg->batch_size;
+    log_warn("consumer", "event=careful_mode messages=%u", c->careful_left);
 }
 
 /* Commits the batch, then dead-letters the rejected and acks the rest. */
@@ -95,14 +115,23 @@ batch_commit(struct consumer *c)
     if (!b->open) {
         return RC_OK;
     }
-    rc = db_status_add(c->db, b->applied, b->rejected, b->changed);
+    rc = apply_flush(c->db, &c->pending);
+    if (rc == RC_OK) {
+        rc = db_status_add(c->db, b->applied, b->rejected, b->changed);
+    }
     if (rc == RC_OK) {
         rc = db_commit(c->db);
     }
     if (rc != RC_OK) {
         batch_abort(c, "commit failed");
+        if (rc == RC_ERR) {
+            enter_careful(c);
+        }
         return rc;
     }
+    apply_pending_reset(&c->pending);
+    c->expected_version = b->version + (b->changed > 0);
+    c->version_known = 1;
     for (i = 0; i < b->ndead && rc == RC_OK; i++) {
         rc = mq_dead_letter(c->mq, b->dead[i]);
     }
@@ -111,9 +140,9 @@ batch_commit(struct consumer *c)
     }
     log_info("consumer",
              "event=batch_committed messages=%u applied=%u rejected=%u skipped=%u "
-             "batch_ms=%ld commit_ms=%ld acked_upto=%llu",
+             "batch_ms=%ld commit_ms=%ld acked_upto=%llu cached_ids=%zu",
              b->n, b->applied, b->rejected, b->skipped, now_ms() - b->started_ms, now_ms() - t0,
-             (unsigned long long)b->last_ok_tag);
+             (unsigned long long)b->last_ok_tag, idcache_count(c->cache));
     batch_clear(b);
     c->last_heartbeat_ms = now_ms();
     if (rc != RC_OK) {
@@ -137,13 +166,24 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
         }
         b->open = 1;
         b->started_ms = now_ms();
+        rc = db_status_lock_version(c->db, &b->version);
+        if (rc != RC_OK) {
+            return rc;
+        }
+        /* another writer committed since our last batch: forget what we knew */
+        if (!c->version_known || b->version != c->expected_version) {
+            idcache_clear(c->cache);
+        }
         if (b->dead == NULL) {
             b->dead = xmalloc((size_t)c->cfg->batch_size * sizeof(*b->dead));
         }
     }
-    rc = apply_message(c->cfg, c->db, d, &res);
+    rc = apply_message(c->cfg, c->db, c->cache, &c->pending, c->careful_left > 0, d, &res);
     if (rc != RC_OK) {
         return rc;
+    }
+    if (c->careful_left > 0) {
+        c->careful_left--;
     }
     b->n++;
     switch (res.outcome) {
@@ -225,8 +265,12 @@ run(struct consumer *c)
             rc = handle_delivery(c, &d);
             mq_release(c->mq);
             if (rc != RC_OK) {
+                batch_abort(c,
+                            rc == RC_UNAVAIL ? "database unavailable" : "database refused a write");
+                if (rc == RC_ERR) {
+                    enter_careful(c);
+                }
                 (void)db_status_error(c->db, "database error while applying a batch");
-                batch_abort(c, "database error");
                 continue;
             }
             if (c->b.n >= (unsigned)c->cfg->batch_size) {
@@ -295,6 +339,8 @@ main(int argc, char **argv)
     db_status_register(c.db);
     apply_register(c.db);
     c.mq = mq_new(&cfg);
+    c.cache = idcache_new();
+    apply_pending_init(&c.pending);
 
     if (db_connect(c.db, -1, &stopping) == RC_OK) {
         (void)db_status_started(c.db, (int)getpid());
@@ -306,6 +352,8 @@ main(int argc, char **argv)
     log_info("consumer", "event=stopped pid=%ld", (long)getpid());
     free(c.b.dead);
     mq_free(c.mq);
+    idcache_free(c.cache);
+    apply_pending_cleanup(&c.pending);
     db_free(c.db);
     config_cleanup(&cfg);
     log_close();

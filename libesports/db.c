@@ -388,6 +388,50 @@ db_execute(struct db *db, const char *sql, MYSQL_BIND *params)
 }
 
 int
+db_execute_many(struct db *db, const char *sql, MYSQL_BIND *params, unsigned int n)
+{
+    MYSQL_STMT *st;
+    int rc;
+
+    if (db_ensure(db) != RC_OK) {
+        return RC_UNAVAIL;
+    }
+    rc = stmt_get(db, sql, &st);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &n) != 0) {
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "array_size", sql);
+    }
+    if (mysql_stmt_bind_param(st, params) != 0) {
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "bind", sql);
+    }
+    if (mysql_stmt_execute(st) != 0) {
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "execute", sql);
+    }
+    return RC_OK;
+}
+
+void
+db_bind_i64_array(MYSQL_BIND *b, int64_t *v, char *indicators)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_LONGLONG;
+    b->buffer = v;
+    b->u.indicator = indicators;
+}
+
+void
+db_bind_str_array(MYSQL_BIND *b, const char **v, unsigned long *lens, char *indicators, int blob)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = blob ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+    b->buffer = (void *)v;
+    b->length = lens;
+    b->u.indicator = indicators;
+}
+
+int
 db_bind_result(struct db *db, const char *sql, MYSQL_BIND *results)
 {
     MYSQL_STMT *st = db_stmt(db, sql);

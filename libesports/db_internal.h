@@ -22,6 +22,16 @@ MYSQL_STMT *db_stmt(struct db *db, const char *sql);
  */
 int db_execute(struct db *db, const char *sql, MYSQL_BIND *params);
 
+/* Executes sql once for n parameter rows bound column-wise (MariaDB array
+ * binding: each MYSQL_BIND's buffer is an array of n values, or of n pointers
+ * for strings and blobs, with u.indicator marking NULLs). One round trip. */
+int db_execute_many(struct db *db, const char *sql, MYSQL_BIND *params, unsigned int n);
+
+/* Array-binding helpers: fill one MYSQL_BIND for n rows. */
+void db_bind_i64_array(MYSQL_BIND *b, int64_t *v, char *indicators);
+void db_bind_str_array(MYSQL_BIND *b, const char **v, unsigned long *lens, char *indicators,
+                       int blob);
+
 /* After db_execute of a SELECT: binds results and fetches the next row.
  * Returns RC_OK with a row, RC_NOTFOUND at the end, or an error as above. */
 int db_bind_result(struct db *db, const char *sql, MYSQL_BIND *results);

@@ -1,8 +1,10 @@
 /* db_messages.c: SQL of the raw message log; see db_messages.h. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "db_internal.h"
 #include "db_messages.h"
+#include "mem.h"
 #include "rc.h"
 
 static const char SQL_INSERT[] =
@@ -31,37 +33,86 @@ bind_opt_str(MYSQL_BIND *b, const char *s, unsigned long *len, char *is_null)
     db_bind_str(b, *is_null ? "" : s, len, is_null);
 }
 
-int
-db_messages_insert(struct db *db, const struct raw_message *m, uint64_t *id)
+/* Column arrays of the 13 parameters of SQL_INSERT for n rows. */
+enum { C_PAYLOAD, C_SHA, C_STATUS, C_ERROR, C_SOURCE, C_EXT, C_EXCHANGE, C_RKEY, C_MSGID, NSTR };
+enum { I_SIZE, I_MATCH, I_TAG, I_REDELIVERED, NINT };
+
+/* Sets row r of a string column to s; NULL or "" becomes SQL NULL. */
+static void
+put_str(const char **v, unsigned long *lens, char *ind, size_t r, const char *s, size_t len)
 {
+    int null = s == NULL || len == 0;
+
+    v[r] = null ? "" : s;
+    lens[r] = null ? 0 : (unsigned long)len;
+    ind[r] = null ? STMT_INDICATOR_NULL : STMT_INDICATOR_NONE;
+}
+
+int
+db_messages_insert_many(struct db *db, const struct raw_message *rows, size_t n)
+{
+    static const int order[13] = {C_PAYLOAD,  -1 - I_SIZE,        C_SHA,      C_STATUS,
+                                  C_ERROR,    C_SOURCE,           C_EXT,      -1 - I_MATCH,
+                                  -1 - I_TAG, -1 - I_REDELIVERED, C_EXCHANGE, C_RKEY,
+                                  C_MSGID};
     MYSQL_BIND p[13];
-    unsigned long plen = (unsigned long)m->len, shalen = SHA256_LEN, stlen, lens[6];
-    char nulls[8] = {0};
-    int64_t size = (int64_t)m->len, match_id = (int64_t)m->match_id;
-    int64_t tag = (int64_t)m->delivery_tag;
-    int redelivered = m->redelivered;
-    const char *status = m->rejected ? "rejected" : "applied";
+    const char **sv = xmalloc(NSTR * n * sizeof(*sv));
+    unsigned long *lens = xmalloc(NSTR * n * sizeof(*lens));
+    char *ind = xmalloc((NSTR + NINT) * n);
+    int64_t *iv = xmalloc(NINT * n * sizeof(*iv));
+    size_t r, k;
     int rc;
 
-    db_bind_blob(&p[0], m->payload, &plen);
-    db_bind_i64(&p[1], &size, NULL);
-    db_bind_blob(&p[2], m->sha256, &shalen);
-    stlen = (unsigned long)strlen(status);
-    db_bind_str(&p[3], status, &stlen, NULL);
-    bind_opt_str(&p[4], m->error, &lens[0], &nulls[0]);
-    bind_opt_str(&p[5], m->source, &lens[1], &nulls[1]);
-    bind_opt_str(&p[6], m->external_id, &lens[2], &nulls[2]);
-    nulls[3] = m->match_id == 0;
-    db_bind_i64(&p[7], &match_id, &nulls[3]);
-    db_bind_i64(&p[8], &tag, NULL);
-    db_bind_int(&p[9], &redelivered, NULL);
-    bind_opt_str(&p[10], m->exchange, &lens[3], &nulls[4]);
-    bind_opt_str(&p[11], m->routing_key, &lens[4], &nulls[5]);
-    bind_opt_str(&p[12], m->message_id, &lens[5], &nulls[6]);
-    rc = db_execute(db, SQL_INSERT, p);
-    if (rc == RC_OK && id != NULL) {
-        *id = db_insert_id(db, SQL_INSERT);
+    if (n == 0) {
+        rc = RC_OK;
+        goto out;
     }
+    for (r = 0; r < n; r++) {
+        const struct raw_message *m = &rows[r];
+        const char *status = m->rejected ? "rejected" : "applied";
+
+#define STR_AT(col) (sv + (size_t)(col)*n), (lens + (size_t)(col)*n), (ind + (size_t)(col)*n)
+        /* the payload and hash are never NULL, even when empty */
+        put_str(STR_AT(C_PAYLOAD), r, m->payload ? m->payload : "", m->len);
+        ind[C_PAYLOAD * n + r] = STMT_INDICATOR_NONE;
+        put_str(STR_AT(C_SHA), r, (const char *)m->sha256, SHA256_LEN);
+        put_str(STR_AT(C_STATUS), r, status, strlen(status));
+        put_str(STR_AT(C_ERROR), r, m->error, m->error ? strlen(m->error) : 0);
+        put_str(STR_AT(C_SOURCE), r, m->source, m->source ? strlen(m->source) : 0);
+        put_str(STR_AT(C_EXT), r, m->external_id, m->external_id ? strlen(m->external_id) : 0);
+        put_str(STR_AT(C_EXCHANGE), r, m->exchange, m->exchange ? strlen(m->exchange) : 0);
+        put_str(STR_AT(C_RKEY), r, m->routing_key, m->routing_key ? strlen(m->routing_key) : 0);
+        put_str(STR_AT(C_MSGID), r, m->message_id, m->message_id ? strlen(m->message_id) : 0);
+#undef STR_AT
+        iv[I_SIZE * n + r] = (int64_t)m->len;
+        iv[I_MATCH * n + r] = (int64_t)m->match_id;
+        iv[I_TAG * n + r] = (int64_t)m->delivery_tag;
+        iv[I_REDELIVERED * n + r] = m->redelivered ? 1 : 0;
+        for (k = 0; k < NINT; k++) {
+            ind[(NSTR + k) * n + r] = STMT_INDICATOR_NONE;
+        }
+        if (m->match_id == 0) {
+            ind[(NSTR + I_MATCH) * n + r] = STMT_INDICATOR_NULL;
+        }
+    }
+    for (k = 0; k < 13; k++) {
+        int c = order[k];
+
+        if (c >= 0) {
+            db_bind_str_array(&p[k], sv + (size_t)c * n, lens + (size_t)c * n, ind + (size_t)c * n,
+                              c == C_PAYLOAD || c == C_SHA);
+        } else {
+            size_t col = (size_t)(-1 - c);
+
+            db_bind_i64_array(&p[k], iv + col * n, ind + (NSTR + col) * n);
+        }
+    }
+    rc = db_execute_many(db, SQL_INSERT, p, (unsigned int)n);
+out:
+    free(sv);
+    free(lens);
+    free(ind);
+    free(iv);
     return rc;
 }
 

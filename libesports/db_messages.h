@@ -29,8 +29,8 @@ struct raw_message {
 
 void db_messages_register(struct db *db);
 
-/* Inserts m; *id receives the new row id. */
-int db_messages_insert(struct db *db, const struct raw_message *m, uint64_t *id);
+/* Inserts n rows in one round trip (array binding), in order. */
+int db_messages_insert_many(struct db *db, const struct raw_message *rows, size_t n);
 
 /* Whether a message with this SHA-256 and message id (NULL or "" = none) is
  * already in the log: RC_OK yes, RC_NOTFOUND no. Asked for redeliveries, to

@@ -36,6 +36,9 @@ int db_status_started(struct db *db, int pid);
 int db_status_heartbeat(struct db *db, int broker_connected);
 /* Records an error text (truncated to 1024 bytes) and its time. */
 int db_status_error(struct db *db, const char *err);
+/* Inside the batch transaction, first thing: locks the row (so two consumers
+ * never interleave batches) and reads data_version. */
+int db_status_lock_version(struct db *db, uint64_t *version);
 /* Inside the batch transaction: adds the batch's counts, bumps data_version
  * when changed > 0, and sets last_applied_at when applied > 0. */
 int db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned changed);
