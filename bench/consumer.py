@@ -58,7 +58,8 @@ def main():
     s.load_env()
     try:
         s.stack("down", "consumer")
-        bodies = generate(n, seed=42, prefix="bench")
+        bodies = generate(n, seed=42, prefix="bench",
+                          update_ratio=float(os.environ.get("BENCH_UPDATE_RATIO", "0.3")))
         t0 = time.monotonic()
         s.publish(bodies, message_ids=True)
         publish_s = time.monotonic() - t0

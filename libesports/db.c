@@ -118,7 +118,8 @@ db_fail(struct db *db, unsigned int no, const char *err, const char *what, const
         return RC_UNAVAIL;
     }
     if (no == ER_DUP_ENTRY) {
-        log_debug("db", "event=duplicate during=%s err=\"%s\"", what, err);
+        log_warn("db", "event=duplicate during=%s err=\"%s\" sql=\"%.*s\"", what, err,
+                 sql ? sql_head(sql) : 0, sql ? sql : "");
         return RC_INVALID;
     }
     log_error("db", "event=query_failed during=%s errno=%u err=\"%s\" sql=\"%.*s\"", what, no, err,
