@@ -6,6 +6,7 @@
  * not applied twice.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,9 +42,8 @@ apply_pending_reset(struct apply_pending *p)
 {
     arena_reset(&p->arena);
     p->nraw = 0;
-    p->noutbox = 0;
+    p->nmatches = 0;
     p->nteams = 0;
-    p->seq = 0;
     p->bytes = 0;
 }
 
@@ -52,9 +52,10 @@ apply_pending_cleanup(struct apply_pending *p)
 {
     arena_cleanup(&p->arena);
     free(p->raw);
-    free(p->outbox);
+    free(p->raw_slot);
+    free(p->matches);
     free(p->teams);
-    free(p->team_seq);
+    free(p->team_slot);
     arena_cleanup(&msg_arena);
 }
 
@@ -64,16 +65,28 @@ dup_opt(struct arena *a, const char *s)
     return s != NULL ? arena_strndup(a, s, strlen(s)) : NULL;
 }
 
-/* Queues the log row of m (copied: the delivery dies before the flush). */
+/* Makes room for one more element in *v and its parallel array *slots. */
 static void
-queue_raw(struct apply_pending *p, const struct raw_message *m)
+reserve(void **v, size_t **slots, size_t *cap, size_t have, size_t more, size_t sz)
+{
+    if (have + more > *cap) {
+        *cap = 2 * (*cap + more);
+        *v = xrealloc(*v, *cap * sz);
+        if (slots != NULL) {
+            *slots = xrealloc(*slots, *cap * sizeof(**slots));
+        }
+    }
+}
+
+/* Queues the log row of m (copied: the delivery dies before the flush);
+ * slot is its match's index in p->matches, or SIZE_MAX. */
+static void
+queue_raw(struct apply_pending *p, const struct raw_message *m, size_t slot)
 {
     struct raw_message *q;
 
-    if (p->nraw == p->capraw) {
-        p->capraw = p->capraw ? 2 * p->capraw : 128;
-        p->raw = xrealloc(p->raw, p->capraw * sizeof(*p->raw));
-    }
+    reserve((void **)&p->raw, &p->raw_slot, &p->capraw, p->nraw, 1, sizeof(*p->raw));
+    p->raw_slot[p->nraw] = slot;
     q = &p->raw[p->nraw++];
     *q = *m;
     q->payload = arena_strndup(&p->arena, m->payload ? m->payload : "", m->len);
@@ -86,103 +99,91 @@ queue_raw(struct apply_pending *p, const struct raw_message *m)
     p->bytes += m->len;
 }
 
-static void
-queue_outbox(struct apply_pending *p, uint64_t match_id)
-{
-    if (p->noutbox == p->capoutbox) {
-        p->capoutbox = p->capoutbox ? 2 * p->capoutbox : 128;
-        p->outbox = xrealloc(p->outbox, p->capoutbox * sizeof(*p->outbox));
-    }
-    p->outbox[p->noutbox++] = match_id;
-}
-
-/* Queues the team list of ev for match_id. */
-static void
-queue_teams(struct apply_pending *p, uint64_t match_id, const struct match_event *ev,
+/* Queues the match row m and the team list of ev; returns the match's slot. */
+static size_t
+queue_match(struct apply_pending *p, const struct match_row *m, const struct match_event *ev,
             const uint64_t *team_ids)
 {
-    size_t i;
+    size_t slot = p->nmatches, i;
+    struct match_row *q;
 
-    if (p->nteams + ev->nteams > p->capteams) {
-        p->capteams = 2 * (p->capteams + ev->nteams);
-        p->teams = xrealloc(p->teams, p->capteams * sizeof(*p->teams));
-        p->team_seq = xrealloc(p->team_seq, p->capteams * sizeof(*p->team_seq));
-    }
+    reserve((void **)&p->matches, NULL, &p->capmatches, p->nmatches, 1, sizeof(*p->matches));
+    q = &p->matches[p->nmatches++];
+    *q = *m;
+    q->external_id = dup_opt(&p->arena, m->external_id);
+    q->url = dup_opt(&p->arena, m->url);
+    reserve((void **)&p->teams, &p->team_slot, &p->capteams, p->nteams, ev->nteams,
+            sizeof(*p->teams));
     for (i = 0; i < ev->nteams; i++) {
         struct match_team_row *r = &p->teams[p->nteams];
 
-        r->match_id = match_id;
+        r->match_id = 0; /* known after the flush has upserted the match */
         r->team_id = team_ids[i];
         r->position = (int)i;
         r->has_score = ev->teams[i].has_score;
         r->score = ev->teams[i].score;
         r->winner = ev->teams[i].winner;
-        p->team_seq[p->nteams++] = p->seq;
+        p->team_slot[p->nteams++] = slot;
     }
+    return slot;
 }
 
 /*
- * Writes the queued team lists: each touched match loses its old list and
- * gets the one of the last message in the batch that named it (the earlier
- * lists were replaced by the later ones, as if applied one by one).
+ * Writes what the batch queued. The match rows first, in order (a later
+ * message for a match replaces an earlier one's fields), which gives their
+ * ids. Then the team lists: each touched match loses its old list and gets
+ * the one of the last message in the batch that named it. Then the log rows
+ * and one outbox row per touched match.
  */
-static int
-flush_teams(struct db *db, struct apply_pending *p)
-{
-    struct idcache *latest;
-    uint64_t *matches, last;
-    struct match_team_row *rows;
-    size_t nmatches = 0, nrows = 0, i;
-    char key[24];
-    int rc;
-
-    if (p->noutbox == 0) {
-        return RC_OK;
-    }
-    /* match id -> 1 + seq of the last message that applied to it */
-    latest = idcache_new();
-    matches = xmalloc(p->noutbox * sizeof(*matches));
-    rows = xmalloc((p->nteams ? p->nteams : 1) * sizeof(*rows));
-    for (i = p->nteams; i-- > 0;) {
-        snprintf(key, sizeof(key), "%llu", (unsigned long long)p->teams[i].match_id);
-        if (idcache_get(latest, key, NULL, &last) != RC_OK) {
-            last = (uint64_t)p->team_seq[i] + 1;
-            idcache_put(latest, key, NULL, last);
-        }
-        if (last == (uint64_t)p->team_seq[i] + 1) {
-            rows[nrows++] = p->teams[i];
-        }
-    }
-    for (i = 0; i < p->noutbox; i++) {
-        snprintf(key, sizeof(key), "%llu", (unsigned long long)p->outbox[i]);
-        if (idcache_get(latest, key, NULL, &last) != RC_OK || last != 0) {
-            idcache_put(latest, key, NULL, 0); /* listed now */
-            matches[nmatches++] = p->outbox[i];
-        }
-    }
-    rc = db_ingest_match_teams_many(db, matches, nmatches, rows, nrows);
-    idcache_free(latest);
-    free(matches);
-    free(rows);
-    return rc;
-}
-
 int
-apply_flush(struct db *db, struct apply_pending *pending)
+apply_flush(struct db *db, struct apply_pending *p)
 {
-    int rc = db_messages_insert_many(db, pending->raw, pending->nraw);
+    struct idcache *last = NULL; /* match id -> 1 + slot of its last message */
+    uint64_t *ids = NULL, at;
+    struct match_team_row *rows = NULL;
+    size_t nids = 0, nrows = 0, i;
+    char key[24];
+    int rc = db_ingest_matches_many(db, p->matches, p->nmatches);
 
-    if (rc == RC_OK) {
-        rc = flush_teams(db, pending);
+    if (rc == RC_OK && p->nmatches > 0) {
+        last = idcache_new();
+        ids = xmalloc(p->nmatches * sizeof(*ids));
+        rows = xmalloc((p->nteams + 1) * sizeof(*rows));
+        for (i = p->nmatches; i-- > 0;) {
+            snprintf(key, sizeof(key), "%llu", (unsigned long long)p->matches[i].id);
+            if (idcache_get(last, key, NULL, &at) != RC_OK) {
+                idcache_put(last, key, NULL, i + 1);
+                ids[nids++] = p->matches[i].id;
+            }
+        }
+        for (i = 0; i < p->nteams; i++) {
+            size_t slot = p->team_slot[i];
+
+            snprintf(key, sizeof(key), "%llu", (unsigned long long)p->matches[slot].id);
+            if (idcache_get(last, key, NULL, &at) == RC_OK && at == slot + 1) {
+                rows[nrows] = p->teams[i];
+                rows[nrows++].match_id = p->matches[slot].id;
+            }
+        }
+        rc = db_ingest_match_teams_many(db, ids, nids, rows, nrows);
+    }
+    for (i = 0; i < p->nraw; i++) {
+        p->raw[i].match_id = p->raw_slot[i] == SIZE_MAX ? 0 : p->matches[p->raw_slot[i]].id;
     }
     if (rc == RC_OK) {
-        rc = db_ingest_outbox_many(db, pending->outbox, pending->noutbox);
+        rc = db_messages_insert_many(db, p->raw, p->nraw);
     }
     if (rc == RC_OK) {
-        pending->nraw = 0;
-        pending->noutbox = 0;
-        pending->nteams = 0;
-        pending->bytes = 0;
+        rc = db_ingest_outbox_many(db, ids, nids);
+    }
+    idcache_free(last);
+    free(ids);
+    free(rows);
+    if (rc == RC_OK) {
+        p->nraw = 0;
+        p->nmatches = 0;
+        p->nteams = 0;
+        p->bytes = 0;
         /* the arena keeps its memory until the batch ends */
         return RC_OK;
     }
@@ -193,14 +194,14 @@ apply_flush(struct db *db, struct apply_pending *pending)
  * keep the batch; the caches may name rows the rollback undid. */
 static int
 undo_message(struct db *db, struct idcache *cache, struct apply_pending *pending, size_t nraw,
-             size_t noutbox, size_t nteams)
+             size_t nmatches, size_t nteams)
 {
     if (db_ingest_rollback_to(db) != RC_OK) {
         return RC_UNAVAIL;
     }
     idcache_clear(cache);
     pending->nraw = nraw;
-    pending->noutbox = noutbox;
+    pending->nmatches = nmatches;
     pending->nteams = nteams;
     return RC_OK;
 }
@@ -213,8 +214,9 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
     struct msg_opts opts;
     struct match_event *ev = NULL;
     struct raw_message raw;
-    uint64_t match_id = 0, team_ids[MATCH_MAX_TEAMS];
-    size_t nraw = pending->nraw, noutbox = pending->noutbox, nteams = pending->nteams;
+    struct match_row mrow;
+    uint64_t team_ids[MATCH_MAX_TEAMS];
+    size_t nraw = pending->nraw, nmatches = pending->nmatches, nteams = pending->nteams;
     int rc, parsed;
 
     memset(res, 0, sizeof(*res));
@@ -260,7 +262,7 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
         return rc == RC_UNAVAIL ? RC_UNAVAIL : RC_ERR;
     }
     if (parsed == RC_OK) {
-        rc = db_ingest_event(db, cache, ev, &match_id, team_ids);
+        rc = db_ingest_event(db, cache, ev, &mrow, team_ids);
         if (rc == RC_UNAVAIL) {
             return rc;
         }
@@ -268,26 +270,32 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
             if (!careful) {
                 return RC_ERR;
             }
-            if (undo_message(db, cache, pending, nraw, noutbox, nteams) != RC_OK) {
+            if (undo_message(db, cache, pending, nraw, nmatches, nteams) != RC_OK) {
                 return RC_UNAVAIL;
             }
             snprintf(res->reason, sizeof(res->reason), "the database refused the values");
             parsed = RC_INVALID;
-            match_id = 0;
         }
     }
     raw.rejected = parsed != RC_OK;
     raw.error = raw.rejected ? res->reason : NULL;
-    raw.match_id = match_id;
-    queue_raw(pending, &raw);
-    if (!raw.rejected) {
-        queue_teams(pending, match_id, ev, team_ids);
-        queue_outbox(pending, match_id);
-    }
-    pending->seq++;
+    /* (a parsed message always has its event; the test is for the analyzer) */
+    queue_raw(pending, &raw,
+              raw.rejected || ev == NULL ? SIZE_MAX : queue_match(pending, &mrow, ev, team_ids));
 
     if (careful || pending->bytes >= FLUSH_BYTES) {
         rc = apply_flush(db, pending);
+        if (rc == RC_ERR && careful && !raw.rejected) {
+            /* the match rows were refused: keep the message on record as rejected */
+            if (undo_message(db, cache, pending, nraw, nmatches, nteams) != RC_OK) {
+                return RC_UNAVAIL;
+            }
+            snprintf(res->reason, sizeof(res->reason), "the database refused the values");
+            raw.rejected = 1;
+            raw.error = res->reason;
+            queue_raw(pending, &raw, SIZE_MAX);
+            rc = apply_flush(db, pending);
+        }
         if (rc == RC_UNAVAIL) {
             return rc;
         }
@@ -298,7 +306,7 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
             /* The log refused the row itself. Retrying would loop on the same
              * bytes forever, so the message goes to the dead-letter queue,
              * where it is kept, and the error is logged. */
-            if (undo_message(db, cache, pending, nraw, noutbox, nteams) != RC_OK) {
+            if (undo_message(db, cache, pending, nraw, nmatches, nteams) != RC_OK) {
                 return RC_UNAVAIL;
             }
             res->outcome = APPLY_REJECTED;
@@ -316,9 +324,8 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
     } else {
         res->outcome = APPLY_APPLIED;
         res->changed = 1;
-        log_debug("apply", "event=applied tag=%llu source=\"%s\" id=\"%s\" match_id=%llu",
-                  (unsigned long long)d->tag, raw.source, raw.external_id,
-                  (unsigned long long)match_id);
+        log_debug("apply", "event=applied tag=%llu source=\"%s\" id=\"%s\"",
+                  (unsigned long long)d->tag, raw.source, raw.external_id);
     }
     return RC_OK;
 }

@@ -1,10 +1,11 @@
 /*
  * apply.h: one message, inside the batch's transaction.
  *
- * The message is parsed in memory first. A valid one's normalized rows are
- * written at once; its team list, raw log row and search-outbox row are
- * queued in a struct apply_pending and written for the whole batch in one
- * round trip each (apply_flush), just before the commit. A message that does not parse
+ * The message is parsed in memory first. The rows a valid one refers to
+ * (source, title, tournament, teams) are upserted at once unless the id cache
+ * knows them; its match row, team list, raw log row and search-outbox row
+ * are queued in a struct apply_pending and written for the whole batch with
+ * a few round trips (apply_flush), just before the commit. A message that does not parse
  * is queued as rejected with its reason and never touches the match tables.
  *
  * Careful mode is the fallback for the case the database refuses a write we
@@ -34,17 +35,17 @@ struct apply_result {
     char reason[256]; /* why it was rejected */
 };
 
-/* The log and outbox rows of the open batch, not yet written. */
+/* What the open batch has queued: match rows, team lists, log rows. */
 struct apply_pending {
     struct arena arena; /* copies of payloads and strings */
     struct raw_message *raw;
+    size_t *raw_slot; /* index in matches of each log row's match, or SIZE_MAX */
     size_t nraw, capraw;
-    uint64_t *outbox;
-    size_t noutbox, capoutbox;
+    struct match_row *matches; /* one per applied message, in order */
+    size_t nmatches, capmatches;
     struct match_team_row *teams; /* in message order */
-    unsigned *team_seq;           /* the message each row came from */
+    size_t *team_slot;            /* index in matches of each row's message */
     size_t nteams, capteams;
-    unsigned seq; /* messages queued */
     size_t bytes; /* payload bytes queued */
 };
 

@@ -1,7 +1,9 @@
 /*
  * db_ingest.c: upserts of sources, titles, tournaments, teams, matches and
  * match_teams. `id = LAST_INSERT_ID(id)` makes an upsert report the id of the
- * row it found, so each entity costs one round trip.
+ * row it found, so each entity costs one round trip, and none when the id
+ * cache knows it. Matches, team lists and outbox rows are written for a whole
+ * batch at once with array binding (one round trip per statement).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,10 +43,18 @@ static const char SQL_TEAM[] =
 static const char SQL_MATCH[] =
     "INSERT INTO matches (source_id, external_id, url, state, bestof, date_start, title_id,"
     " tournament_id) VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?)"
-    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), url = VALUES(url),"
+    " ON DUPLICATE KEY UPDATE url = VALUES(url),"
     " state = VALUES(state), bestof = VALUES(bestof), date_start = VALUES(date_start),"
     " title_id = VALUES(title_id), tournament_id = VALUES(tournament_id),"
     " updated_at = UTC_TIMESTAMP(6)";
+
+/* The ids of up to MATCH_IDS_CHUNK matches by natural key; unused pairs are
+ * bound to NULL, which matches nothing. The text is fixed at compile time. */
+#define PAIRS8  "(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?)"
+#define PAIRS32 PAIRS8 "," PAIRS8 "," PAIRS8 "," PAIRS8
+static const char SQL_MATCH_IDS[] = "SELECT id, source_id, external_id FROM matches"
+                                    " WHERE (source_id, external_id) IN (" PAIRS32 ")";
+#define MATCH_IDS_CHUNK 32
 
 static const char SQL_CLEAR_TEAMS[] = "DELETE FROM match_teams WHERE match_id = ?";
 
@@ -53,13 +63,9 @@ static const char SQL_MATCH_TEAM[] =
 
 static const char SQL_OUTBOX[] = "INSERT INTO search_outbox (match_id) VALUES (?)";
 
-static const char SQL_FIND_MATCH[] =
-    "SELECT m.id FROM matches m JOIN sources s ON s.id = m.source_id"
-    " WHERE s.name = ? AND m.external_id = ?";
-
 static const char *const ingest_sqls[] = {
-    SQL_SAVEPOINT, SQL_ROLLBACK_TO, SQL_SOURCE,     SQL_TITLE,  SQL_TOURNAMENT, SQL_TEAM,
-    SQL_MATCH,     SQL_CLEAR_TEAMS, SQL_MATCH_TEAM, SQL_OUTBOX, SQL_FIND_MATCH,
+    SQL_SAVEPOINT, SQL_ROLLBACK_TO, SQL_SOURCE,      SQL_TITLE,      SQL_TOURNAMENT, SQL_TEAM,
+    SQL_MATCH,     SQL_MATCH_IDS,   SQL_CLEAR_TEAMS, SQL_MATCH_TEAM, SQL_OUTBOX,
 };
 
 void
@@ -169,14 +175,11 @@ upsert_tournament(struct db *db, struct idcache *cache, int64_t source_id,
 
 int
 db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *ev,
-                uint64_t *match_id, uint64_t *team_ids)
+                struct match_row *m, uint64_t *team_ids)
 {
-    MYSQL_BIND p[8];
-    struct sparam sp[3];
+    MYSQL_BIND p[2];
+    struct sparam sp[2];
     uint64_t source_id = 0, title_id = 0, tournament_id = 0;
-    int64_t sid, tid, toid, state = ev->state, bestof = ev->bestof, date = ev->date_start;
-    char tid_null = ev->title == NULL, toid_null = !ev->has_tournament;
-    char state_null = !ev->has_state, bestof_null = !ev->has_bestof, date_null = !ev->has_date;
     char key[1024];
     int rc;
     size_t i;
@@ -187,7 +190,6 @@ db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *
     if (rc != RC_OK) {
         return rc;
     }
-    sid = (int64_t)source_id;
     if (ev->title != NULL) {
         bind_s(&p[0], &sp[0], ev->title);
         bind_s(&p[1], &sp[1], ev->title_key);
@@ -195,26 +197,201 @@ db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *
         rc = cached_upsert(db, cache, key, NULL, SQL_TITLE, p, &title_id);
     }
     if (rc == RC_OK && ev->has_tournament) {
-        rc = upsert_tournament(db, cache, sid, ev, &tournament_id);
+        rc = upsert_tournament(db, cache, (int64_t)source_id, ev, &tournament_id);
     }
     for (i = 0; i < ev->nteams && rc == RC_OK; i++) {
-        rc = upsert_team(db, cache, sid, &ev->teams[i], &team_ids[i]);
+        rc = upsert_team(db, cache, (int64_t)source_id, &ev->teams[i], &team_ids[i]);
     }
     if (rc != RC_OK) {
         return rc;
     }
+    m->source_id = source_id;
+    m->external_id = ev->external_id;
+    m->url = ev->url;
+    m->has_state = ev->has_state;
+    m->state = ev->state;
+    m->has_bestof = ev->has_bestof;
+    m->bestof = ev->bestof;
+    m->has_date = ev->has_date;
+    m->date_start = ev->date_start;
+    m->title_id = title_id;
+    m->tournament_id = tournament_id;
+    m->id = 0;
+    return RC_OK;
+}
 
-    tid = (int64_t)title_id;
-    toid = (int64_t)tournament_id;
-    db_bind_i64(&p[0], &sid, NULL);
-    bind_s(&p[1], &sp[0], ev->external_id);
-    bind_s(&p[2], &sp[1], ev->url);
-    db_bind_i64(&p[3], &state, &state_null);
-    db_bind_i64(&p[4], &bestof, &bestof_null);
-    db_bind_i64(&p[5], &date, &date_null);
-    db_bind_i64(&p[6], &tid, &tid_null);
-    db_bind_i64(&p[7], &toid, &toid_null);
-    return upsert(db, SQL_MATCH, p, match_id);
+/* Column arrays for array binding: n values per column, with indicators. */
+struct columns {
+    size_t n, nint;
+    int64_t *iv;     /* nint integer columns of n values */
+    const char **sv; /* string columns of n values */
+    unsigned long *lens;
+    char *ind; /* indicators: the integer columns first, then the strings */
+};
+
+static void
+columns_init(struct columns *c, size_t n, size_t nint, size_t nstr)
+{
+    c->n = n;
+    c->nint = nint;
+    c->iv = xcalloc(nint * n + 1, sizeof(*c->iv));
+    c->sv = xcalloc(nstr * n + 1, sizeof(*c->sv));
+    c->lens = xcalloc(nstr * n + 1, sizeof(*c->lens));
+    c->ind = xcalloc((nint + nstr) * n + 1, 1);
+}
+
+static void
+columns_cleanup(struct columns *c)
+{
+    free(c->iv);
+    free(c->sv);
+    free(c->lens);
+    free(c->ind);
+}
+
+/* Sets integer column k of row r; null makes it SQL NULL. */
+static void
+set_int(struct columns *c, size_t k, size_t r, int64_t v, int null)
+{
+    c->iv[k * c->n + r] = v;
+    c->ind[k * c->n + r] = null ? STMT_INDICATOR_NULL : STMT_INDICATOR_NONE;
+}
+
+/* Sets string column k of row r; NULL makes it SQL NULL. */
+static void
+set_str(struct columns *c, size_t k, size_t r, const char *s)
+{
+    c->sv[k * c->n + r] = s ? s : "";
+    c->lens[k * c->n + r] = s ? (unsigned long)strlen(s) : 0;
+    c->ind[(c->nint + k) * c->n + r] = s ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+}
+
+static void
+bind_int_col(MYSQL_BIND *b, struct columns *c, size_t k)
+{
+    db_bind_i64_array(b, c->iv + k * c->n, c->ind + k * c->n);
+}
+
+static void
+bind_str_col(MYSQL_BIND *b, struct columns *c, size_t k)
+{
+    db_bind_str_array(b, c->sv + k * c->n, c->lens + k * c->n, c->ind + (c->nint + k) * c->n, 0);
+}
+
+/* Reads the ids of the n rows listed in idx (distinct matches). */
+static int
+fetch_ids(struct db *db, struct match_row *rows, const size_t *idx, size_t n)
+{
+    MYSQL_BIND p[2 * MATCH_IDS_CHUNK], r[3];
+    int64_t sids[MATCH_IDS_CHUNK], id = 0, sid = 0;
+    unsigned long lens[MATCH_IDS_CHUNK], extlen = 0;
+    char nulls[MATCH_IDS_CHUNK], ext[4 * MATCH_KEY_MAX + 1];
+    size_t k, found = 0;
+    int rc;
+
+    for (k = 0; k < MATCH_IDS_CHUNK; k++) {
+        const struct match_row *m = k < n ? &rows[idx[k]] : NULL;
+
+        nulls[k] = m == NULL;
+        sids[k] = m ? (int64_t)m->source_id : 0;
+        lens[k] = m ? (unsigned long)strlen(m->external_id) : 0;
+        db_bind_i64(&p[2 * k], &sids[k], &nulls[k]);
+        db_bind_str(&p[2 * k + 1], m ? m->external_id : "", &lens[k], &nulls[k]);
+    }
+    rc = db_execute(db, SQL_MATCH_IDS, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    db_bind_i64(&r[0], &id, NULL);
+    db_bind_i64(&r[1], &sid, NULL);
+    db_bind_out_str(&r[2], ext, sizeof(ext) - 1, &extlen, NULL);
+    rc = db_bind_result(db, SQL_MATCH_IDS, r);
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_MATCH_IDS)) == RC_OK) {
+        ext[extlen < sizeof(ext) ? extlen : sizeof(ext) - 1] = '\0';
+        for (k = 0; k < n; k++) {
+            struct match_row *m = &rows[idx[k]];
+
+            if (m->id == 0 && (int64_t)m->source_id == sid && strcmp(m->external_id, ext) == 0) {
+                m->id = (uint64_t)id;
+                found++;
+                break;
+            }
+        }
+    }
+    db_stmt_done(db, SQL_MATCH_IDS);
+    if (rc != RC_NOTFOUND) {
+        return rc;
+    }
+    return found == n ? RC_OK : RC_ERR; /* every key was just upserted */
+}
+
+int
+db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n)
+{
+    MYSQL_BIND p[8];
+    struct columns c;
+    struct idcache *seen;
+    size_t r, nd = 0, *idx, *first;
+    char key[1024];
+    int rc;
+
+    if (n == 0) {
+        return RC_OK;
+    }
+    /* ints: source, state, bestof, date, title, tournament; strings: external id, url */
+    columns_init(&c, n, 6, 2);
+    for (r = 0; r < n; r++) {
+        const struct match_row *m = &rows[r];
+
+        set_int(&c, 0, r, (int64_t)m->source_id, 0);
+        set_int(&c, 1, r, m->state, !m->has_state);
+        set_int(&c, 2, r, m->bestof, !m->has_bestof);
+        set_int(&c, 3, r, m->date_start, !m->has_date);
+        set_int(&c, 4, r, (int64_t)m->title_id, m->title_id == 0);
+        set_int(&c, 5, r, (int64_t)m->tournament_id, m->tournament_id == 0);
+        set_str(&c, 0, r, m->external_id);
+        set_str(&c, 1, r, m->url);
+    }
+    bind_int_col(&p[0], &c, 0);
+    bind_str_col(&p[1], &c, 0);
+    bind_str_col(&p[2], &c, 1);
+    bind_int_col(&p[3], &c, 1);
+    bind_int_col(&p[4], &c, 2);
+    bind_int_col(&p[5], &c, 3);
+    bind_int_col(&p[6], &c, 4);
+    bind_int_col(&p[7], &c, 5);
+    rc = db_execute_many(db, SQL_MATCH, p, (unsigned int)n);
+    columns_cleanup(&c);
+    if (rc != RC_OK) {
+        return rc;
+    }
+
+    /* one lookup per distinct match; first[r] is the row that carries its id */
+    seen = idcache_new();
+    idx = xmalloc(n * sizeof(*idx));
+    first = xmalloc(n * sizeof(*first));
+    for (r = 0; r < n; r++) {
+        uint64_t at;
+
+        cache_key(key, sizeof(key), 'M', rows[r].source_id, rows[r].external_id);
+        rows[r].id = 0;
+        if (idcache_get(seen, key, NULL, &at) != RC_OK) {
+            at = nd;
+            idcache_put(seen, key, NULL, at);
+            idx[nd++] = r;
+        }
+        first[r] = idx[at];
+    }
+    idcache_free(seen);
+    for (r = 0; r < nd && rc == RC_OK; r += MATCH_IDS_CHUNK) {
+        rc = fetch_ids(db, rows, idx + r, nd - r < MATCH_IDS_CHUNK ? nd - r : MATCH_IDS_CHUNK);
+    }
+    for (r = 0; r < n && rc == RC_OK; r++) {
+        rows[r].id = rows[first[r]].id;
+    }
+    free(idx);
+    free(first);
+    return rc;
 }
 
 int
@@ -222,37 +399,38 @@ db_ingest_match_teams_many(struct db *db, const uint64_t *match_ids, size_t nmat
                            const struct match_team_row *rows, size_t nrows)
 {
     MYSQL_BIND p[5];
-    int64_t *iv;
-    char *ind;
+    struct columns c;
     size_t r;
     int rc;
 
     if (nmatches == 0) {
         return RC_OK;
     }
-    ind = xcalloc(5 * (nrows > nmatches ? nrows : nmatches), 1);
-    db_bind_i64_array(&p[0], (int64_t *)(uintptr_t)match_ids, ind);
+    columns_init(&c, nmatches, 1, 0);
+    for (r = 0; r < nmatches; r++) {
+        set_int(&c, 0, r, (int64_t)match_ids[r], 0);
+    }
+    bind_int_col(&p[0], &c, 0);
     rc = db_execute_many(db, SQL_CLEAR_TEAMS, p, (unsigned int)nmatches);
+    columns_cleanup(&c);
     if (rc != RC_OK || nrows == 0) {
-        free(ind);
         return rc;
     }
-    iv = xmalloc(5 * nrows * sizeof(*iv));
+    columns_init(&c, nrows, 5, 0);
     for (r = 0; r < nrows; r++) {
-        iv[r] = (int64_t)rows[r].match_id;
-        iv[nrows + r] = rows[r].position;
-        iv[2 * nrows + r] = (int64_t)rows[r].team_id;
-        iv[3 * nrows + r] = rows[r].score;
-        ind[3 * nrows + r] = rows[r].has_score ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
-        iv[4 * nrows + r] = rows[r].winner == TRI_TRUE;
-        ind[4 * nrows + r] = rows[r].winner == TRI_NULL ? STMT_INDICATOR_NULL : STMT_INDICATOR_NONE;
+        const struct match_team_row *t = &rows[r];
+
+        set_int(&c, 0, r, (int64_t)t->match_id, 0);
+        set_int(&c, 1, r, t->position, 0);
+        set_int(&c, 2, r, (int64_t)t->team_id, 0);
+        set_int(&c, 3, r, t->score, !t->has_score);
+        set_int(&c, 4, r, t->winner == TRI_TRUE, t->winner == TRI_NULL);
     }
     for (r = 0; r < 5; r++) {
-        db_bind_i64_array(&p[r], iv + r * nrows, ind + r * nrows);
+        bind_int_col(&p[r], &c, r);
     }
     rc = db_execute_many(db, SQL_MATCH_TEAM, p, (unsigned int)nrows);
-    free(iv);
-    free(ind);
+    columns_cleanup(&c);
     return rc;
 }
 
@@ -260,39 +438,19 @@ int
 db_ingest_outbox_many(struct db *db, const uint64_t *match_ids, size_t n)
 {
     MYSQL_BIND p[1];
-    char *ind;
+    struct columns c;
+    size_t r;
     int rc;
 
     if (n == 0) {
         return RC_OK;
     }
-    ind = xcalloc(n, 1); /* STMT_INDICATOR_NONE */
-    db_bind_i64_array(&p[0], (int64_t *)(uintptr_t)match_ids, ind);
+    columns_init(&c, n, 1, 0);
+    for (r = 0; r < n; r++) {
+        set_int(&c, 0, r, (int64_t)match_ids[r], 0);
+    }
+    bind_int_col(&p[0], &c, 0);
     rc = db_execute_many(db, SQL_OUTBOX, p, (unsigned int)n);
-    free(ind);
-    return rc;
-}
-
-int
-db_ingest_find_match(struct db *db, const char *source, const char *external_id, uint64_t *match_id)
-{
-    MYSQL_BIND p[2], r[1];
-    struct sparam sp[2];
-    int64_t id = 0;
-    int rc;
-
-    bind_s(&p[0], &sp[0], source);
-    bind_s(&p[1], &sp[1], external_id);
-    rc = db_execute(db, SQL_FIND_MATCH, p);
-    if (rc != RC_OK) {
-        return rc;
-    }
-    db_bind_i64(&r[0], &id, NULL);
-    rc = db_bind_result(db, SQL_FIND_MATCH, r);
-    if (rc == RC_OK) {
-        rc = db_fetch(db, SQL_FIND_MATCH);
-    }
-    db_stmt_done(db, SQL_FIND_MATCH);
-    *match_id = (uint64_t)id;
+    columns_cleanup(&c);
     return rc;
 }

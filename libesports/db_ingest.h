@@ -19,6 +19,17 @@ void db_ingest_register(struct db *db);
 int db_ingest_savepoint(struct db *db);
 int db_ingest_rollback_to(struct db *db);
 
+/* The columns of a match row, for db_ingest_matches_many. */
+struct match_row {
+    uint64_t source_id;
+    const char *external_id;
+    const char *url; /* NULL = none */
+    int has_state, has_bestof, has_date;
+    int64_t state, bestof, date_start;
+    uint64_t title_id, tournament_id; /* 0 = none */
+    uint64_t id;                      /* set by db_ingest_matches_many */
+};
+
 /* One row of a match's team list, for db_ingest_match_teams_many. */
 struct match_team_row {
     uint64_t match_id;
@@ -30,25 +41,29 @@ struct match_team_row {
 };
 
 /*
- * Writes ev: source, title, tournament, teams and the match row (replacing
- * its fields). team_ids[i] receives the id of ev->teams[i]; the team list
- * itself is written by db_ingest_match_teams_many. *match_id receives the match's
- * id. cache (may be NULL) remembers the ids of sources, titles, tournaments and teams with their
- * names, so unchanged ones cost no round trip.
+ * Upserts what ev refers to, its source, title, tournament and teams, and
+ * fills *m with the match's columns; team_ids[i] receives the id of
+ * ev->teams[i]. The match row itself is written later for the whole batch by
+ * db_ingest_matches_many. cache (may be NULL) remembers the ids of sources,
+ * titles, tournaments and teams with their names, so unchanged ones cost no
+ * round trip.
  */
 int db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *ev,
-                    uint64_t *match_id, uint64_t *team_ids);
+                    struct match_row *m, uint64_t *team_ids);
 
-/* Replaces the team lists of the matches in match_ids (deleting what they
- * had) with rows, two round trips in all. Every row's match must be listed. */
+/*
+ * Upserts rows in order (a later row for the same match replaces an earlier
+ * one's fields) in one round trip, then reads their ids back (one round trip
+ * per 32 distinct matches) into rows[i].id.
+ */
+int db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n);
+
+/* Replaces the team lists of match_ids (deleting what they had) with rows,
+ * two round trips in all. */
 int db_ingest_match_teams_many(struct db *db, const uint64_t *match_ids, size_t nmatches,
                                const struct match_team_row *rows, size_t nrows);
 
 /* Queues the search documents of these matches (search_outbox), one round trip. */
 int db_ingest_outbox_many(struct db *db, const uint64_t *match_ids, size_t n);
-
-/* The id of the match (source, external_id): RC_OK, or RC_NOTFOUND. */
-int db_ingest_find_match(struct db *db, const char *source, const char *external_id,
-                         uint64_t *match_id);
 
 #endif

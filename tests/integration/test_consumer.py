@@ -198,7 +198,7 @@ def test_published_straight_to_the_queue(stack):
 
 def test_crash_safety_kill_9(stack):
     bodies = generate(1000, seed=7, prefix="crash")
-    ref = Isolated(stack, "ref")
+    ref = Isolated(stack, "ref", CONSUMER_BATCH_SIZE=1)  # one message per transaction
     ref.start()
     ref.publish(bodies)
     wait_until(lambda: ref.count() == 1000, timeout=120, what="reference run")
@@ -279,3 +279,28 @@ def test_second_consumer_stands_by_and_takes_over(stack):
     iso.publish(generate(100, seed=6, prefix="sac2"))
     wait_until(lambda: iso.count() == 200, timeout=60, what="the standby to take over")
     assert f"pid={second.pid} mod=consumer event=batch_committed" in log2.read_text()
+
+
+def test_a_write_the_database_refuses_rejects_only_that_message(stack):
+    """A trigger makes the database refuse one match: the batch is rolled back,
+    its redeliveries are applied one savepoint each, and only the culprit is
+    rejected (on record, and dead-lettered)."""
+    iso = Isolated(stack, "careful")
+    # (NULL into a NOT NULL column: the server refuses the row)
+    stack.sql("CREATE TRIGGER refuse_poison BEFORE INSERT ON matches FOR EACH ROW "
+              "SET NEW.external_id = IF(NEW.external_id = 'poison', NULL, NEW.external_id)", iso.db)
+    iso.declare()
+    msg = lambda i: f'{{"source": "careful", "data": {{"id": "{i}", "teams": [{{"id": 1, "name": "A"}}]}}}}'.encode()
+    bodies = [msg(i) for i in range(20)] + [msg("poison")] + [msg(i) for i in range(20, 40)]
+    iso.publish(bodies)
+    iso.start()
+    wait_until(lambda: iso.count() == 41, timeout=60, what="all 41 on record")
+    assert iso.count("applied") == 40
+    assert stack.sql("SELECT external_id, error FROM messages WHERE status = 'rejected'", iso.db) == \
+        [["poison", "the database refused the values"]]
+    assert int(stack.scalar("SELECT COUNT(*) FROM matches", iso.db)) == 40
+    assert int(stack.scalar("SELECT COUNT(*) FROM match_teams", iso.db)) == 40
+    dead = wait_until(lambda: stack.drain(iso.name + ".dead") or None, timeout=30, what="dead letter")
+    assert dead == [msg("poison")]
+    log = (stack.dir / "log" / f"consumer-{iso.name}.log").read_text()
+    assert "event=careful_mode" in log
