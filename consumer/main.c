@@ -159,6 +159,8 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
     struct apply_result res;
     int rc;
 
+    log_debug("consumer", "event=received tag=%llu bytes=%zu redelivered=%d",
+              (unsigned long long)d->tag, d->len, d->redelivered);
     if (!b->open) {
         rc = db_begin(c->db);
         if (rc != RC_OK) {

@@ -304,3 +304,22 @@ def test_a_write_the_database_refuses_rejects_only_that_message(stack):
     assert dead == [msg("poison")]
     log = (stack.dir / "log" / f"consumer-{iso.name}.log").read_text()
     assert "event=careful_mode" in log
+
+
+def test_silently_dead_broker_is_detected_by_heartbeats(stack):
+    """The broker stops answering (SIGSTOP: the TCP connection stays up but
+    nothing comes back): the consumer notices through missed heartbeats,
+    reconnects once the broker is back, and carries on."""
+    iso = Isolated(stack, "heartbeat", AMQP_HEARTBEAT=2)
+    iso.start()
+    beam = int((stack.dir / "run" / "rabbitmq-beam.pid").read_text())
+    log = stack.dir / "log" / f"consumer-{iso.name}.log"
+    os.kill(beam, signal.SIGSTOP)
+    try:
+        wait_until(lambda: "event=connection_lost" in log.read_text(), timeout=30,
+                   what="the consumer to notice the silent broker")
+    finally:
+        os.kill(beam, signal.SIGCONT)
+    iso.publish([b'{"source": "hb", "data": {"id": 1}}'])
+    wait_until(lambda: iso.count("applied") == 1, timeout=60, what="applied after reconnecting")
+    assert "heartbeat" in log.read_text().lower()
