@@ -16,7 +16,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 from conftest import Stack, wait_until  # noqa: E402
-from gen import generate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = {
@@ -78,11 +77,13 @@ def run_once(n):
     s.load_env()
     try:
         s.stack("down", "consumer")
-        bodies = generate(n, seed=42, prefix="bench",
-                          update_ratio=float(os.environ.get("BENCH_UPDATE_RATIO", "0.3")))
-        t0 = time.monotonic()
-        s.publish(bodies, message_ids=True)
-        publish_s = time.monotonic() - t0
+        # published by tools/send_msg with confirms: its own figure is the publish rate
+        r = subprocess.run([str(ROOT / "tools" / "send_msg"), "--env-file", str(s.dir / "stack.env"),
+                            "--generate", str(n), "--seed", "42", "--update-ratio",
+                            os.environ.get("BENCH_UPDATE_RATIO", "0.3")],
+                           capture_output=True, text=True, timeout=600, check=True)
+        summary = r.stderr.strip().splitlines()[-1]
+        publish_rate = float(summary.rsplit(",", 1)[1].split()[0])
         assert s.queue_depth("matches") == n
         stmts0 = int(s.sql("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'")[0][1])
         others = pids(s)
@@ -107,7 +108,7 @@ def run_once(n):
             "consumer_rss_kb": rss_kb(pid),
             "cpu_seconds_while_draining": cpu,
             "com_stmt_execute_per_message": round(stmts / n, 2),
-            "publish_msgs_per_s_pika_confirms": round(n / publish_s),
+            "send_msg_publish_msgs_per_s_with_confirms": round(publish_rate),
             "applied": int(s.scalar("SELECT COUNT(*) FROM messages WHERE status = 'applied'")),
             "matches": int(s.scalar("SELECT COUNT(*) FROM matches")),
         }
@@ -122,8 +123,11 @@ def main():
     runs = [run_once(n) for _ in range(int(os.environ.get("BENCH_RUNS", "3")))]
     rates = sorted(r["msgs_per_s"] for r in runs)
     rss = sorted(r["consumer_rss_kb"] for r in runs)
+    pubs = sorted(r["send_msg_publish_msgs_per_s_with_confirms"] for r in runs)
     print(f"consumer: {n} messages, {len(runs)} runs: median {rates[len(rates) // 2]} msgs/s "
           f"(min {rates[0]}, max {rates[-1]}), consumer RSS median {rss[len(rss) // 2]} kB")
+    print(f"send_msg: {n} generated messages with confirms: median {pubs[len(pubs) // 2]} msgs/s "
+          f"(min {pubs[0]}, max {pubs[-1]})")
 
 
 if __name__ == "__main__":

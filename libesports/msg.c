@@ -508,25 +508,19 @@ parse_event(struct arena *a, json_object *root, const struct msg_opts *o, struct
     return RC_OK;
 }
 
-int
-msg_parse(const char *p, size_t n, const struct msg_opts *o, struct arena *a,
-          struct match_event **out, char *why, size_t whylen)
+/* Checks and parses p[0..n) (not empty) into *root (json_object_put it);
+ * RC_OK or RC_INVALID with why. */
+static int
+parse_json(const char *p, size_t n, struct arena *a, json_object **root, char *why, size_t whylen)
 {
     struct cleaned c;
-    struct match_event *ev;
     json_tokener *tok;
-    json_object *root;
     size_t bad;
-    int rc;
+    int rc = RC_OK;
 
-    *out = NULL;
+    *root = NULL;
     if (n == 0) {
         return fail(why, whylen, "empty body");
-    }
-    if (n > o->max_bytes) {
-        return fail(why, whylen,
-                    "payload of %zu bytes exceeds the limit of %zu (MAX_MESSAGE_BYTES)", n,
-                    o->max_bytes);
     }
     if (utf8_check(p, n, &bad) != RC_OK) {
         return fail(why, whylen, "invalid UTF-8 at byte %zu", bad);
@@ -539,8 +533,8 @@ msg_parse(const char *p, size_t n, const struct msg_opts *o, struct arena *a,
         return fail(why, whylen, "out of memory");
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    root = json_tokener_parse_ex(tok, c.p, (int)c.n);
-    if (root == NULL) {
+    *root = json_tokener_parse_ex(tok, c.p, (int)c.n);
+    if (*root == NULL) {
         enum json_tokener_error e = json_tokener_get_error(tok);
         size_t at = original_offset(&c, json_tokener_get_parse_end(tok));
 
@@ -550,11 +544,42 @@ msg_parse(const char *p, size_t n, const struct msg_opts *o, struct arena *a,
         } else {
             rc = fail(why, whylen, "invalid JSON at byte %zu: %s", at, json_tokener_error_desc(e));
         }
-        json_tokener_free(tok);
-        return rc;
     }
     json_tokener_free(tok);
+    return rc;
+}
 
+int
+msg_check_json(const char *p, size_t n, char *why, size_t whylen)
+{
+    struct arena a;
+    json_object *root;
+    int rc;
+
+    arena_init(&a, n + 1024);
+    rc = parse_json(p, n, &a, &root, why, whylen);
+    json_object_put(root);
+    arena_cleanup(&a);
+    return rc;
+}
+
+int
+msg_parse(const char *p, size_t n, const struct msg_opts *o, struct arena *a,
+          struct match_event **out, char *why, size_t whylen)
+{
+    struct match_event *ev;
+    json_object *root;
+    int rc;
+
+    *out = NULL;
+    if (n > o->max_bytes) {
+        return fail(why, whylen,
+                    "payload of %zu bytes exceeds the limit of %zu (MAX_MESSAGE_BYTES)", n,
+                    o->max_bytes);
+    }
+    if (parse_json(p, n, a, &root, why, whylen) != RC_OK) {
+        return RC_INVALID;
+    }
     ev = arena_alloc(a, sizeof(*ev));
     memset(ev, 0, offsetof(struct match_event, teams));
     rc = parse_event(a, root, o, ev, why, whylen);

@@ -1,0 +1,36 @@
+/*
+ * gen.h: a deterministic generator of match messages shaped like the sources'
+ * samples (mixed int and string ids, object and string tournaments, null
+ * scores and winners, updates of earlier matches, stray spaces and case in
+ * names), for tests and benchmarks. The same seed and settings give the same
+ * bytes on every machine.
+ */
+#ifndef ESPORTS_GEN_H
+#define ESPORTS_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct gen_match {
+    int source;
+    int64_t id;
+    int team[2];
+};
+
+struct gen {
+    uint64_t state;      /* PRNG state */
+    int sources;         /* source1 .. sourceK */
+    double update_ratio; /* share of messages that update an earlier match */
+    struct gen_match *matches;
+    size_t nmatches, cap;
+};
+
+/* sources >= 1; 0 <= update_ratio <= 1. */
+void gen_init(struct gen *g, uint64_t seed, int sources, double update_ratio);
+void gen_cleanup(struct gen *g);
+/* Appends the next message (JSON, no newline) to out. */
+void gen_next(struct gen *g, buf_t *out);
+
+#endif
