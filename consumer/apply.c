@@ -206,6 +206,21 @@ undo_message(struct db *db, struct idcache *cache, struct apply_pending *pending
     return RC_OK;
 }
 
+/* Careful mode: the database refused this message's rows. Undo them and
+ * make the message a rejected one, with the reason. */
+static int
+refused(struct db *db, struct idcache *cache, struct apply_pending *pending, size_t nraw,
+        size_t nmatches, size_t nteams, struct raw_message *raw, struct apply_result *res)
+{
+    if (undo_message(db, cache, pending, nraw, nmatches, nteams) != RC_OK) {
+        return RC_UNAVAIL;
+    }
+    snprintf(res->reason, sizeof(res->reason), "the database refused the values");
+    raw->rejected = 1;
+    raw->error = res->reason;
+    return RC_OK;
+}
+
 int
 apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
               struct apply_pending *pending, int careful, const struct mq_delivery *d,
@@ -266,19 +281,17 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
         if (rc == RC_UNAVAIL) {
             return rc;
         }
-        if (rc != RC_OK) {
-            if (!careful) {
-                return RC_ERR;
-            }
-            if (undo_message(db, cache, pending, nraw, nmatches, nteams) != RC_OK) {
-                return RC_UNAVAIL;
-            }
-            snprintf(res->reason, sizeof(res->reason), "the database refused the values");
-            parsed = RC_INVALID;
-        }
     }
     raw.rejected = parsed != RC_OK;
     raw.error = raw.rejected ? res->reason : NULL;
+    if (parsed == RC_OK && rc != RC_OK) {
+        if (!careful) {
+            return RC_ERR;
+        }
+        if (refused(db, cache, pending, nraw, nmatches, nteams, &raw, res) != RC_OK) {
+            return RC_UNAVAIL;
+        }
+    }
     /* (a parsed message always has its event; the test is for the analyzer) */
     queue_raw(pending, &raw,
               raw.rejected || ev == NULL ? SIZE_MAX : queue_match(pending, &mrow, ev, team_ids));
@@ -287,12 +300,9 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
         rc = apply_flush(db, pending);
         if (rc == RC_ERR && careful && !raw.rejected) {
             /* the match rows were refused: keep the message on record as rejected */
-            if (undo_message(db, cache, pending, nraw, nmatches, nteams) != RC_OK) {
+            if (refused(db, cache, pending, nraw, nmatches, nteams, &raw, res) != RC_OK) {
                 return RC_UNAVAIL;
             }
-            snprintf(res->reason, sizeof(res->reason), "the database refused the values");
-            raw.rejected = 1;
-            raw.error = res->reason;
             queue_raw(pending, &raw, SIZE_MAX);
             rc = apply_flush(db, pending);
         }

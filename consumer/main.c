@@ -77,6 +77,17 @@ batch_clear(struct batch *b)
     b->ndead = 0;
 }
 
+static void
+backoff(struct consumer *c, const char *what)
+{
+    log_info("consumer", "event=reconnecting target=%s delay_ms=%ld", what, c->backoff_ms);
+    struct timespec ts = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000000};
+
+    nanosleep(&ts, NULL);
+    c->backoff_ms =
+        c->backoff_ms * 2 > c->cfg->db_retry_max_ms ? c->cfg->db_retry_max_ms : c->backoff_ms * 2;
+}
+
 /* The transaction failed or the broker went away: undo everything and drop
  * both connections' state so the deliveries come back. */
 static void
@@ -126,9 +137,12 @@ batch_commit(struct consumer *c)
         batch_abort(c, "commit failed");
         if (rc == RC_ERR) {
             enter_careful(c);
+        } else {
+            backoff(c, "mariadb");
         }
         return rc;
     }
+    c->backoff_ms = 100; /* a commit went through: the next trouble starts from scratch */
     apply_pending_reset(&c->pending);
     c->expected_version = b->version + (b->changed > 0);
     c->version_known = 1;
@@ -206,17 +220,6 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
     return RC_OK;
 }
 
-static void
-backoff(struct consumer *c, const char *what)
-{
-    log_info("consumer", "event=reconnecting target=%s delay_ms=%ld", what, c->backoff_ms);
-    struct timespec ts = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000000};
-
-    nanosleep(&ts, NULL);
-    c->backoff_ms =
-        c->backoff_ms * 2 > c->cfg->db_retry_max_ms ? c->cfg->db_retry_max_ms : c->backoff_ms * 2;
-}
-
 /* Makes sure both connections are up; RC_OK, or keeps trying until stopping. */
 static int
 ensure_connected(struct consumer *c)
@@ -236,7 +239,6 @@ ensure_connected(struct consumer *c)
             (void)db_status_heartbeat(c->db, 1);
             c->last_heartbeat_ms = now_ms();
         }
-        c->backoff_ms = 100;
         return RC_OK;
     }
     return RC_UNAVAIL;
@@ -271,6 +273,8 @@ run(struct consumer *c)
                             rc == RC_UNAVAIL ? "database unavailable" : "database refused a write");
                 if (rc == RC_ERR) {
                     enter_careful(c);
+                } else {
+                    backoff(c, "mariadb"); /* the server may still answer, but not take writes */
                 }
                 (void)db_status_error(c->db, "database error while applying a batch");
                 continue;
@@ -304,27 +308,12 @@ main(int argc, char **argv)
     struct config cfg;
     struct consumer c;
     struct sigaction sa;
-    char err[512];
+    int rc;
 
-    if (argc > 1) {
-        if (strcmp(argv[1], "--help-config") == 0) {
-            config_print_help();
-            return 0;
-        }
-        fprintf(stderr,
-                "usage: %s [--help-config]\n"
-                "  consumes the match queue; settings from the environment\n",
-                argv[0]);
-        return 2;
-    }
-    if (config_load(&cfg, err, sizeof(err)) != RC_OK) {
-        fprintf(stderr, "esports-consumer: %s\n", err);
-        return 2;
-    }
-    log_init("consumer", cfg.log_level);
-    if (cfg.log_file[0] && log_open_file(cfg.log_file) != RC_OK) {
-        config_cleanup(&cfg);
-        return 2;
+    rc = config_start_program(argc, argv, "consumer",
+                              "consumes the match queue; settings from the environment", &cfg);
+    if (rc >= 0) {
+        return rc;
     }
     config_log(&cfg);
 

@@ -71,28 +71,13 @@ main(int argc, char **argv)
     struct req r;
     struct sigaction sa;
     FCGX_Request fr;
-    char err[512];
+    int rc;
     struct db *db;
 
-    if (argc > 1) {
-        if (strcmp(argv[1], "--help-config") == 0) {
-            config_print_help();
-            return 0;
-        }
-        fprintf(stderr,
-                "usage: %s [--help-config]\n"
-                "  run under spawn-fcgi (the listening socket on fd 0)\n",
-                argv[0]);
-        return 2;
-    }
-    if (config_load(&cfg, err, sizeof(err)) != RC_OK) {
-        fprintf(stderr, "esports-fcgi: %s\n", err);
-        return 2;
-    }
-    log_init("fcgi", cfg.log_level);
-    if (cfg.log_file[0] && log_open_file(cfg.log_file) != RC_OK) {
-        config_cleanup(&cfg);
-        return 2;
+    rc = config_start_program(argc, argv, "fcgi",
+                              "run under spawn-fcgi (the listening socket on fd 0)", &cfg);
+    if (rc >= 0) {
+        return rc;
     }
 
     memset(&sa, 0, sizeof(sa));

@@ -335,3 +335,29 @@ config_print_help(void)
         printf("  %-22s %s [%s]\n", e->name, e->doc, e->def);
     }
 }
+
+int
+config_start_program(int argc, char **argv, const char *role, const char *usage, struct config *c)
+{
+    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    char err[512];
+
+    if (argc > 1) {
+        if (strcmp(argv[1], "--help-config") == 0) {
+            config_print_help();
+            return 0;
+        }
+        fprintf(stderr, "usage: %s [--help-config]\n  %s\n", prog, usage);
+        return 2;
+    }
+    if (config_load(c, err, sizeof(err)) != RC_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 2;
+    }
+    log_init(role, c->log_level);
+    if (c->log_file[0] && log_open_file(c->log_file) != RC_OK) {
+        config_cleanup(c);
+        return 2;
+    }
+    return -1;
+}

@@ -61,6 +61,15 @@ void config_cleanup(struct config *c);
 /* Logs the effective settings at info level, passwords masked. */
 void config_log(const struct config *c);
 
+/*
+ * The start of every daemon: answers --help-config, refuses other arguments
+ * with usage, loads the config (an invalid value: one line naming it) and
+ * sets up logging as role. Returns -1 when the program should go on with c
+ * loaded, or the exit status to return (0 after --help-config, 2 on errors).
+ */
+int config_start_program(int argc, char **argv, const char *role, const char *usage,
+                         struct config *c);
+
 /* Writes the table of variables, defaults and descriptions to stdout
  * (the programs' --help-config). */
 void config_print_help(void);

@@ -99,6 +99,25 @@ conn_lost(unsigned int err)
     }
 }
 
+/* Errors of the server's state, not of the statement: worth retrying later
+ * (a full disk, a read-only server, lock conflicts, no connections left). */
+static int
+transient(unsigned int err)
+{
+    switch (err) {
+    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_LOCK_DEADLOCK:
+    case ER_DISK_FULL:
+    case ER_RECORD_FILE_FULL:
+    case ER_OPTION_PREVENTS_STATEMENT:
+    case ER_CON_COUNT_ERROR:
+    case ER_OUT_OF_RESOURCES:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* The first line of an SQL text, at most 60 bytes, for log lines. */
 static int
 sql_head(const char *sql)
@@ -115,6 +134,10 @@ db_fail(struct db *db, unsigned int no, const char *err, const char *what, const
     if (conn_lost(no)) {
         log_warn("db", "event=connection_lost during=%s errno=%u err=\"%s\"", what, no, err);
         db_close_conn(db);
+        return RC_UNAVAIL;
+    }
+    if (transient(no)) {
+        log_warn("db", "event=server_busy during=%s errno=%u err=\"%s\"", what, no, err);
         return RC_UNAVAIL;
     }
     if (no == ER_DUP_ENTRY) {

@@ -16,8 +16,9 @@ MYSQL_STMT *db_stmt(struct db *db, const char *sql);
 
 /*
  * Binds params (may be NULL) and executes. Returns RC_OK; RC_UNAVAIL when the
- * connection was lost (the handle is marked for reconnect); RC_INVALID for a
- * duplicate key; RC_ERR otherwise. Failures are logged with the SQL's first
+ * connection was lost (the handle is marked for reconnect) or the server
+ * cannot take writes for now (disk full, read-only, lock conflicts);
+ * RC_INVALID for a duplicate key; RC_ERR otherwise. Failures are logged with the SQL's first
  * words.
  */
 int db_execute(struct db *db, const char *sql, MYSQL_BIND *params);
