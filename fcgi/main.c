@@ -12,8 +12,10 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_matches.h"
 #include "db_status.h"
 #include "log.h"
+#include "metrics.h"
 #include "rc.h"
 #include "req.h"
 #include "route.h"
@@ -43,15 +45,21 @@ serve(FCGX_Request *fr, struct req *r)
     q = FCGX_GetParam("QUERY_STRING", fr->envp);
     r->query = q ? q : "";
     r->route = NULL;
+    r->route_index = -1;
+    r->route_arg = NULL;
     r->head = 0;
     r->status = 0;
+    r->q.n = 0;
+    r->errors.n = 0;
+    arena_reset(&r->arena);
     buf_reset(&r->headers);
     buf_reset(&r->body);
 
     if (r->method == NULL || r->path == NULL) {
         resp_error(r, 400, "Malformed FastCGI request.");
     } else if (strlen(r->query) > (size_t)r->cfg->http_max_query_bytes) {
-        resp_error(r, 400, "Query string too long.");
+        param_error(&r->errors, "query", "longer than %d bytes", r->cfg->http_max_query_bytes);
+        resp_param_errors(r);
     } else {
         route_dispatch(r);
     }
@@ -88,6 +96,8 @@ main(int argc, char **argv)
 
     db = db_new(&cfg, 0);
     db_status_register(db);
+    db_matches_register(db);
+    (void)metrics_open(cfg.metrics_file);
     /* one attempt only: a worker must start and answer 503 while the database is down */
     (void)db_connect(db, 0, &stopping);
 
@@ -102,6 +112,7 @@ main(int argc, char **argv)
     r.db = db;
     buf_init(&r.headers, 64 * 1024);
     buf_init(&r.body, MAX_RESPONSE_BYTES);
+    arena_init(&r.arena, 64 * 1024);
     log_info("fcgi", "event=started pid=%ld", (long)getpid());
 
     while (!stopping) {
@@ -119,6 +130,8 @@ main(int argc, char **argv)
     FCGX_Free(&fr, 1);
     buf_cleanup(&r.headers);
     buf_cleanup(&r.body);
+    arena_cleanup(&r.arena);
+    metrics_close();
     db_free(db);
     config_cleanup(&cfg);
     return 0;

@@ -9,6 +9,8 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "mem.h"
+#include "param.h"
 
 struct req {
     const struct config *cfg;
@@ -19,6 +21,11 @@ struct req {
     const char *path;   /* decoded path, from DOCUMENT_URI */
     const char *query;  /* raw query string, "" when none */
     const char *route;  /* the matched route's pattern, for metrics and logs */
+    int route_index;    /* its index in the route table (-1: none) */
+    const char *route_arg; /* the {id} of the path, when the route has one */
+    struct arena arena;    /* everything of this request; reset after it */
+    struct query q; /* the parsed query string */
+    struct param_errors errors;
     int head;           /* HEAD: the body is computed but not sent */
     int status;
     buf_t headers; /* extra header lines, each ending in \r\n */
@@ -34,6 +41,18 @@ int resp_send(struct req *r, int status, const char *content_type);
 
 /* Sends {"detail": detail} with status (a JSON error body). */
 int resp_error(struct req *r, int status, const char *detail);
+
+/* 400 with {"detail": ..., "errors": {param: message}} from r->errors. */
+int resp_param_errors(struct req *r);
+
+/* Sends r->body as a JSON 200 for the API: an ETag (a 304 when the
+ * client's If-None-Match has it), a short Cache-Control and CORS for GET. */
+int resp_api_json(struct req *r);
+
+/* The absolute URL of this request's path with its query, page set to
+ * page (page 1: no page parameter), honouring X-Forwarded-Proto/Host.
+ * Allocated from the request arena. */
+const char *req_page_url(struct req *r, int64_t page);
 
 /* The HTTP status for an rc: RC_INVALID 400, RC_NOTFOUND 404, RC_UNAVAIL 503,
  * anything else 500. */

@@ -4,9 +4,11 @@
  * change until the last moment.
  */
 #include <fcgiapp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rc.h"
+#include "render_json.h"
 #include "req.h"
 
 const char *
@@ -23,6 +25,8 @@ reason(int status)
         return "OK";
     case 304:
         return "Not Modified";
+    case 502:
+        return "Bad Gateway";
     case 400:
         return "Bad Request";
     case 404:
@@ -87,4 +91,84 @@ http_status_for(int rc)
     default:
         return 500;
     }
+}
+
+int
+resp_param_errors(struct req *r)
+{
+    buf_reset(&r->body);
+    render_json_errors(&r->body, "Invalid query parameters.", r->errors.n, r->errors.name,
+                       (const char(*)[160])r->errors.msg);
+    return resp_send(r, 400, "application/json; charset=utf-8");
+}
+
+/* FNV-1a 64 of the body: a strong validator, cheap to compute. */
+static unsigned long long
+body_hash(const buf_t *b)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    size_t i;
+
+    for (i = 0; i < b->len; i++) {
+        h ^= (unsigned char)b->data[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+int
+resp_api_json(struct req *r)
+{
+    const char *inm = req_param(r, "HTTP_IF_NONE_MATCH");
+    char etag[24];
+
+    snprintf(etag, sizeof(etag), "\"%016llx\"", body_hash(&r->body));
+    buf_appendf(&r->headers,
+                "ETag: %s\r\nCache-Control: public, max-age=5\r\n"
+                "Access-Control-Allow-Origin: *\r\nVary: Accept-Encoding\r\n",
+                etag);
+    if (inm != NULL && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
+        return resp_send(r, 304, "application/json; charset=utf-8");
+    }
+    return resp_send(r, 200, "application/json; charset=utf-8");
+}
+
+const char *
+req_page_url(struct req *r, int64_t page)
+{
+    const char *proto = req_param(r, "HTTP_X_FORWARDED_PROTO");
+    const char *host = req_param(r, "HTTP_X_FORWARDED_HOST");
+    const char *q = r->query;
+    buf_t u;
+    char *out;
+    int first = 1;
+
+    if (proto == NULL || (strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0)) {
+        proto = "http";
+    }
+    if (host == NULL || host[0] == '\0') {
+        host = req_param(r, "HTTP_HOST");
+    }
+    buf_init(&u, 0);
+    buf_appendf(&u, "%s://%s%s", proto, host ? host : "localhost", r->path);
+    while (*q != '\0') {
+        size_t len = strcspn(q, "&");
+
+        /* every parameter as it came, except page */
+        if (len > 0 && !(len >= 4 && strncmp(q, "page", 4) == 0 && (len == 4 || q[4] == '='))) {
+            buf_append_char(&u, first ? '?' : '&');
+            buf_append(&u, q, len);
+            first = 0;
+        }
+        q += len;
+        if (*q == '&') {
+            q++;
+        }
+    }
+    if (page > 1) {
+        buf_appendf(&u, "%cpage=%lld", first ? '?' : '&', (long long)page);
+    }
+    out = arena_strndup(&r->arena, u.data ? u.data : "", u.len);
+    buf_cleanup(&u);
+    return out;
 }

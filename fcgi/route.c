@@ -1,40 +1,104 @@
-/* route.c: the static route table (path -> handler) and method checks. */
+/*
+ * route.c: the static route table and the dispatcher. A pattern may hold one
+ * {id} segment, which matches digits only; the router checks the method
+ * (GET and HEAD), parses the query string once, then runs the handler.
+ */
 #include <string.h>
+#include <time.h>
 
 #include "handlers.h"
-#include "log.h"
+#include "metrics.h"
+#include "rc.h"
 #include "route.h"
 
 struct route {
-    const char *path;
+    const char *pattern;
     int (*handler)(struct req *r);
 };
 
 static const struct route routes[] = {
     {"/healthz", h_healthz},
+    {"/metrics", h_metrics},
+    {"/api/matches/", h_api_matches},
+    {"/api/matches/{id}/", h_api_match},
+    {"/api/matches/{id}/messages/", h_api_match_messages},
+    {"/api/titles/", h_api_titles},
+    {"/api/tournaments/", h_api_tournaments},
+    {"/api/teams/", h_api_teams},
 };
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+const char *const route_names[] = {
+    "/healthz",       "/metrics",     "/api/matches/",      "/api/matches/{id}/",
+    "/api/matches/{id}/messages/", "/api/titles/", "/api/tournaments/", "/api/teams/",
+    "unmatched",
+};
+const size_t route_count = NROUTES + 1;
+
+/* Whether path matches pattern; *arg receives the {id} segment (in a). */
+static int
+match(const char *pattern, const char *path, struct arena *a, const char **arg)
+{
+    const char *brace = strstr(pattern, "{id}");
+    size_t pre, post, plen = strlen(path), k;
+
+    if (brace == NULL) {
+        return strcmp(pattern, path) == 0;
+    }
+    pre = (size_t)(brace - pattern);
+    post = strlen(brace + 4);
+    if (plen <= pre + post || strncmp(path, pattern, pre) != 0 ||
+        strcmp(path + plen - post, brace + 4) != 0) {
+        return 0;
+    }
+    for (k = pre; k < plen - post; k++) {
+        if (path[k] < '0' || path[k] > '9') {
+            return 0;
+        }
+    }
+    *arg = arena_strndup(a, path + pre, plen - post - pre);
+    return 1;
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 void
 route_dispatch(struct req *r)
 {
+    double t0 = now_s();
     size_t i;
 
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct route *rt = &routes[i];
-
-        if (strcmp(r->path, rt->path) != 0) {
-            continue;
+    r->route_index = (int)NROUTES;
+    r->route = "unmatched";
+    for (i = 0; i < NROUTES; i++) {
+        if (match(routes[i].pattern, r->path, &r->arena, &r->route_arg)) {
+            break;
         }
-        r->route = rt->path;
+    }
+    if (i == NROUTES) {
+        resp_error(r, 404, "Not found.");
+    } else {
+        r->route_index = (int)i;
+        r->route = routes[i].pattern;
         if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
             buf_append_str(&r->headers, "Allow: GET, HEAD\r\n");
             resp_error(r, 405, "Method not allowed.");
-            return;
+        } else {
+            r->head = strcmp(r->method, "HEAD") == 0;
+            if (query_parse(r->query, &r->arena, &r->q, &r->errors) != RC_OK) {
+                resp_param_errors(r);
+            } else {
+                routes[i].handler(r);
+            }
         }
-        r->head = strcmp(r->method, "HEAD") == 0;
-        rt->handler(r);
-        return;
     }
-    r->route = "unmatched";
-    resp_error(r, 404, "Not found.");
+    metrics_observe(r->route_index, r->status, now_s() - t0);
 }

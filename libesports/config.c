@@ -76,8 +76,10 @@ static const struct cfg_entry cfg_table[] = {
      "Elasticsearch/OpenSearch base URL; empty turns the search mirror off"},
     {"LOG_LEVEL", CFG_LEVEL, 0, "info", 0, 0, F(log_level), "error, warn, info or debug"},
     {"LOG_FILE", CFG_STR, 0, "", 0, 0, F(log_file), "also append log lines to this file"},
-    {"HTTP_MAX_QUERY_BYTES", CFG_INT, 0, "8192", 256, 1048576, F(http_max_query_bytes),
+    {"HTTP_MAX_QUERY_BYTES", CFG_INT, 0, "16384", 256, 1048576, F(http_max_query_bytes),
      "longer query strings are refused with 400"},
+    {"METRICS_FILE", CFG_STR, 0, "", 0, 0, F(metrics_file),
+     "file the workers share their request counters through; empty: per worker"},
 };
 
 #undef F

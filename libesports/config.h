@@ -50,6 +50,7 @@ struct config {
 
     /* FastCGI workers */
     int http_max_query_bytes;
+    char *metrics_file; /* shared counters of the workers; "" = per worker */
 };
 
 /* Loads every setting from the environment. On RC_INVALID, err holds one line

@@ -550,16 +550,24 @@ parse_json(const char *p, size_t n, struct arena *a, json_object **root, char *w
 }
 
 int
-msg_check_json(const char *p, size_t n, char *why, size_t whylen)
+msg_parse_json(const char *p, size_t n, json_object **root, char *why, size_t whylen)
 {
     struct arena a;
-    json_object *root;
     int rc;
 
     arena_init(&a, n + 1024);
-    rc = parse_json(p, n, &a, &root, why, whylen);
-    json_object_put(root);
+    rc = parse_json(p, n, &a, root, why, whylen);
     arena_cleanup(&a);
+    return rc;
+}
+
+int
+msg_check_json(const char *p, size_t n, char *why, size_t whylen)
+{
+    json_object *root;
+    int rc = msg_parse_json(p, n, &root, why, whylen);
+
+    json_object_put(root);
     return rc;
 }
 

@@ -30,6 +30,11 @@ struct msg_opts {
 int msg_parse(const char *p, size_t n, const struct msg_opts *o, struct arena *a,
               struct match_event **ev, char *why, size_t whylen);
 
+/* Parses p[0..n) with msg_parse's rules into a json-c value (*root, to be
+ * released with json_object_put): RC_OK or RC_INVALID with why. */
+struct json_object;
+int msg_parse_json(const char *p, size_t n, struct json_object **root, char *why, size_t whylen);
+
 /* Only the syntax check of msg_parse (UTF-8, JSON with trailing commas
  * allowed): RC_OK, or RC_INVALID with why naming the problem and its byte. */
 int msg_check_json(const char *p, size_t n, char *why, size_t whylen);

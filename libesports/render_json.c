@@ -3,6 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "msg.h"
+#include "rc.h"
 #include "render_json.h"
 
 /* ISO 8601 UTC with Z, or JSON null for 0. */
@@ -78,4 +80,148 @@ render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs)
     append_json(out, root);
     json_object_put(root);
     return db_ok ? 200 : 503;
+}
+
+void
+render_json_str(buf_t *out, const char *s)
+{
+    if (s == NULL) {
+        buf_append(out, "null", 4);
+        return;
+    }
+    buf_append_char(out, '"');
+    buf_append_json_str(out, s, strlen(s));
+    buf_append_char(out, '"');
+}
+
+static void
+id_name(buf_t *out, uint64_t id, const char *name)
+{
+    if (id == 0) {
+        buf_append(out, "null", 4);
+        return;
+    }
+    buf_appendf(out, "{\"id\":%llu,\"name\":", (unsigned long long)id);
+    render_json_str(out, name ? name : "");
+    buf_append_char(out, '}');
+}
+
+void
+render_json_match(buf_t *out, const struct match_view *m)
+{
+    size_t i;
+
+    buf_appendf(out, "{\"id\":%llu,\"source\":", (unsigned long long)m->id);
+    render_json_str(out, m->source);
+    buf_append_str(out, ",\"external_id\":");
+    render_json_str(out, m->external_id);
+    buf_append_str(out, ",\"url\":");
+    render_json_str(out, m->url);
+    if (m->has_state) {
+        buf_appendf(out, ",\"state\":%lld", (long long)m->state);
+    } else {
+        buf_append_str(out, ",\"state\":null");
+    }
+    if (m->has_bestof) {
+        buf_appendf(out, ",\"bestof\":%lld", (long long)m->bestof);
+    } else {
+        buf_append_str(out, ",\"bestof\":null");
+    }
+    buf_append_str(out, ",\"date_start\":");
+    render_json_str(out, m->date_start);
+    buf_append_str(out, ",\"title\":");
+    id_name(out, m->title_id, m->title_name);
+    buf_append_str(out, ",\"tournament\":");
+    id_name(out, m->tournament_id, m->tournament_name);
+    buf_append_str(out, ",\"teams\":[");
+    for (i = 0; i < m->nteams; i++) {
+        const struct team_view *t = &m->teams[i];
+
+        buf_appendf(out, "%s{\"id\":%llu,\"name\":", i ? "," : "", (unsigned long long)t->id);
+        render_json_str(out, t->name);
+        if (t->has_score) {
+            buf_appendf(out, ",\"score\":%lld", (long long)t->score);
+        } else {
+            buf_append_str(out, ",\"score\":null");
+        }
+        buf_append_str(out, t->winner == TRI_NULL   ? ",\"winner\":null}"
+                            : t->winner == TRI_TRUE ? ",\"winner\":true}"
+                                                    : ",\"winner\":false}");
+    }
+    buf_append_str(out, "],\"updated_at\":");
+    render_json_str(out, m->updated_at);
+    buf_append_char(out, '}');
+}
+
+void
+render_json_page_start(buf_t *out, uint64_t count, const char *next, const char *previous)
+{
+    buf_appendf(out, "{\"count\":%llu,\"next\":", (unsigned long long)count);
+    render_json_str(out, next);
+    buf_append_str(out, ",\"previous\":");
+    render_json_str(out, previous);
+    buf_append_str(out, ",\"results\":[");
+}
+
+void
+render_json_page_end(buf_t *out)
+{
+    buf_append_str(out, "]}");
+}
+
+void
+render_json_message(buf_t *out, const struct message_view *m)
+{
+    json_object *parsed = NULL;
+    char why[8];
+
+    buf_appendf(out, "{\"id\":%llu,\"received_at\":", (unsigned long long)m->id);
+    render_json_str(out, m->received_at);
+    buf_append_str(out, ",\"status\":");
+    render_json_str(out, m->status);
+    buf_append_str(out, ",\"error\":");
+    render_json_str(out, m->error);
+    /* the payload exactly as received; it is text whenever it was applied */
+    buf_append_str(out, ",\"payload\":\"");
+    buf_append_json_str(out, m->payload, m->len);
+    buf_append_str(out, "\",\"json\":");
+    if (msg_parse_json(m->payload, m->len, &parsed, why, sizeof(why)) == RC_OK) {
+        append_json(out, parsed);
+        json_object_put(parsed);
+    } else {
+        buf_append(out, "null", 4);
+    }
+    buf_append_char(out, '}');
+}
+
+void
+render_json_ref(buf_t *out, const struct ref_view *r)
+{
+    buf_appendf(out, "{\"id\":%llu,\"name\":", (unsigned long long)r->id);
+    render_json_str(out, r->name);
+    if (r->source != NULL) {
+        buf_append_str(out, ",\"source\":");
+        render_json_str(out, r->source);
+    }
+    buf_appendf(out, ",\"match_count\":%llu}", (unsigned long long)r->matches);
+}
+
+void
+render_json_errors(buf_t *out, const char *detail, size_t n, const char *const *names,
+                   const char (*msgs)[160])
+{
+    size_t i;
+
+    buf_append_str(out, "{\"detail\":");
+    render_json_str(out, detail);
+    buf_append_str(out, ",\"errors\":{");
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_append_char(out, ',');
+        }
+        render_json_str(out, names[i]);
+        buf_append_char(out, ':');
+        render_json_str(out, msgs[i]);
+    }
+    buf_append_str(out, "}}");
 }

@@ -6,6 +6,7 @@
 #define ESPORTS_RENDER_JSON_H
 
 #include "buf.h"
+#include "db_matches.h"
 #include "db_status.h"
 
 /* How fresh the consumer's heartbeat must be to count as running, seconds. */
@@ -15,5 +16,28 @@
  * status row, or NULL when it could not be read. Returns the HTTP status
  * (200, or 503 when the database is down). */
 int render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs);
+
+/* {"id", "source", "external_id", "url", "state", "bestof", "date_start", "title",
+ * "tournament", "teams": [{"id", "name", "score", "winner"}], "updated_at"} */
+void render_json_match(buf_t *out, const struct match_view *m);
+
+/* The pagination envelope around a list: start writes
+ * {"count": N, "next": URL|null, "previous": URL|null, "results": [
+ * and end closes it. */
+void render_json_page_start(buf_t *out, uint64_t count, const char *next, const char *previous);
+void render_json_page_end(buf_t *out);
+
+/* {"id", "received_at", "status", "error", "payload": "<bytes as text>", "json": <parsed>|null} */
+void render_json_message(buf_t *out, const struct message_view *m);
+
+/* {"id", "name", ["source",] "match_count"} */
+void render_json_ref(buf_t *out, const struct ref_view *r);
+
+/* {"detail": detail, "errors": {name: message, ...}} */
+void render_json_errors(buf_t *out, const char *detail, size_t n, const char *const *names,
+                        const char (*msgs)[160]);
+
+/* Appends s as a JSON string with quotes, or null for NULL. */
+void render_json_str(buf_t *out, const char *s);
 
 #endif

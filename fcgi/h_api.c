@@ -1,0 +1,164 @@
+/*
+ * h_api.c: the JSON API. Each handler validates (400), asks the database
+ * (404/503), renders, returns; no SQL, JSON parsing or FastCGI calls here.
+ */
+#include "db_matches.h"
+#include "handlers.h"
+#include "metrics.h"
+#include "rc.h"
+#include "render_json.h"
+
+/* A database failure as a response: 404 for RC_NOTFOUND, 503/500 otherwise. */
+static int
+db_failed(struct req *r, int rc)
+{
+    if (rc == RC_NOTFOUND) {
+        return resp_error(r, 404, "Not found.");
+    }
+    metrics_db_error();
+    if (rc == RC_UNAVAIL) {
+        buf_append_str(&r->headers, "Retry-After: 5\r\n");
+        return resp_error(r, 503, "The database is unavailable, try again shortly.");
+    }
+    return resp_error(r, 500, "Internal error.");
+}
+
+/* The envelope's next/previous for page of page_size items out of count. */
+static void
+page_links(struct req *r, int64_t page, int64_t page_size, uint64_t count, const char **next,
+           const char **prev)
+{
+    *next = (uint64_t)(page * page_size) < count ? req_page_url(r, page + 1) : NULL;
+    *prev = page > 1 ? req_page_url(r, page - 1) : NULL;
+}
+
+/* GET /api/matches/: the filtered, ordered, paginated list. */
+int
+h_api_matches(struct req *r)
+{
+    struct match_filter f;
+    struct match_view *ms;
+    size_t n, i;
+    uint64_t count;
+    const char *next, *prev;
+    int rc;
+
+    param_match_filter(&r->q, &r->arena, &f, &r->errors);
+    if (r->errors.n > 0) {
+        return resp_param_errors(r);
+    }
+    rc = db_matches_list(r->db, &f, &r->arena, &ms, &n, &count);
+    if (rc != RC_OK) {
+        return db_failed(r, rc);
+    }
+    if (n == 0 && f.page > 1) {
+        return resp_error(r, 404, "Invalid page.");
+    }
+    page_links(r, f.page, f.page_size, count, &next, &prev);
+    render_json_page_start(&r->body, count, next, prev);
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_append_char(&r->body, ',');
+        }
+        render_json_match(&r->body, &ms[i]);
+    }
+    render_json_page_end(&r->body);
+    return resp_api_json(r);
+}
+
+/* GET /api/matches/{id}/ */
+int
+h_api_match(struct req *r)
+{
+    struct match_view *m;
+    uint64_t id;
+    int rc;
+
+    if (param_id(r->route_arg, &id) != RC_OK) {
+        return resp_error(r, 404, "Not found.");
+    }
+    rc = db_matches_find_by_id(r->db, id, &r->arena, &m);
+    if (rc != RC_OK) {
+        return db_failed(r, rc);
+    }
+    render_json_match(&r->body, m);
+    return resp_api_json(r);
+}
+
+/* GET /api/matches/{id}/messages/: the raw messages that built the match. */
+int
+h_api_match_messages(struct req *r)
+{
+    struct message_view *msgs;
+    size_t n, i;
+    uint64_t id;
+    int rc;
+
+    if (param_id(r->route_arg, &id) != RC_OK) {
+        return resp_error(r, 404, "Not found.");
+    }
+    rc = db_matches_messages(r->db, id, &r->arena, &msgs, &n);
+    if (rc != RC_OK) {
+        return db_failed(r, rc);
+    }
+    render_json_page_start(&r->body, n, NULL, NULL);
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_append_char(&r->body, ',');
+        }
+        render_json_message(&r->body, &msgs[i]);
+    }
+    render_json_page_end(&r->body);
+    return resp_api_json(r);
+}
+
+static int
+refs(struct req *r, enum ref_kind kind)
+{
+    struct ref_view *v;
+    int64_t page, page_size;
+    size_t n, i;
+    uint64_t count;
+    const char *next, *prev;
+    int rc;
+
+    param_pagination(&r->q, &page, &page_size, &r->errors);
+    if (r->errors.n > 0) {
+        return resp_param_errors(r);
+    }
+    rc = db_matches_refs(r->db, kind, page, page_size, &r->arena, &v, &n, &count);
+    if (rc != RC_OK) {
+        return db_failed(r, rc);
+    }
+    if (n == 0 && page > 1) {
+        return resp_error(r, 404, "Invalid page.");
+    }
+    page_links(r, page, page_size, count, &next, &prev);
+    render_json_page_start(&r->body, count, next, prev);
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_append_char(&r->body, ',');
+        }
+        render_json_ref(&r->body, &v[i]);
+    }
+    render_json_page_end(&r->body);
+    return resp_api_json(r);
+}
+
+int
+h_api_titles(struct req *r)
+{
+    return refs(r, REF_TITLES);
+}
+
+int
+h_api_tournaments(struct req *r)
+{
+    return refs(r, REF_TOURNAMENTS);
+}
+
+int
+h_api_teams(struct req *r)
+{
+    return refs(r, REF_TEAMS);
+}

@@ -1,0 +1,181 @@
+/* metrics.c: shared counters in a mapped file; see metrics.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "rc.h"
+
+static const int statuses[] = {200, 304, 400, 404, 405, 500, 503, 0 /* other */};
+#define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05,   0.1,   0.25,   0.5,   1.0};
+#define NBUCKET (sizeof(buckets) / sizeof(buckets[0]))
+
+struct shared {
+    uint64_t magic;
+    uint64_t requests[METRICS_ROUTES][NSTATUS];
+    uint64_t le[METRICS_ROUTES][NBUCKET + 1]; /* per bucket, the last is +Inf */
+    uint64_t sum_us[METRICS_ROUTES];
+    uint64_t db_errors;
+};
+
+#define MAGIC 0x6573706f72747331ULL /* layout version */
+
+static struct shared *m;
+static struct shared private_copy;
+
+int
+metrics_open(const char *path)
+{
+    int fd;
+    void *p;
+
+    m = &private_copy;
+    if (path == NULL || path[0] == '\0') {
+        return RC_OK;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ftruncate(fd, sizeof(struct shared)) != 0) {
+        log_warn("metrics", "event=open_failed path=\"%s\" err=\"%s\" using=private", path,
+                 strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return RC_ERR;
+    }
+    p = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        log_warn("metrics", "event=mmap_failed path=\"%s\" err=\"%s\" using=private", path,
+                 strerror(errno));
+        return RC_ERR;
+    }
+    m = p;
+    /* a new file is all zeroes; one of another layout starts over */
+    if (__atomic_load_n(&m->magic, __ATOMIC_ACQUIRE) != MAGIC) {
+        memset((char *)m + sizeof(m->magic), 0, sizeof(*m) - sizeof(m->magic));
+        __atomic_store_n(&m->magic, MAGIC, __ATOMIC_RELEASE);
+    }
+    return RC_OK;
+}
+
+void
+metrics_close(void)
+{
+    if (m != NULL && m != &private_copy) {
+        munmap(m, sizeof(*m));
+    }
+    m = NULL;
+}
+
+void
+metrics_observe(int route, int status, double seconds)
+{
+    size_t s, b;
+
+    if (m == NULL || route < 0 || route >= METRICS_ROUTES) {
+        return;
+    }
+    for (s = 0; s < NSTATUS - 1 && statuses[s] != status; s++) {
+    }
+    for (b = 0; b < NBUCKET && seconds > buckets[b]; b++) {
+    }
+    __atomic_fetch_add(&m->requests[route][s], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&m->le[route][b], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&m->sum_us[route], (uint64_t)(seconds * 1e6), __ATOMIC_RELAXED);
+}
+
+void
+metrics_db_error(void)
+{
+    if (m != NULL) {
+        __atomic_fetch_add(&m->db_errors, 1, __ATOMIC_RELAXED);
+    }
+}
+
+static uint64_t
+get(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void
+metrics_render(buf_t *out, const char *const *names, size_t n, const struct consumer_status *cs)
+{
+    size_t r, s, b;
+
+    if (m == NULL) {
+        return;
+    }
+    if (n > METRICS_ROUTES) {
+        n = METRICS_ROUTES;
+    }
+    buf_append_str(out, "# HELP esports_http_requests_total HTTP requests answered, by route "
+                        "and status.\n# TYPE esports_http_requests_total counter\n");
+    for (r = 0; r < n; r++) {
+        for (s = 0; s < NSTATUS; s++) {
+            uint64_t v = get(&m->requests[r][s]);
+
+            if (v == 0) {
+                continue;
+            }
+            if (statuses[s] != 0) {
+                buf_appendf(out, "esports_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                            names[r], statuses[s], (unsigned long long)v);
+            } else {
+                buf_appendf(out,
+                            "esports_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                            names[r], (unsigned long long)v);
+            }
+        }
+    }
+    buf_append_str(out, "# HELP esports_http_request_duration_seconds Time to answer, by route.\n"
+                        "# TYPE esports_http_request_duration_seconds histogram\n");
+    for (r = 0; r < n; r++) {
+        uint64_t cum = 0;
+
+        for (b = 0; b <= NBUCKET; b++) {
+            cum += get(&m->le[r][b]);
+            if (b < NBUCKET) {
+                buf_appendf(out,
+                            "esports_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
+                            "%llu\n",
+                            names[r], buckets[b], (unsigned long long)cum);
+            } else {
+                buf_appendf(out,
+                            "esports_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
+                            "%llu\n",
+                            names[r], (unsigned long long)cum);
+            }
+        }
+        buf_appendf(out, "esports_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", names[r],
+                    (double)get(&m->sum_us[r]) / 1e6);
+        buf_appendf(out, "esports_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                    names[r], (unsigned long long)cum);
+    }
+    buf_appendf(out,
+                "# HELP esports_database_errors_total Database calls that failed in the workers.\n"
+                "# TYPE esports_database_errors_total counter\nesports_database_errors_total %llu\n",
+                (unsigned long long)get(&m->db_errors));
+    if (cs == NULL) {
+        return;
+    }
+    buf_appendf(out,
+                "# HELP esports_consumer_messages_applied_total Messages the consumer applied.\n"
+                "# TYPE esports_consumer_messages_applied_total counter\n"
+                "esports_consumer_messages_applied_total %llu\n"
+                "# HELP esports_consumer_messages_rejected_total Messages the consumer rejected.\n"
+                "# TYPE esports_consumer_messages_rejected_total counter\n"
+                "esports_consumer_messages_rejected_total %llu\n"
+                "# HELP esports_consumer_last_applied_timestamp_seconds When the consumer last "
+                "applied a message.\n"
+                "# TYPE esports_consumer_last_applied_timestamp_seconds gauge\n"
+                "esports_consumer_last_applied_timestamp_seconds %lld\n",
+                (unsigned long long)cs->applied, (unsigned long long)cs->rejected,
+                (long long)cs->last_applied_at);
+}

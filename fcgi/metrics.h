@@ -1,0 +1,31 @@
+/*
+ * metrics.h: request counters and a latency histogram per route, shared by
+ * every worker through a memory-mapped file (METRICS_FILE), so /metrics gives
+ * the same totals whichever worker answers. Without a file the counters are
+ * the worker's own.
+ */
+#ifndef ESPORTS_FCGI_METRICS_H
+#define ESPORTS_FCGI_METRICS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "db_status.h"
+
+#define METRICS_ROUTES 16
+
+/* Maps METRICS_FILE (created if needed), or private memory when path is "". */
+int metrics_open(const char *path);
+void metrics_close(void);
+
+/* One answered request of route (0..METRICS_ROUTES-1) with status and duration. */
+void metrics_observe(int route, int status, double seconds);
+/* A database call that failed (unavailable or error). */
+void metrics_db_error(void);
+
+/* The Prometheus text: routes are named by names[0..n); cs (may be NULL) adds
+ * the consumer's progress. */
+void metrics_render(buf_t *out, const char *const *names, size_t n,
+                    const struct consumer_status *cs);
+
+#endif

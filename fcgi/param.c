@@ -1,0 +1,294 @@
+/* param.c: query-string parsing and the validators of the API's parameters. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "param.h"
+#include "rc.h"
+#include "text.h"
+
+void
+param_error(struct param_errors *e, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    size_t i;
+
+    for (i = 0; i < e->n; i++) {
+        if (strcmp(e->name[i], name) == 0) {
+            return; /* the first problem of a parameter is enough */
+        }
+    }
+    if (e->n == sizeof(e->name) / sizeof(e->name[0])) {
+        return;
+    }
+    e->name[e->n] = name;
+    va_start(ap, fmt);
+    vsnprintf(e->msg[e->n], sizeof(e->msg[0]), fmt, ap);
+    va_end(ap);
+    e->n++;
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Decodes s[0..n) into a NUL-terminated copy; NULL on a bad escape or NUL. */
+static char *
+decode(struct arena *a, const char *s, size_t n)
+{
+    char *d = arena_alloc(a, n + 1);
+    size_t i, j = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            d[j++] = ' ';
+        } else if (s[i] == '%') {
+            int hi, lo;
+
+            if (i + 2 >= n) {
+                return NULL;
+            }
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                return NULL;
+            }
+            d[j++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            d[j++] = s[i];
+        }
+    }
+    d[j] = '\0';
+    return d;
+}
+
+int
+query_parse(const char *qs, struct arena *a, struct query *q, struct param_errors *e)
+{
+    const char *p = qs;
+    size_t before = e->n;
+
+    q->n = 0;
+    while (*p != '\0') {
+        size_t len = strcspn(p, "&");
+        const char *eq = memchr(p, '=', len);
+        size_t klen = eq ? (size_t)(eq - p) : len;
+        char *key, *val;
+        size_t i;
+
+        if (len == 0) {
+            p++;
+            continue;
+        }
+        key = decode(a, p, klen);
+        val = eq ? decode(a, eq + 1, len - klen - 1) : arena_strndup(a, "", 0);
+        if (key == NULL || utf8_check(key, strlen(key), NULL) != RC_OK) {
+            param_error(e, "query", "a parameter name is not valid percent-encoded UTF-8");
+        } else if (val == NULL) {
+            param_error(e, key, "invalid percent-encoding");
+        } else if (utf8_check(val, strlen(val), NULL) != RC_OK) {
+            param_error(e, key, "not valid UTF-8");
+        } else if (strlen(val) > PARAM_VALUE_MAX) {
+            param_error(e, key, "longer than %d bytes", PARAM_VALUE_MAX);
+        } else {
+            for (i = 0; i < q->n && strcmp(q->p[i].key, key) != 0; i++) {
+            }
+            if (i < q->n) {
+                q->p[i].repeated = 1;
+            } else if (q->n == PARAM_MAX) {
+                param_error(e, "query", "more than %d parameters", PARAM_MAX);
+            } else {
+                q->p[q->n].key = key;
+                q->p[q->n].val = val;
+                q->p[q->n].repeated = 0;
+                q->n++;
+            }
+        }
+        p += len;
+        if (*p == '&') {
+            p++;
+        }
+    }
+    return e->n == before ? RC_OK : RC_INVALID;
+}
+
+const char *
+query_get(const struct query *q, const char *key, struct param_errors *e)
+{
+    size_t i;
+
+    for (i = 0; i < q->n; i++) {
+        if (strcmp(q->p[i].key, key) == 0) {
+            if (q->p[i].repeated) {
+                param_error(e, key, "given more than once");
+                return NULL;
+            }
+            return q->p[i].val;
+        }
+    }
+    return NULL;
+}
+
+/* A decimal integer within [lo, hi]; RC_OK or RC_INVALID. */
+static int
+parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (s[0] == '\0' || (s[0] != '-' && (s[0] < '0' || s[0] > '9'))) {
+        return RC_INVALID;
+    }
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end != '\0' || errno != 0 || v < lo || v > hi) {
+        return RC_INVALID;
+    }
+    *out = v;
+    return RC_OK;
+}
+
+int
+param_id(const char *s, uint64_t *id)
+{
+    int64_t v;
+
+    if (parse_int(s, 1, INT64_MAX, &v) != RC_OK) {
+        return RC_INVALID;
+    }
+    *id = (uint64_t)v;
+    return RC_OK;
+}
+
+/* A filter given as a numeric id or a name: sets *id, or *key (the name's
+ * key made by keyfn). */
+static void
+name_or_id(const struct query *q, struct arena *a, const char *name, int64_t *id,
+           const char **key, char *(*keyfn)(struct arena *, const char *, size_t),
+           struct param_errors *e)
+{
+    const char *v = query_get(q, name, e);
+    const char *k;
+
+    if (v == NULL) {
+        return;
+    }
+    if (v[0] >= '0' && v[0] <= '9') {
+        if (parse_int(v, 1, INT64_MAX, id) != RC_OK) {
+            param_error(e, name, "an id must be a whole number from 1");
+        }
+        return;
+    }
+    k = keyfn(a, v, strlen(v));
+    if (k[0] == '\0') {
+        param_error(e, name, "give a name or an id");
+    } else if (utf8_len(k, strlen(k)) > MATCH_NAME_MAX) {
+        param_error(e, name, "longer than %d characters", MATCH_NAME_MAX);
+    } else {
+        *key = k;
+    }
+}
+
+static void
+date_bound(const struct query *q, const char *name, int upper, int *has, int64_t *out,
+           struct param_errors *e)
+{
+    const char *v = query_get(q, name, e);
+    int date_only = 0;
+
+    if (v == NULL) {
+        return;
+    }
+    if (dt_parse(v, strlen(v), 0, 1, out, &date_only) != RC_OK) {
+        param_error(e, name,
+                    "not a date: use YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 "
+                    "(2020-01-07T14:30:00Z)");
+        return;
+    }
+    if (upper && date_only) {
+        *out += 86399; /* a bare date includes its whole day */
+    }
+    *has = 1;
+}
+
+void
+param_pagination(const struct query *q, int64_t *page, int64_t *page_size,
+                 struct param_errors *e)
+{
+    const char *v;
+
+    *page = 1;
+    *page_size = PAGE_SIZE_DEFAULT;
+    if ((v = query_get(q, "page", e)) != NULL && parse_int(v, 1, 1000000000, page) != RC_OK) {
+        param_error(e, "page", "must be a whole number from 1");
+    }
+    if ((v = query_get(q, "page_size", e)) != NULL &&
+        parse_int(v, 1, PAGE_SIZE_MAX, page_size) != RC_OK) {
+        param_error(e, "page_size", "must be a whole number from 1 to %d", PAGE_SIZE_MAX);
+    }
+}
+
+void
+param_match_filter(const struct query *q, struct arena *a, struct match_filter *f,
+                   struct param_errors *e)
+{
+    static const struct {
+        const char *name;
+        enum match_order order;
+    } orderings[] = {{"-date_start", ORDER_DATE_DESC},
+                     {"date_start", ORDER_DATE_ASC},
+                     {"id", ORDER_ID_ASC},
+                     {"-id", ORDER_ID_DESC}};
+    const char *v;
+    size_t i;
+
+    memset(f, 0, sizeof(*f));
+    name_or_id(q, a, "title", &f->title_id, &f->title_key, text_title_key, e);
+    name_or_id(q, a, "tournament", &f->tournament_id, &f->tournament_key, text_key, e);
+    name_or_id(q, a, "team", &f->team_id, &f->team_key, text_key, e);
+    if ((v = query_get(q, "state", e)) != NULL) {
+        if (parse_int(v, INT32_MIN, INT32_MAX, &f->state) != RC_OK) {
+            param_error(e, "state", "must be a whole number");
+        } else {
+            f->has_state = 1;
+        }
+    }
+    date_bound(q, "date_start__gte", 0, &f->has_gte, &f->gte, e);
+    date_bound(q, "date_start__lte", 1, &f->has_lte, &f->lte, e);
+    if ((v = query_get(q, "source", e)) != NULL) {
+        const char *s = text_clean(a, v, strlen(v));
+
+        if (s[0] == '\0' || utf8_len(s, strlen(s)) > MATCH_KEY_MAX) {
+            param_error(e, "source", "give a source name of 1 to %d characters", MATCH_KEY_MAX);
+        } else {
+            f->source = s;
+        }
+    }
+    f->order = ORDER_DATE_DESC;
+    if ((v = query_get(q, "ordering", e)) != NULL) {
+        for (i = 0; i < sizeof(orderings) / sizeof(orderings[0]); i++) {
+            if (strcmp(v, orderings[i].name) == 0) {
+                f->order = orderings[i].order;
+                break;
+            }
+        }
+        if (i == sizeof(orderings) / sizeof(orderings[0])) {
+            param_error(e, "ordering", "one of date_start, -date_start, id, -id");
+        }
+    }
+    param_pagination(q, &f->page, &f->page_size, e);
+}

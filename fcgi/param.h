@@ -1,0 +1,59 @@
+/*
+ * param.h: query strings and their validators. A query is parsed once into
+ * decoded key/value pairs; each route then reads only the parameters it
+ * declares, through validators that name the parameter in their error.
+ */
+#ifndef ESPORTS_FCGI_PARAM_H
+#define ESPORTS_FCGI_PARAM_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "db_matches.h"
+#include "mem.h"
+
+#define PARAM_MAX        64   /* parameters in one query */
+#define PARAM_VALUE_MAX  1024 /* bytes of one decoded value */
+#define PAGE_SIZE_DEFAULT 50
+#define PAGE_SIZE_MAX    500
+
+struct param {
+    const char *key;
+    const char *val;
+    int repeated;
+};
+
+/* What was wrong, parameter by parameter (the 400 body's "errors"). */
+struct param_errors {
+    size_t n;
+    const char *name[16];
+    char msg[16][160];
+};
+
+struct query {
+    struct param p[PARAM_MAX];
+    size_t n;
+};
+
+/* Parses and percent-decodes qs ('+' is a space) into q, values in a.
+ * Problems (bad escapes, invalid UTF-8, over-long values, too many
+ * parameters) are added to e; returns RC_OK or RC_INVALID. */
+int query_parse(const char *qs, struct arena *a, struct query *q, struct param_errors *e);
+
+/* The value of key, or NULL. A repeated key is an error, added to e. */
+const char *query_get(const struct query *q, const char *key, struct param_errors *e);
+
+void param_error(struct param_errors *e, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reads the list filters, ordering and pagination of /api/matches/ from q
+ * into f; problems go to e. */
+void param_match_filter(const struct query *q, struct arena *a, struct match_filter *f,
+                        struct param_errors *e);
+/* page and page_size only. */
+void param_pagination(const struct query *q, int64_t *page, int64_t *page_size,
+                      struct param_errors *e);
+/* A path id ("42"): RC_OK with *id, or RC_INVALID. */
+int param_id(const char *s, uint64_t *id);
+
+#endif

@@ -1,0 +1,458 @@
+/*
+ * db_matches.c: SQL of the read side; see db_matches.h. A list costs three
+ * round trips at most: the count, and the page joined with its teams.
+ * Optional filters bind NULL ("? IS NULL OR ..."); the ordering picks one of
+ * four prepared statements, since ORDER BY cannot take a parameter.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+#include "db_matches.h"
+#include "rc.h"
+
+/* 20 parameters: pairs of (value, value) for each optional filter */
+#define FILTERS                                                                                    \
+    " WHERE (? IS NULL OR m.title_id = ?)"                                                         \
+    " AND (? IS NULL OR m.title_id = (SELECT id FROM titles WHERE name_key = ?))"                  \
+    " AND (? IS NULL OR m.tournament_id = ?)"                                                      \
+    " AND (? IS NULL OR m.tournament_id IN (SELECT id FROM tournaments WHERE name_key = ?))"       \
+    " AND (? IS NULL OR m.state = ?)"                                                              \
+    " AND (? IS NULL OR m.date_start >= FROM_UNIXTIME(?))"                                         \
+    " AND (? IS NULL OR m.date_start <= FROM_UNIXTIME(?))"                                         \
+    " AND (? IS NULL OR EXISTS (SELECT 1 FROM match_teams mt WHERE mt.match_id = m.id"             \
+    " AND mt.team_id = ?))"                                                                        \
+    " AND (? IS NULL OR EXISTS (SELECT 1 FROM match_teams mt JOIN teams t ON t.id = mt.team_id"    \
+    " WHERE mt.match_id = m.id AND t.name_key = ?))"                                               \
+    " AND (? IS NULL OR m.source_id = (SELECT id FROM sources WHERE name = ?))"
+#define NFILTER 20
+
+#define VIEW_COLUMNS                                                                               \
+    "SELECT p.id, s.name, p.external_id, p.url, p.state, p.bestof,"                                \
+    " DATE_FORMAT(p.date_start, '%Y-%m-%dT%H:%i:%sZ'), p.title_id, ti.name, p.tournament_id,"     \
+    " tn.name, DATE_FORMAT(p.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), mt.team_id, t.name,"            \
+    " mt.score, mt.winner"
+
+#define VIEW_JOINS                                                                                 \
+    " JOIN sources s ON s.id = p.source_id"                                                        \
+    " LEFT JOIN titles ti ON ti.id = p.title_id"                                                   \
+    " LEFT JOIN tournaments tn ON tn.id = p.tournament_id"                                         \
+    " LEFT JOIN match_teams mt ON mt.match_id = p.id"                                              \
+    " LEFT JOIN teams t ON t.id = mt.team_id"
+
+#define PAGE(inner, outer)                                                                         \
+    VIEW_COLUMNS " FROM (SELECT m.* FROM matches m" FILTERS " ORDER BY " inner                     \
+                 " LIMIT ? OFFSET ?) p" VIEW_JOINS " ORDER BY " outer ", mt.position"
+
+static const char SQL_COUNT[] = "SELECT COUNT(*) FROM matches m" FILTERS;
+static const char SQL_PAGE_DATE_DESC[] =
+    PAGE("m.date_start DESC, m.id DESC", "p.date_start DESC, p.id DESC");
+static const char SQL_PAGE_DATE_ASC[] =
+    PAGE("m.date_start ASC, m.id ASC", "p.date_start ASC, p.id ASC");
+static const char SQL_PAGE_ID_ASC[] = PAGE("m.id ASC", "p.id ASC");
+static const char SQL_PAGE_ID_DESC[] = PAGE("m.id DESC", "p.id DESC");
+static const char SQL_ONE[] = VIEW_COLUMNS " FROM matches p" VIEW_JOINS
+                                           " WHERE p.id = ? ORDER BY mt.position";
+
+static const char SQL_MESSAGES[] =
+    "SELECT id, DATE_FORMAT(received_at, '%Y-%m-%dT%H:%i:%s.%fZ'), status, error, payload"
+    " FROM messages WHERE match_id = ? ORDER BY id";
+static const char SQL_EXISTS[] = "SELECT 1 FROM matches WHERE id = ?";
+
+static const char SQL_TITLES[] =
+    "SELECT t.id, t.name, NULL, (SELECT COUNT(*) FROM matches m WHERE m.title_id = t.id)"
+    " FROM titles t ORDER BY t.name, t.id LIMIT ? OFFSET ?";
+static const char SQL_TOURNAMENTS[] =
+    "SELECT tn.id, tn.name, s.name,"
+    " (SELECT COUNT(*) FROM matches m WHERE m.tournament_id = tn.id)"
+    " FROM tournaments tn JOIN sources s ON s.id = tn.source_id"
+    " ORDER BY tn.name, tn.id LIMIT ? OFFSET ?";
+static const char SQL_TEAMS[] =
+    "SELECT t.id, t.name, s.name, (SELECT COUNT(*) FROM match_teams mt WHERE mt.team_id = t.id)"
+    " FROM teams t JOIN sources s ON s.id = t.source_id ORDER BY t.name, t.id LIMIT ? OFFSET ?";
+static const char SQL_COUNT_TITLES[] = "SELECT COUNT(*) FROM titles";
+static const char SQL_COUNT_TOURNAMENTS[] = "SELECT COUNT(*) FROM tournaments";
+static const char SQL_COUNT_TEAMS[] = "SELECT COUNT(*) FROM teams";
+
+static const char *const matches_sqls[] = {
+    SQL_COUNT,      SQL_PAGE_DATE_DESC, SQL_PAGE_DATE_ASC,    SQL_PAGE_ID_ASC,
+    SQL_PAGE_ID_DESC, SQL_ONE,          SQL_MESSAGES,         SQL_EXISTS,
+    SQL_TITLES,     SQL_TOURNAMENTS,    SQL_TEAMS,            SQL_COUNT_TITLES,
+    SQL_COUNT_TOURNAMENTS, SQL_COUNT_TEAMS,
+};
+
+void
+db_matches_register(struct db *db)
+{
+    db_register(db, matches_sqls, sizeof(matches_sqls) / sizeof(matches_sqls[0]));
+}
+
+/* The bound values of FILTERS. */
+struct filter_params {
+    int64_t v[NFILTER];
+    unsigned long len[NFILTER];
+    char null[NFILTER];
+};
+
+static void
+bind_opt_i64(MYSQL_BIND *p, struct filter_params *fp, int k, int set, int64_t v)
+{
+    fp->v[k] = v;
+    fp->null[k] = !set;
+    db_bind_i64(&p[k], &fp->v[k], &fp->null[k]);
+}
+
+static void
+bind_opt_s(MYSQL_BIND *p, struct filter_params *fp, int k, const char *s)
+{
+    fp->null[k] = s == NULL;
+    fp->len[k] = s ? (unsigned long)strlen(s) : 0;
+    db_bind_str(&p[k], s ? s : "", &fp->len[k], &fp->null[k]);
+}
+
+static void
+bind_filters(MYSQL_BIND *p, struct filter_params *fp, const struct match_filter *f)
+{
+    int k;
+
+    for (k = 0; k < NFILTER; k += 2) {
+        switch (k / 2) {
+        case 0:
+            bind_opt_i64(p, fp, k, f->title_id != 0, f->title_id);
+            break;
+        case 1:
+            bind_opt_s(p, fp, k, f->title_key);
+            break;
+        case 2:
+            bind_opt_i64(p, fp, k, f->tournament_id != 0, f->tournament_id);
+            break;
+        case 3:
+            bind_opt_s(p, fp, k, f->tournament_key);
+            break;
+        case 4:
+            bind_opt_i64(p, fp, k, f->has_state, f->state);
+            break;
+        case 5:
+            bind_opt_i64(p, fp, k, f->has_gte, f->gte);
+            break;
+        case 6:
+            bind_opt_i64(p, fp, k, f->has_lte, f->lte);
+            break;
+        case 7:
+            bind_opt_i64(p, fp, k, f->team_id != 0, f->team_id);
+            break;
+        case 8:
+            bind_opt_s(p, fp, k, f->team_key);
+            break;
+        default:
+            bind_opt_s(p, fp, k, f->source);
+            break;
+        }
+        /* the second of each pair is the same value */
+        p[k + 1] = p[k];
+    }
+}
+
+/* Runs a SELECT COUNT(*) already bound and executed by the caller. */
+static int
+fetch_count(struct db *db, const char *sql, uint64_t *count)
+{
+    MYSQL_BIND r[1];
+    int64_t c = 0;
+    int rc;
+
+    db_bind_i64(&r[0], &c, NULL);
+    rc = db_bind_result(db, sql, r);
+    if (rc == RC_OK) {
+        rc = db_fetch(db, sql);
+    }
+    db_stmt_done(db, sql);
+    *count = (uint64_t)c;
+    return rc;
+}
+
+/* One result row of VIEW_COLUMNS. */
+struct view_row {
+    int64_t id, state, bestof, title_id, tournament_id, team_id, score;
+    int winner;
+    char source[4 * MATCH_KEY_MAX + 1], external_id[4 * MATCH_KEY_MAX + 1];
+    char url[4 * 2048 + 1], date[32], title[4 * MATCH_NAME_MAX + 1];
+    char tournament[4 * MATCH_NAME_MAX + 1], updated[40], team[4 * MATCH_NAME_MAX + 1];
+    unsigned long len[16];
+    char null[16];
+};
+
+static void
+bind_view(MYSQL_BIND *r, struct view_row *v)
+{
+    memset(v->null, 0, sizeof(v->null));
+    db_bind_i64(&r[0], &v->id, &v->null[0]);
+    db_bind_out_str(&r[1], v->source, sizeof(v->source) - 1, &v->len[1], &v->null[1]);
+    db_bind_out_str(&r[2], v->external_id, sizeof(v->external_id) - 1, &v->len[2], &v->null[2]);
+    db_bind_out_str(&r[3], v->url, sizeof(v->url) - 1, &v->len[3], &v->null[3]);
+    db_bind_i64(&r[4], &v->state, &v->null[4]);
+    db_bind_i64(&r[5], &v->bestof, &v->null[5]);
+    db_bind_out_str(&r[6], v->date, sizeof(v->date) - 1, &v->len[6], &v->null[6]);
+    db_bind_i64(&r[7], &v->title_id, &v->null[7]);
+    db_bind_out_str(&r[8], v->title, sizeof(v->title) - 1, &v->len[8], &v->null[8]);
+    db_bind_i64(&r[9], &v->tournament_id, &v->null[9]);
+    db_bind_out_str(&r[10], v->tournament, sizeof(v->tournament) - 1, &v->len[10], &v->null[10]);
+    db_bind_out_str(&r[11], v->updated, sizeof(v->updated) - 1, &v->len[11], &v->null[11]);
+    db_bind_i64(&r[12], &v->team_id, &v->null[12]);
+    db_bind_out_str(&r[13], v->team, sizeof(v->team) - 1, &v->len[13], &v->null[13]);
+    db_bind_i64(&r[14], &v->score, &v->null[14]);
+    db_bind_int(&r[15], &v->winner, &v->null[15]);
+}
+
+/* A copy of string column k of v, or NULL when it is NULL. */
+static const char *
+col_str(struct arena *a, const struct view_row *v, int k, const char *buf, size_t cap)
+{
+    if (v->null[k]) {
+        return NULL;
+    }
+    return arena_strndup(a, buf, v->len[k] < cap ? v->len[k] : cap - 1);
+}
+
+#define COL(a, v, k, field) col_str((a), (v), (k), (v)->field, sizeof((v)->field))
+
+/*
+ * Fetches the rows of an executed VIEW_COLUMNS query into matches, one per
+ * match id, teams grouped under it (rows arrive grouped by match).
+ */
+static int
+fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap,
+            struct match_view **out, size_t *n)
+{
+    MYSQL_BIND r[16];
+    struct view_row *v = malloc(sizeof(*v));
+    struct match_view *views = arena_alloc(a, (cap ? cap : 1) * sizeof(*views));
+    size_t k = 0;
+    int rc;
+
+    if (v == NULL) {
+        return RC_ERR;
+    }
+    bind_view(r, v);
+    rc = db_bind_result(db, sql, r);
+    while (rc == RC_OK && (rc = db_fetch(db, sql)) == RC_OK) {
+        struct match_view *m = k > 0 ? &views[k - 1] : NULL;
+
+        if (m == NULL || m->id != (uint64_t)v->id) {
+            if (k == cap) {
+                rc = RC_ERR; /* more matches than the LIMIT: cannot happen */
+                break;
+            }
+            m = &views[k++];
+            memset(m, 0, sizeof(*m));
+            m->id = (uint64_t)v->id;
+            m->source = COL(a, v, 1, source);
+            m->external_id = COL(a, v, 2, external_id);
+            m->url = COL(a, v, 3, url);
+            m->has_state = !v->null[4];
+            m->state = v->state;
+            m->has_bestof = !v->null[5];
+            m->bestof = v->bestof;
+            m->date_start = COL(a, v, 6, date);
+            m->title_id = v->null[7] ? 0 : (uint64_t)v->title_id;
+            m->title_name = COL(a, v, 8, title);
+            m->tournament_id = v->null[9] ? 0 : (uint64_t)v->tournament_id;
+            m->tournament_name = COL(a, v, 10, tournament);
+            m->updated_at = COL(a, v, 11, updated);
+            m->teams = arena_alloc(a, MATCH_MAX_TEAMS * sizeof(*m->teams));
+        }
+        if (!v->null[12] && m->nteams < MATCH_MAX_TEAMS) {
+            struct team_view *t = &m->teams[m->nteams++];
+
+            t->id = (uint64_t)v->team_id;
+            t->name = COL(a, v, 13, team);
+            t->has_score = !v->null[14];
+            t->score = v->score;
+            t->winner = v->null[15] ? TRI_NULL : (v->winner ? TRI_TRUE : TRI_FALSE);
+        }
+    }
+    db_stmt_done(db, sql);
+    free(v);
+    *out = views;
+    *n = k;
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+int
+db_matches_list(struct db *db, const struct match_filter *f, struct arena *a,
+                struct match_view **out, size_t *n, uint64_t *count)
+{
+    static const char *const pages[] = {SQL_PAGE_DATE_DESC, SQL_PAGE_DATE_ASC, SQL_PAGE_ID_ASC,
+                                        SQL_PAGE_ID_DESC};
+    const char *sql = pages[f->order];
+    MYSQL_BIND p[NFILTER + 2];
+    struct filter_params fp;
+    int64_t limit = f->page_size, offset = (f->page - 1) * f->page_size;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    bind_filters(p, &fp, f);
+    rc = db_execute(db, SQL_COUNT, p);
+    if (rc == RC_OK) {
+        rc = fetch_count(db, SQL_COUNT, count);
+    }
+    if (rc != RC_OK || *count <= (uint64_t)offset) {
+        return rc;
+    }
+    db_bind_i64(&p[NFILTER], &limit, NULL);
+    db_bind_i64(&p[NFILTER + 1], &offset, NULL);
+    rc = db_execute(db, sql, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    return fetch_views(db, sql, a, (size_t)f->page_size, out, n);
+}
+
+int
+db_matches_find_by_id(struct db *db, uint64_t id, struct arena *a, struct match_view **out)
+{
+    MYSQL_BIND p[1];
+    int64_t v = (int64_t)id;
+    size_t n = 0;
+    int rc;
+
+    db_bind_i64(&p[0], &v, NULL);
+    rc = db_execute(db, SQL_ONE, p);
+    if (rc == RC_OK) {
+        rc = fetch_views(db, SQL_ONE, a, 1, out, &n);
+    }
+    if (rc == RC_OK && n == 0) {
+        rc = RC_NOTFOUND;
+    }
+    return rc;
+}
+
+int
+db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct message_view **out,
+                    size_t *n)
+{
+    MYSQL_BIND p[1], r[5];
+    MYSQL_STMT *st;
+    int64_t v = (int64_t)id, mid = 0;
+    char when[40], status[16], error[4 * 1024 + 1];
+    unsigned long lens[5] = {0};
+    char nulls[5] = {0};
+    size_t cap = 16, k = 0;
+    struct message_view *msgs = arena_alloc(a, cap * sizeof(*msgs));
+    int rc;
+
+    db_bind_i64(&p[0], &v, NULL);
+    rc = db_execute(db, SQL_MESSAGES, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    db_bind_i64(&r[0], &mid, NULL);
+    db_bind_out_str(&r[1], when, sizeof(when) - 1, &lens[1], NULL);
+    db_bind_out_str(&r[2], status, sizeof(status) - 1, &lens[2], NULL);
+    db_bind_out_str(&r[3], error, sizeof(error) - 1, &lens[3], &nulls[3]);
+    /* the payload's length comes first; its bytes are fetched to the right size below */
+    db_bind_out_str(&r[4], NULL, 0, &lens[4], &nulls[4]);
+    r[4].buffer_type = MYSQL_TYPE_BLOB;
+    rc = db_bind_result(db, SQL_MESSAGES, r);
+    st = db_stmt(db, SQL_MESSAGES);
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_MESSAGES)) == RC_OK) {
+        struct message_view *m;
+        MYSQL_BIND pb;
+        char *payload = arena_alloc(a, lens[4] + 1);
+
+        if (k == cap) {
+            struct message_view *grown = arena_alloc(a, 2 * cap * sizeof(*grown));
+
+            memcpy(grown, msgs, cap * sizeof(*grown));
+            msgs = grown;
+            cap *= 2;
+        }
+        memset(&pb, 0, sizeof(pb));
+        pb.buffer_type = MYSQL_TYPE_BLOB;
+        pb.buffer = payload;
+        pb.buffer_length = lens[4];
+        if (lens[4] > 0 && (st == NULL || mysql_stmt_fetch_column(st, &pb, 4, 0) != 0)) {
+            rc = RC_ERR;
+            break;
+        }
+        payload[lens[4]] = '\0';
+        m = &msgs[k++];
+        m->id = (uint64_t)mid;
+        m->received_at = arena_strndup(a, when, lens[1] < sizeof(when) ? lens[1] : 0);
+        m->status = arena_strndup(a, status, lens[2] < sizeof(status) ? lens[2] : 0);
+        m->error = nulls[3] ? NULL
+                            : arena_strndup(a, error, lens[3] < sizeof(error) ? lens[3] : 0);
+        m->payload = payload;
+        m->len = lens[4];
+    }
+    db_stmt_done(db, SQL_MESSAGES);
+    if (rc != RC_NOTFOUND) {
+        return rc;
+    }
+    *out = msgs;
+    *n = k;
+    if (k > 0) {
+        return RC_OK;
+    }
+    /* no messages: does the match exist at all? */
+    rc = db_execute(db, SQL_EXISTS, p);
+    if (rc == RC_OK) {
+        uint64_t one;
+
+        rc = fetch_count(db, SQL_EXISTS, &one);
+    }
+    return rc;
+}
+
+int
+db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_size,
+                struct arena *a, struct ref_view **out, size_t *n, uint64_t *count)
+{
+    static const char *const lists[] = {SQL_TITLES, SQL_TOURNAMENTS, SQL_TEAMS};
+    static const char *const counts[] = {SQL_COUNT_TITLES, SQL_COUNT_TOURNAMENTS,
+                                         SQL_COUNT_TEAMS};
+    const char *sql = lists[kind];
+    MYSQL_BIND p[2], r[4];
+    int64_t limit = page_size, offset = (page - 1) * page_size, id = 0, matches = 0;
+    char name[4 * MATCH_NAME_MAX + 1], source[4 * MATCH_KEY_MAX + 1];
+    unsigned long nlen = 0, slen = 0;
+    char snull = 0;
+    struct ref_view *refs;
+    size_t k = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    rc = db_execute(db, counts[kind], NULL);
+    if (rc == RC_OK) {
+        rc = fetch_count(db, counts[kind], count);
+    }
+    if (rc != RC_OK || *count <= (uint64_t)offset) {
+        return rc;
+    }
+    db_bind_i64(&p[0], &limit, NULL);
+    db_bind_i64(&p[1], &offset, NULL);
+    rc = db_execute(db, sql, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    refs = arena_alloc(a, (size_t)page_size * sizeof(*refs));
+    db_bind_i64(&r[0], &id, NULL);
+    db_bind_out_str(&r[1], name, sizeof(name) - 1, &nlen, NULL);
+    db_bind_out_str(&r[2], source, sizeof(source) - 1, &slen, &snull);
+    db_bind_i64(&r[3], &matches, NULL);
+    rc = db_bind_result(db, sql, r);
+    while (rc == RC_OK && k < (size_t)page_size && (rc = db_fetch(db, sql)) == RC_OK) {
+        refs[k].id = (uint64_t)id;
+        refs[k].name = arena_strndup(a, name, nlen < sizeof(name) ? nlen : sizeof(name) - 1);
+        refs[k].source =
+            snull ? NULL : arena_strndup(a, source, slen < sizeof(source) ? slen : 0);
+        refs[k].matches = (uint64_t)matches;
+        k++;
+    }
+    db_stmt_done(db, sql);
+    *out = refs;
+    *n = k;
+    return rc == RC_NOTFOUND || rc == RC_OK ? RC_OK : rc;
+}
