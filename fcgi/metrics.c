@@ -147,10 +147,11 @@ metrics_render(buf_t *out, const char *const *names, size_t n, const struct cons
                             "%llu\n",
                             names[r], buckets[b], (unsigned long long)cum);
             } else {
-                buf_appendf(out,
-                            "esports_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
-                            "%llu\n",
-                            names[r], (unsigned long long)cum);
+                buf_appendf(
+                    out,
+                    "esports_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
+                    "%llu\n",
+                    names[r], (unsigned long long)cum);
             }
         }
         buf_appendf(out, "esports_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", names[r],
@@ -158,10 +159,11 @@ metrics_render(buf_t *out, const char *const *names, size_t n, const struct cons
         buf_appendf(out, "esports_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                     names[r], (unsigned long long)cum);
     }
-    buf_appendf(out,
-                "# HELP esports_database_errors_total Database calls that failed in the workers.\n"
-                "# TYPE esports_database_errors_total counter\nesports_database_errors_total %llu\n",
-                (unsigned long long)get(&m->db_errors));
+    buf_appendf(
+        out,
+        "# HELP esports_database_errors_total Database calls that failed in the workers.\n"
+        "# TYPE esports_database_errors_total counter\nesports_database_errors_total %llu\n",
+        (unsigned long long)get(&m->db_errors));
     if (cs == NULL) {
         return;
     }

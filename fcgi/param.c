@@ -177,9 +177,8 @@ param_id(const char *s, uint64_t *id)
 /* A filter given as a numeric id or a name: sets *id, or *key (the name's
  * key made by keyfn). */
 static void
-name_or_id(const struct query *q, struct arena *a, const char *name, int64_t *id,
-           const char **key, char *(*keyfn)(struct arena *, const char *, size_t),
-           struct param_errors *e)
+name_or_id(const struct query *q, struct arena *a, const char *name, int64_t *id, const char **key,
+           char *(*keyfn)(struct arena *, const char *, size_t), struct param_errors *e)
 {
     const char *v = query_get(q, name, e);
     const char *k;
@@ -226,8 +225,7 @@ date_bound(const struct query *q, const char *name, int upper, int *has, int64_t
 }
 
 void
-param_pagination(const struct query *q, int64_t *page, int64_t *page_size,
-                 struct param_errors *e)
+param_pagination(const struct query *q, int64_t *page, int64_t *page_size, struct param_errors *e)
 {
     const char *v;
 

@@ -12,10 +12,10 @@
 #include "db_matches.h"
 #include "mem.h"
 
-#define PARAM_MAX        64   /* parameters in one query */
-#define PARAM_VALUE_MAX  1024 /* bytes of one decoded value */
+#define PARAM_MAX         64   /* parameters in one query */
+#define PARAM_VALUE_MAX   1024 /* bytes of one decoded value */
 #define PAGE_SIZE_DEFAULT 50
-#define PAGE_SIZE_MAX    500
+#define PAGE_SIZE_MAX     500
 
 struct param {
     const char *key;

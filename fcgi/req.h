@@ -15,18 +15,18 @@
 struct req {
     const struct config *cfg;
     struct db *db;
-    char **envp;        /* FastCGI parameters, NAME=value */
-    void *out;          /* the FastCGI output stream */
-    const char *method; /* "GET", "HEAD", ... */
-    const char *path;   /* decoded path, from DOCUMENT_URI */
-    const char *query;  /* raw query string, "" when none */
-    const char *route;  /* the matched route's pattern, for metrics and logs */
-    int route_index;    /* its index in the route table (-1: none) */
+    char **envp;           /* FastCGI parameters, NAME=value */
+    void *out;             /* the FastCGI output stream */
+    const char *method;    /* "GET", "HEAD", ... */
+    const char *path;      /* decoded path, from DOCUMENT_URI */
+    const char *query;     /* raw query string, "" when none */
+    const char *route;     /* the matched route's pattern, for metrics and logs */
+    int route_index;       /* its index in the route table (-1: none) */
     const char *route_arg; /* the {id} of the path, when the route has one */
     struct arena arena;    /* everything of this request; reset after it */
-    struct query q; /* the parsed query string */
+    struct query q;        /* the parsed query string */
     struct param_errors errors;
-    int head;           /* HEAD: the body is computed but not sent */
+    int head; /* HEAD: the body is computed but not sent */
     int status;
     buf_t headers; /* extra header lines, each ending in \r\n */
     buf_t body;

@@ -30,8 +30,14 @@ static const struct route routes[] = {
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 const char *const route_names[] = {
-    "/healthz",       "/metrics",     "/api/matches/",      "/api/matches/{id}/",
-    "/api/matches/{id}/messages/", "/api/titles/", "/api/tournaments/", "/api/teams/",
+    "/healthz",
+    "/metrics",
+    "/api/matches/",
+    "/api/matches/{id}/",
+    "/api/matches/{id}/messages/",
+    "/api/titles/",
+    "/api/tournaments/",
+    "/api/teams/",
     "unmatched",
 };
 const size_t route_count = NROUTES + 1;

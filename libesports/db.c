@@ -27,6 +27,10 @@ struct db {
     int flags;
     struct db_entry *stmts;
     size_t nstmts;
+    int in_tx;   /* a transaction is open */
+    int tx_lost; /* the connection died inside a transaction: nothing runs
+                  * until the caller rolls back or begins again, so no write
+                  * of that transaction can land in autocommit mode */
 };
 
 struct db *
@@ -44,6 +48,10 @@ db_close_conn(struct db *db)
 {
     size_t i;
 
+    if (db->in_tx) {
+        db->tx_lost = 1;
+    }
+    db->in_tx = 0;
     for (i = 0; i < db->nstmts; i++) {
         if (db->stmts[i].st != NULL) {
             mysql_stmt_close(db->stmts[i].st);
@@ -309,19 +317,29 @@ db_begin(struct db *db)
     if (db_ensure(db) != RC_OK) {
         return RC_UNAVAIL;
     }
-    return db_simple(db, "START TRANSACTION", "begin");
+    db->tx_lost = 0;
+    db->in_tx = db_simple(db, "START TRANSACTION", "begin") == RC_OK;
+    return db->in_tx ? RC_OK : RC_UNAVAIL;
 }
 
 int
 db_commit(struct db *db)
 {
+    if (db->tx_lost) {
+        return RC_UNAVAIL;
+    }
+    db->in_tx = 0;
     return db_simple(db, "COMMIT", "commit");
 }
 
 int
 db_rollback(struct db *db)
 {
-    int rc = db_simple(db, "ROLLBACK", "rollback");
+    int rc;
+
+    db->in_tx = 0;
+    db->tx_lost = 0;
+    rc = db_simple(db, "ROLLBACK", "rollback");
 
     return rc == RC_UNAVAIL ? RC_OK : rc;
 }
@@ -393,22 +411,32 @@ int
 db_execute(struct db *db, const char *sql, MYSQL_BIND *params)
 {
     MYSQL_STMT *st;
-    int rc;
+    int rc, attempt;
 
-    if (db_ensure(db) != RC_OK) {
-        return RC_UNAVAIL;
+    /* A connection found dead on use (the server restarted since) is
+     * replaced and the statement run again, unless it was part of an open
+     * transaction, which the server has rolled back: that is the caller's. */
+    for (attempt = 0; attempt < 2; attempt++) {
+        int was_connected = db->conn != NULL, in_tx = db->in_tx;
+
+        if (db->tx_lost) {
+            return RC_UNAVAIL;
+        }
+        if (db_ensure(db) != RC_OK) {
+            return RC_UNAVAIL;
+        }
+        rc = stmt_get(db, sql, &st);
+        if (rc == RC_OK && params != NULL && mysql_stmt_bind_param(st, params) != 0) {
+            rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "bind", sql);
+        }
+        if (rc == RC_OK && mysql_stmt_execute(st) != 0) {
+            rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "execute", sql);
+        }
+        if (rc != RC_UNAVAIL || db->conn != NULL || !was_connected || in_tx) {
+            return rc;
+        }
     }
-    rc = stmt_get(db, sql, &st);
-    if (rc != RC_OK) {
-        return rc;
-    }
-    if (params != NULL && mysql_stmt_bind_param(st, params) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "bind", sql);
-    }
-    if (mysql_stmt_execute(st) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "execute", sql);
-    }
-    return RC_OK;
+    return rc;
 }
 
 int
@@ -417,6 +445,9 @@ db_execute_many(struct db *db, const char *sql, MYSQL_BIND *params, unsigned int
     MYSQL_STMT *st;
     int rc;
 
+    if (db->tx_lost) {
+        return RC_UNAVAIL;
+    }
     if (db_ensure(db) != RC_OK) {
         return RC_UNAVAIL;
     }

@@ -29,7 +29,7 @@
 
 #define VIEW_COLUMNS                                                                               \
     "SELECT p.id, s.name, p.external_id, p.url, p.state, p.bestof,"                                \
-    " DATE_FORMAT(p.date_start, '%Y-%m-%dT%H:%i:%sZ'), p.title_id, ti.name, p.tournament_id,"     \
+    " DATE_FORMAT(p.date_start, '%Y-%m-%dT%H:%i:%sZ'), p.title_id, ti.name, p.tournament_id,"      \
     " tn.name, DATE_FORMAT(p.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), mt.team_id, t.name,"            \
     " mt.score, mt.winner"
 
@@ -51,8 +51,8 @@ static const char SQL_PAGE_DATE_ASC[] =
     PAGE("m.date_start ASC, m.id ASC", "p.date_start ASC, p.id ASC");
 static const char SQL_PAGE_ID_ASC[] = PAGE("m.id ASC", "p.id ASC");
 static const char SQL_PAGE_ID_DESC[] = PAGE("m.id DESC", "p.id DESC");
-static const char SQL_ONE[] = VIEW_COLUMNS " FROM matches p" VIEW_JOINS
-                                           " WHERE p.id = ? ORDER BY mt.position";
+static const char SQL_ONE[] =
+    VIEW_COLUMNS " FROM matches p" VIEW_JOINS " WHERE p.id = ? ORDER BY mt.position";
 
 static const char SQL_MESSAGES[] =
     "SELECT id, DATE_FORMAT(received_at, '%Y-%m-%dT%H:%i:%s.%fZ'), status, error, payload"
@@ -75,10 +75,20 @@ static const char SQL_COUNT_TOURNAMENTS[] = "SELECT COUNT(*) FROM tournaments";
 static const char SQL_COUNT_TEAMS[] = "SELECT COUNT(*) FROM teams";
 
 static const char *const matches_sqls[] = {
-    SQL_COUNT,      SQL_PAGE_DATE_DESC, SQL_PAGE_DATE_ASC,    SQL_PAGE_ID_ASC,
-    SQL_PAGE_ID_DESC, SQL_ONE,          SQL_MESSAGES,         SQL_EXISTS,
-    SQL_TITLES,     SQL_TOURNAMENTS,    SQL_TEAMS,            SQL_COUNT_TITLES,
-    SQL_COUNT_TOURNAMENTS, SQL_COUNT_TEAMS,
+    SQL_COUNT,
+    SQL_PAGE_DATE_DESC,
+    SQL_PAGE_DATE_ASC,
+    SQL_PAGE_ID_ASC,
+    SQL_PAGE_ID_DESC,
+    SQL_ONE,
+    SQL_MESSAGES,
+    SQL_EXISTS,
+    SQL_TITLES,
+    SQL_TOURNAMENTS,
+    SQL_TEAMS,
+    SQL_COUNT_TITLES,
+    SQL_COUNT_TOURNAMENTS,
+    SQL_COUNT_TEAMS,
 };
 
 void
@@ -221,8 +231,8 @@ col_str(struct arena *a, const struct view_row *v, int k, const char *buf, size_
  * match id, teams grouped under it (rows arrive grouped by match).
  */
 static int
-fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap,
-            struct match_view **out, size_t *n)
+fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct match_view **out,
+            size_t *n)
 {
     MYSQL_BIND r[16];
     struct view_row *v = malloc(sizeof(*v));
@@ -381,8 +391,7 @@ db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct message_
         m->id = (uint64_t)mid;
         m->received_at = arena_strndup(a, when, lens[1] < sizeof(when) ? lens[1] : 0);
         m->status = arena_strndup(a, status, lens[2] < sizeof(status) ? lens[2] : 0);
-        m->error = nulls[3] ? NULL
-                            : arena_strndup(a, error, lens[3] < sizeof(error) ? lens[3] : 0);
+        m->error = nulls[3] ? NULL : arena_strndup(a, error, lens[3] < sizeof(error) ? lens[3] : 0);
         m->payload = payload;
         m->len = lens[4];
     }
@@ -406,12 +415,11 @@ db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct message_
 }
 
 int
-db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_size,
-                struct arena *a, struct ref_view **out, size_t *n, uint64_t *count)
+db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_size, struct arena *a,
+                struct ref_view **out, size_t *n, uint64_t *count)
 {
     static const char *const lists[] = {SQL_TITLES, SQL_TOURNAMENTS, SQL_TEAMS};
-    static const char *const counts[] = {SQL_COUNT_TITLES, SQL_COUNT_TOURNAMENTS,
-                                         SQL_COUNT_TEAMS};
+    static const char *const counts[] = {SQL_COUNT_TITLES, SQL_COUNT_TOURNAMENTS, SQL_COUNT_TEAMS};
     const char *sql = lists[kind];
     MYSQL_BIND p[2], r[4];
     int64_t limit = page_size, offset = (page - 1) * page_size, id = 0, matches = 0;
@@ -446,8 +454,7 @@ db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_si
     while (rc == RC_OK && k < (size_t)page_size && (rc = db_fetch(db, sql)) == RC_OK) {
         refs[k].id = (uint64_t)id;
         refs[k].name = arena_strndup(a, name, nlen < sizeof(name) ? nlen : sizeof(name) - 1);
-        refs[k].source =
-            snull ? NULL : arena_strndup(a, source, slen < sizeof(source) ? slen : 0);
+        refs[k].source = snull ? NULL : arena_strndup(a, source, slen < sizeof(source) ? slen : 0);
         refs[k].matches = (uint64_t)matches;
         k++;
     }

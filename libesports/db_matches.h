@@ -48,7 +48,7 @@ struct match_view {
     const char *url; /* NULL = none */
     int has_state, has_bestof;
     int64_t state, bestof;
-    const char *date_start; /* ISO 8601 UTC with Z; NULL = none */
+    const char *date_start;           /* ISO 8601 UTC with Z; NULL = none */
     uint64_t title_id, tournament_id; /* 0 = none */
     const char *title_name, *tournament_name;
     const char *updated_at; /* ISO 8601 UTC with microseconds and Z */

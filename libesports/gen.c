@@ -34,9 +34,10 @@ chance(struct gen *g, double p)
 }
 
 void
-gen_init(struct gen *g, uint64_t seed, int sources, double update_ratio)
+gen_init(struct gen *g, uint64_t seed, int sources, double update_ratio, const char *prefix)
 {
     memset(g, 0, sizeof(*g));
+    g->prefix = prefix;
     g->state = seed;
     g->sources = sources < 1 ? 1 : sources;
     g->update_ratio = update_ratio;
@@ -104,10 +105,11 @@ gen_next(struct gen *g, buf_t *out)
     }
     state = 1 + below(g, 3);
 
-    snprintf(s, sizeof(s), "source%d", m->source);
+    snprintf(s, sizeof(s), "%s%d", g->prefix, m->source);
     json_object_object_add(msg, "source", json_object_new_string(s));
     json_object_object_add(data, "id", mixed_id(g, m->id));
-    snprintf(s, sizeof(s), "https://www.source%d.org/matches/%lld/", m->source, (long long)m->id);
+    snprintf(s, sizeof(s), "https://www.%s%d.org/matches/%lld/", g->prefix, m->source,
+             (long long)m->id);
     json_object_object_add(data, "url", json_object_new_string(s));
     json_object_object_add(data, "state", json_object_new_int(state));
     for (i = 0; i < 2; i++) {

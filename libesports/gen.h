@@ -21,14 +21,16 @@ struct gen_match {
 
 struct gen {
     uint64_t state;      /* PRNG state */
-    int sources;         /* source1 .. sourceK */
+    int sources;         /* <prefix>1 .. <prefix>K */
+    const char *prefix;  /* of source names: "source" */
     double update_ratio; /* share of messages that update an earlier match */
     struct gen_match *matches;
     size_t nmatches, cap;
 };
 
-/* sources >= 1; 0 <= update_ratio <= 1. */
-void gen_init(struct gen *g, uint64_t seed, int sources, double update_ratio);
+/* sources >= 1; 0 <= update_ratio <= 1; sources are named prefix1..prefixK
+ * (prefix must outlive g). */
+void gen_init(struct gen *g, uint64_t seed, int sources, double update_ratio, const char *prefix);
 void gen_cleanup(struct gen *g);
 /* Appends the next message (JSON, no newline) to out. */
 void gen_next(struct gen *g, buf_t *out);

@@ -36,7 +36,7 @@ struct message {
 };
 
 struct opts {
-    const char *url, *exchange, *routing_key, *queue, *env_file;
+    const char *url, *exchange, *routing_key, *queue, *env_file, *source_prefix;
     int validate, dump, tty;
     long generate;
     uint64_t seed;
@@ -73,6 +73,7 @@ usage(FILE *f)
         "  --seed S             generator seed (default 1); the same seed gives the\n"
         "                       same bytes\n"
         "  --sources K          generated sources source1..sourceK (default 3)\n"
+        "  --source-prefix P    name the generated sources P1..PK instead\n"
         "  --update-ratio R     share of generated messages that update an earlier\n"
         "                       match (default 0.3)\n"
         "  --dump               write the generated messages to stdout, one per line,\n"
@@ -576,6 +577,7 @@ main(int argc, char **argv)
     o.sources = 3;
     o.update_ratio = 0.3;
     o.generate = -1;
+    o.source_prefix = "source";
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -626,6 +628,14 @@ main(int argc, char **argv)
                 return 2;
             }
             o.sources = (int)d;
+        } else if (strcmp(a, "--source-prefix") == 0) {
+            NEED_VALUE;
+            if (v[0] == '\0' || strlen(v) > 100 || strpbrk(v, "\"\\") != NULL) {
+                fprintf(stderr,
+                        "send_msg: invalid --source-prefix: 1 to 100 characters, no quotes\n");
+                return 2;
+            }
+            o.source_prefix = v;
         } else if (strcmp(a, "--update-ratio") == 0) {
             NEED_VALUE;
             if (parse_num(a, v, 0, 1, &o.update_ratio) != RC_OK) {
@@ -670,7 +680,7 @@ main(int argc, char **argv)
         struct gen g;
         buf_t b;
 
-        gen_init(&g, o.seed, o.sources, o.update_ratio);
+        gen_init(&g, o.seed, o.sources, o.update_ratio, o.source_prefix);
         buf_init(&b, 0);
         msgs = xcalloc((size_t)o.generate, sizeof(*msgs));
         for (k = 0; k < (size_t)o.generate; k++) {

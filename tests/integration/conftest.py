@@ -176,7 +176,7 @@ def stack():
     assert not reports, "sanitizer reports: " + ", ".join(reports)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fixtures():
     return FIXTURES
 

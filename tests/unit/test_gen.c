@@ -13,7 +13,7 @@ digest(uint64_t seed, int n, char out[65])
     struct gen g;
     buf_t all;
 
-    gen_init(&g, seed, 3, 0.3);
+    gen_init(&g, seed, 3, 0.3, "source");
     buf_init(&all, 0);
     for (int i = 0; i < n; i++) {
         gen_next(&g, &all);
@@ -48,7 +48,7 @@ test_messages_parse_and_update(void **state)
     char seen[3001] = {0};
 
     (void)state;
-    gen_init(&g, 1, 3, 0.3);
+    gen_init(&g, 1, 3, 0.3, "source");
     arena_init(&a, 4096);
     buf_init(&b, 0);
     for (int i = 0; i < 3000; i++) {
