@@ -2,6 +2,9 @@
 
 MODE     ?= release
 PYTHON   ?= /usr/bin/python3
+# the tests' Python: Debian's, plus tests/requirements.txt in a venv that sees
+# the system packages
+VENV     := build/venv
 CC       ?= cc
 
 ifeq ($(MODE),asan)
@@ -85,8 +88,13 @@ test: deps
 test-unit: $(UNIT_BIN)
 	@tools/run-unit $(UNIT_BIN)
 
-test-integration: all
-	ESPORTS_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -p no:cacheprovider tests/integration
+$(VENV)/ready: tests/requirements.txt
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+test-integration: all $(VENV)/ready
+	ESPORTS_BUILD=$(abspath $(BUILD)) $(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration
 
 check-asan: deps
 	@$(MAKE) --no-print-directory MODE=asan all test-unit test-integration
