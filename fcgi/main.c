@@ -14,6 +14,7 @@
 #include "db.h"
 #include "db_matches.h"
 #include "db_status.h"
+#include "cache.h"
 #include "log.h"
 #include "metrics.h"
 #include "rc.h"
@@ -132,6 +133,7 @@ main(int argc, char **argv)
     buf_cleanup(&r.body);
     arena_cleanup(&r.arena);
     metrics_close();
+    cache_clear();
     db_free(db);
     config_cleanup(&cfg);
     return 0;

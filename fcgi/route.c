@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
+#include "db_status.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "rc.h"
@@ -14,17 +16,18 @@
 struct route {
     const char *pattern;
     int (*handler)(struct req *r);
+    int cached; /* responses kept per data_version (cache.h) */
 };
 
 static const struct route routes[] = {
-    {"/healthz", h_healthz},
-    {"/metrics", h_metrics},
-    {"/api/matches/", h_api_matches},
-    {"/api/matches/{id}/", h_api_match},
-    {"/api/matches/{id}/messages/", h_api_match_messages},
-    {"/api/titles/", h_api_titles},
-    {"/api/tournaments/", h_api_tournaments},
-    {"/api/teams/", h_api_teams},
+    {"/healthz", h_healthz, 0},
+    {"/metrics", h_metrics, 0},
+    {"/api/matches/", h_api_matches, 1},
+    {"/api/matches/{id}/", h_api_match, 1},
+    {"/api/matches/{id}/messages/", h_api_match_messages, 1},
+    {"/api/titles/", h_api_titles, 1},
+    {"/api/tournaments/", h_api_tournaments, 1},
+    {"/api/teams/", h_api_teams, 1},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -76,6 +79,33 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Serves r from the cache when the data has not moved since the response
+ * was rendered; otherwise renders it and keeps it. */
+static void
+run_cached(struct req *r, const struct route *rt)
+{
+    uint64_t version;
+    char *key;
+    size_t plen = strlen(r->path), qlen = strlen(r->query);
+
+    if (db_status_version(r->db, &version) != RC_OK) {
+        rt->handler(r); /* it meets the same database and answers for it */
+        return;
+    }
+    key = arena_alloc(&r->arena, plen + qlen + 2);
+    memcpy(key, r->path, plen);
+    key[plen] = '?';
+    memcpy(key + plen + 1, r->query, qlen + 1);
+    if (cache_get(key, version, &r->body) == RC_OK) {
+        resp_api_json(r);
+        return;
+    }
+    rt->handler(r);
+    if ((r->status == 200 || r->status == 304) && !r->body.err) {
+        cache_put(key, version, r->body.data ? r->body.data : "", r->body.len);
+    }
+}
+
 void
 route_dispatch(struct req *r)
 {
@@ -101,6 +131,8 @@ route_dispatch(struct req *r)
             r->head = strcmp(r->method, "HEAD") == 0;
             if (query_parse(r->query, &r->arena, &r->q, &r->errors) != RC_OK) {
                 resp_param_errors(r);
+            } else if (routes[i].cached) {
+                run_cached(r, &routes[i]);
             } else {
                 routes[i].handler(r);
             }

@@ -35,11 +35,13 @@ static const char SQL_ADD[] = "UPDATE consumer_status SET messages_applied = mes
 static const char SQL_LOCK_VERSION[] =
     "SELECT data_version FROM consumer_status WHERE id = 1 FOR UPDATE";
 
+static const char SQL_VERSION[] = "SELECT data_version FROM consumer_status WHERE id = 1";
+
 static const char SQL_STOPPED[] = "UPDATE consumer_status SET pid = NULL, broker_connected = FALSE,"
                                   " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
 
 static const char *const status_sqls[] = {SQL_GET, SQL_STARTED,      SQL_HEARTBEAT, SQL_ERROR,
-                                          SQL_ADD, SQL_LOCK_VERSION, SQL_STOPPED};
+                                          SQL_ADD, SQL_LOCK_VERSION, SQL_VERSION,   SQL_STOPPED};
 
 void
 db_status_register(struct db *db)
@@ -128,24 +130,37 @@ db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned chang
     return db_execute(db, SQL_ADD, p);
 }
 
-int
-db_status_lock_version(struct db *db, uint64_t *version)
+/* Runs a one-integer SELECT of this module. */
+static int
+select_version(struct db *db, const char *sql, uint64_t *version)
 {
     MYSQL_BIND r[1];
     int64_t v = 0;
-    int rc = db_execute(db, SQL_LOCK_VERSION, NULL);
+    int rc = db_execute(db, sql, NULL);
 
     if (rc != RC_OK) {
         return rc;
     }
     db_bind_i64(&r[0], &v, NULL);
-    rc = db_bind_result(db, SQL_LOCK_VERSION, r);
+    rc = db_bind_result(db, sql, r);
     if (rc == RC_OK) {
-        rc = db_fetch(db, SQL_LOCK_VERSION);
+        rc = db_fetch(db, sql);
     }
-    db_stmt_done(db, SQL_LOCK_VERSION);
+    db_stmt_done(db, sql);
     *version = (uint64_t)v;
     return rc;
+}
+
+int
+db_status_lock_version(struct db *db, uint64_t *version)
+{
+    return select_version(db, SQL_LOCK_VERSION, version);
+}
+
+int
+db_status_version(struct db *db, uint64_t *version)
+{
+    return select_version(db, SQL_VERSION, version);
 }
 
 int

@@ -30,6 +30,9 @@ void db_status_register(struct db *db);
 /* Reads the row. RC_OK, RC_NOTFOUND (migrations not applied), RC_UNAVAIL. */
 int db_status_get(struct db *db, struct consumer_status *out);
 
+/* The current data_version (no lock): RC_OK or an error. */
+int db_status_version(struct db *db, uint64_t *version);
+
 /* The consumer started: records pid and start time, broker not yet connected. */
 int db_status_started(struct db *db, int pid);
 /* A sign of life with the broker's state; also refreshes heartbeat_at. */

@@ -306,3 +306,23 @@ def test_a_crashed_worker_is_restarted(data):
     wait_until(lambda: len(kids()) == 2 and workers[0] not in kids(), timeout=30,
                what="multiwatch to start a new worker")
     assert all(get(data, "/api/matches/", source="source3").status_code == 200 for _ in range(10))
+
+
+def test_cached_responses_never_lag_a_commit(data):
+    """The workers cache rendered responses per data_version: after each
+    commit, the very next request shows the new data."""
+    src = "cachecheck"
+    body = lambda state: (f'{{"source": "{src}", "data": {{"id": 1, "state": {state}, '
+                          f'"teams": [{{"id": 1, "name": "A"}}]}}}}').encode()
+    data.publish([body(1)])
+    mid = wait_until(lambda: data.scalar(f"SELECT m.id FROM matches m JOIN sources s ON "
+                                         f"s.id = m.source_id WHERE s.name = '{src}'"), what="match")
+    for state in range(2, 12):
+        for _ in range(3):  # warm every worker's cache with the current state
+            assert get(data, f"/api/matches/{mid}/").json()["state"] == state - 1
+            assert get(data, "/api/matches/", source=src).json()["results"][0]["state"] == state - 1
+        data.publish([body(state)])
+        wait_until(lambda: data.scalar(f"SELECT state FROM matches WHERE id = {mid}") == str(state),
+                   interval=0.005, what="the commit")
+        assert get(data, f"/api/matches/{mid}/").json()["state"] == state
+        assert get(data, "/api/matches/", source=src).json()["results"][0]["state"] == state

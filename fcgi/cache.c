@@ -1,0 +1,90 @@
+/* cache.c: the per-worker response cache; see cache.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "mem.h"
+#include "rc.h"
+
+struct entry {
+    char *key;
+    uint64_t version;
+    char *body;
+    size_t len;
+};
+
+static struct entry slots[CACHE_SLOTS];
+static size_t bytes; /* body bytes held */
+
+static size_t
+slot_of(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    while (*key) {
+        h ^= (unsigned char)*key++;
+        h *= 1099511628211ULL;
+    }
+    return (size_t)(h % CACHE_SLOTS);
+}
+
+static void
+drop(struct entry *e)
+{
+    bytes -= e->len;
+    free(e->key);
+    free(e->body);
+    memset(e, 0, sizeof(*e));
+}
+
+int
+cache_get(const char *key, uint64_t version, buf_t *out)
+{
+    struct entry *e = &slots[slot_of(key)];
+
+    if (e->key == NULL || e->version != version || strcmp(e->key, key) != 0) {
+        return RC_NOTFOUND;
+    }
+    buf_append(out, e->body, e->len);
+    return RC_OK;
+}
+
+void
+cache_put(const char *key, uint64_t version, const char *body, size_t len)
+{
+    struct entry *e = &slots[slot_of(key)];
+    size_t i;
+
+    if (len > CACHE_MAX_ENTRY) {
+        return;
+    }
+    if (e->key != NULL) {
+        drop(e);
+    }
+    /* over the byte budget: start over rather than track ages */
+    if (bytes + len > CACHE_MAX_BYTES) {
+        for (i = 0; i < CACHE_SLOTS; i++) {
+            if (slots[i].key != NULL) {
+                drop(&slots[i]);
+            }
+        }
+    }
+    e->key = xstrdup(key);
+    e->version = version;
+    e->body = xmalloc(len ? len : 1);
+    memcpy(e->body, body, len);
+    e->len = len;
+    bytes += len;
+}
+
+void
+cache_clear(void)
+{
+    size_t i;
+
+    for (i = 0; i < CACHE_SLOTS; i++) {
+        if (slots[i].key != NULL) {
+            drop(&slots[i]);
+        }
+    }
+}
