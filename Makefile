@@ -116,10 +116,11 @@ lint:
 	clang-tidy --quiet $(LIB_SRC) fcgi/*.c consumer/*.c tools/*.c -- \
 	    -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ilibesports $(PKG_CFLAGS)
 
-# Consumer throughput from a pre-filled queue (bench/consumer.py). The HTTP
-# benchmarks are not written yet: nothing else is measured.
+# Consumer and send_msg throughput (bench/consumer.py), then the API through
+# nginx with wrk against the static ceiling (bench/api.py). See README.
 bench: deps all
 	$(PYTHON) bench/consumer.py
+	$(PYTHON) bench/api.py
 
 clean:
 	rm -rf build

@@ -22,7 +22,7 @@ from conftest import Stack, wait_until  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = {
     "STACK_DIR": str(ROOT / "var" / "bench"), "HTTP_PORT": "28080", "MARIADB_PORT": "23307",
-    "AMQP_PORT": "25683", "RABBITMQ_MGMT_PORT": "25684", "RABBITMQ_DIST_PORT": "25685",
+    "AMQP_PORT": "23672", "RABBITMQ_MGMT_PORT": "23673", "RABBITMQ_DIST_PORT": "23674",
     "EPMD_PORT": "4390", "ESPORTS_BUILD": str(ROOT / "build"), "FCGI_WORKERS": "2",
 }
 N = int(os.environ.get("BENCH_MATCHES", "20000"))

@@ -1,4 +1,5 @@
 /* cache.c: the per-worker response cache; see cache.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ struct entry {
     uint64_t version;
     char *body;
     size_t len;
+    char etag[24];
 };
 
 static struct entry slots[CACHE_SLOTS];
@@ -38,7 +40,7 @@ drop(struct entry *e)
 }
 
 int
-cache_get(const char *key, uint64_t version, buf_t *out)
+cache_get(const char *key, uint64_t version, buf_t *out, char etag[24])
 {
     struct entry *e = &slots[slot_of(key)];
 
@@ -46,11 +48,12 @@ cache_get(const char *key, uint64_t version, buf_t *out)
         return RC_NOTFOUND;
     }
     buf_append(out, e->body, e->len);
+    memcpy(etag, e->etag, sizeof(e->etag));
     return RC_OK;
 }
 
 void
-cache_put(const char *key, uint64_t version, const char *body, size_t len)
+cache_put(const char *key, uint64_t version, const char *body, size_t len, const char *etag)
 {
     struct entry *e = &slots[slot_of(key)];
     size_t i;
@@ -74,6 +77,7 @@ cache_put(const char *key, uint64_t version, const char *body, size_t len)
     e->body = xmalloc(len ? len : 1);
     memcpy(e->body, body, len);
     e->len = len;
+    snprintf(e->etag, sizeof(e->etag), "%s", etag);
     bytes += len;
 }
 

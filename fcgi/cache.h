@@ -17,10 +17,12 @@
 #define CACHE_MAX_BYTES (2 * 1024 * 1024)
 #define CACHE_MAX_ENTRY (256 * 1024) /* larger bodies are not kept */
 
-/* Appends the body cached for key at version to out: RC_OK, or RC_NOTFOUND. */
-int cache_get(const char *key, uint64_t version, buf_t *out);
-/* Keeps a copy of body for key at version (replacing what the slot held). */
-void cache_put(const char *key, uint64_t version, const char *body, size_t len);
+/* Appends the body cached for key at version to out and copies its ETag
+ * (24 bytes): RC_OK, or RC_NOTFOUND. */
+int cache_get(const char *key, uint64_t version, buf_t *out, char etag[24]);
+/* Keeps a copy of body and its ETag for key at version (replacing what the
+ * slot held). */
+void cache_put(const char *key, uint64_t version, const char *body, size_t len, const char *etag);
 /* Frees everything. */
 void cache_clear(void);
 

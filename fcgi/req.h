@@ -26,7 +26,8 @@ struct req {
     struct arena arena;    /* everything of this request; reset after it */
     struct query q;        /* the parsed query string */
     struct param_errors errors;
-    int head; /* HEAD: the body is computed but not sent */
+    char etag[24]; /* of the body sent by resp_api_json, "" when none */
+    int head;      /* HEAD: the body is computed but not sent */
     int status;
     buf_t headers; /* extra header lines, each ending in \r\n */
     buf_t body;
@@ -48,6 +49,8 @@ int resp_param_errors(struct req *r);
 /* Sends r->body as a JSON 200 for the API: an ETag (a 304 when the
  * client's If-None-Match has it), a short Cache-Control and CORS for GET. */
 int resp_api_json(struct req *r);
+/* The same with the body's ETag already known (a cached response). */
+int resp_api_json_etag(struct req *r, const char *etag);
 
 /* The absolute URL of this request's path with its query, page set to
  * page (page 1: no page parameter), honouring X-Forwarded-Proto/Host.

@@ -119,10 +119,18 @@ body_hash(const buf_t *b)
 int
 resp_api_json(struct req *r)
 {
-    const char *inm = req_param(r, "HTTP_IF_NONE_MATCH");
     char etag[24];
 
     snprintf(etag, sizeof(etag), "\"%016llx\"", body_hash(&r->body));
+    return resp_api_json_etag(r, etag);
+}
+
+int
+resp_api_json_etag(struct req *r, const char *etag)
+{
+    const char *inm = req_param(r, "HTTP_IF_NONE_MATCH");
+
+    snprintf(r->etag, sizeof(r->etag), "%s", etag);
     buf_appendf(&r->headers,
                 "ETag: %s\r\nCache-Control: public, max-age=5\r\n"
                 "Access-Control-Allow-Origin: *\r\nVary: Accept-Encoding\r\n",

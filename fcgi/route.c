@@ -85,7 +85,7 @@ static void
 run_cached(struct req *r, const struct route *rt)
 {
     uint64_t version;
-    char *key;
+    char *key, etag[24];
     size_t plen = strlen(r->path), qlen = strlen(r->query);
 
     if (db_status_version(r->db, &version) != RC_OK) {
@@ -96,13 +96,14 @@ run_cached(struct req *r, const struct route *rt)
     memcpy(key, r->path, plen);
     key[plen] = '?';
     memcpy(key + plen + 1, r->query, qlen + 1);
-    if (cache_get(key, version, &r->body) == RC_OK) {
-        resp_api_json(r);
+    if (cache_get(key, version, &r->body, etag) == RC_OK) {
+        resp_api_json_etag(r, etag);
         return;
     }
+    r->etag[0] = '\0';
     rt->handler(r);
-    if ((r->status == 200 || r->status == 304) && !r->body.err) {
-        cache_put(key, version, r->body.data ? r->body.data : "", r->body.len);
+    if ((r->status == 200 || r->status == 304) && !r->body.err && r->etag[0] != '\0') {
+        cache_put(key, version, r->body.data ? r->body.data : "", r->body.len, r->etag);
     }
 }
 

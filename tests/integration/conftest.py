@@ -160,7 +160,11 @@ class Stack:
 def stack():
     s = Stack()
     s.stack("down", "--purge")
-    s.stack("up")
+    try:
+        s.stack("up")
+    except AssertionError:
+        s.stack("down", check=False)  # stop what did start
+        raise
     s.load_env()
     yield s
     s.stop_spawned()
