@@ -569,7 +569,7 @@ main(int argc, char **argv)
     size_t n = 0, k;
     char err[512];
     int i, rc = 0, ninputs = 0;
-    char **inputs = xcalloc((size_t)argc + 1, sizeof(*inputs));
+    char **inputs = argv; /* the inputs are gathered in place, at the front of argv */
     double d;
 
     memset(&o, 0, sizeof(o));
@@ -650,7 +650,7 @@ main(int argc, char **argv)
             fprintf(stderr, "send_msg: unknown option %s (see --help)\n", a);
             return 2;
         } else {
-            inputs[ninputs++] = argv[i];
+            inputs[ninputs++] = argv[i]; /* ninputs <= i: nothing unread is overwritten */
         }
 #undef NEED_VALUE
     }
@@ -734,7 +734,6 @@ out:
         free(msgs[k].body);
     }
     free(msgs);
-    free(inputs);
     config_cleanup(&cfg);
     return rc;
 }
