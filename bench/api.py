@@ -54,6 +54,36 @@ def median_of(url, **kw):
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
+# The list's WHERE clause as the workers run it (db_matches.c), parameters
+# written in as the server sees them once bound: unset filters are NULL.
+WHERE = ("(%(title_id)s IS NULL OR m.title_id = %(title_id)s)"
+         " AND (%(title_key)s IS NULL OR m.title_id = (SELECT id FROM titles WHERE name_key = %(title_key)s))"
+         " AND (%(state)s IS NULL OR m.state = %(state)s)"
+         " AND (%(gte)s IS NULL OR m.date_start >= FROM_UNIXTIME(%(gte)s))"
+         " AND (%(team_id)s IS NULL OR EXISTS (SELECT 1 FROM match_teams mt WHERE mt.match_id = m.id"
+         " AND mt.team_id = %(team_id)s))"
+         " AND (%(source)s IS NULL OR m.source_id = (SELECT id FROM sources WHERE name = %(source)s))")
+
+
+def explain(s):
+    """EXPLAIN of the count and of the default-ordered page for each filter alone."""
+    base = {"title_id": "NULL", "title_key": "NULL", "state": "NULL", "gte": "NULL",
+            "team_id": "NULL", "source": "NULL"}
+    cases = {"no filter": {}, "title (name)": {"title_key": "'overcooked'"},
+             "title (id)": {"title_id": "1"}, "state": {"state": "2"},
+             "date_start__gte": {"gte": "1590969600"}, "team (id)": {"team_id": "5"},
+             "source": {"source": "'bench2'"}}
+    print("EXPLAIN (key used, rows estimated) for the count and the page:")
+    for name, over in cases.items():
+        where = WHERE % dict(base, **over)
+        out = []
+        for q in (f"SELECT COUNT(*) FROM matches m WHERE {where}",
+                  f"SELECT m.id FROM matches m WHERE {where} ORDER BY m.date_start DESC, m.id DESC LIMIT 50"):
+            row = s.sql("EXPLAIN " + q)[0]
+            out.append(f"{row[5]} ({row[8]} rows{', ' + row[9] if row[9] != 'NULL' else ''})")
+        print(f"  {name}: count via {out[0]}; page via {out[1]}")
+
+
 def main():
     conftest.TEST_ENV.update(BENCH_ENV)
     s = Stack()
@@ -98,6 +128,7 @@ def main():
         for name, r in results.items():
             print(f"| {name} | {r['rps']:.0f} | {100 * r['rps'] / ceil:.0f}% | {r['p50_ms']:.2f} | "
                   f"{r['p99_ms']:.2f} | {r['non2xx']:.0f} |")
+        explain(s)
         pid = int(subprocess.run(["pgrep", "-P", (s.dir / "run" / "fcgi.pid").read_text().strip()],
                                  capture_output=True, text=True).stdout.split()[0])
         rss = [l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("VmRSS")]

@@ -45,6 +45,7 @@ apply_pending_reset(struct apply_pending *p)
     p->nmatches = 0;
     p->nteams = 0;
     p->bytes = 0;
+    p->new_matches = 0;
 }
 
 void
@@ -143,7 +144,8 @@ apply_flush(struct db *db, struct apply_pending *p)
     struct match_team_row *rows = NULL;
     size_t nids = 0, nrows = 0, i;
     char key[24];
-    int rc = db_ingest_matches_many(db, p->matches, p->nmatches);
+    uint64_t inserted = 0;
+    int rc = db_ingest_matches_many(db, p->matches, p->nmatches, &inserted);
 
     if (rc == RC_OK && p->nmatches > 0) {
         last = idcache_new();
@@ -180,6 +182,7 @@ apply_flush(struct db *db, struct apply_pending *p)
     free(ids);
     free(rows);
     if (rc == RC_OK) {
+        p->new_matches += inserted;
         p->nraw = 0;
         p->nmatches = 0;
         p->nteams = 0;

@@ -46,7 +46,8 @@ struct apply_pending {
     struct match_team_row *teams; /* in message order */
     size_t *team_slot;            /* index in matches of each row's message */
     size_t nteams, capteams;
-    size_t bytes; /* payload bytes queued */
+    size_t bytes;         /* payload bytes queued */
+    uint64_t new_matches; /* matches the flushes of this batch inserted */
 };
 
 void apply_pending_init(struct apply_pending *p);

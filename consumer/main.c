@@ -128,7 +128,7 @@ batch_commit(struct consumer *c)
     }
     rc = apply_flush(c->db, &c->pending);
     if (rc == RC_OK) {
-        rc = db_status_add(c->db, b->applied, b->rejected, b->changed);
+        rc = db_status_add(c->db, b->applied, b->rejected, b->changed, c->pending.new_matches);
     }
     if (rc == RC_OK) {
         rc = db_commit(c->db);

@@ -326,7 +326,7 @@ fetch_ids(struct db *db, struct match_row *rows, const size_t *idx, size_t n)
 }
 
 int
-db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n)
+db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n, uint64_t *inserted)
 {
     MYSQL_BIND p[8];
     struct columns c;
@@ -335,6 +335,7 @@ db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n)
     char key[1024];
     int rc;
 
+    *inserted = 0;
     if (n == 0) {
         return RC_OK;
     }
@@ -360,10 +361,18 @@ db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n)
     bind_int_col(&p[5], &c, 3);
     bind_int_col(&p[6], &c, 4);
     bind_int_col(&p[7], &c, 5);
+    *inserted = 0;
     rc = db_execute_many(db, SQL_MATCH, p, (unsigned int)n);
     columns_cleanup(&c);
     if (rc != RC_OK) {
         return rc;
+    }
+    {
+        /* affected rows: 1 per insert, 2 per update (updated_at always moves,
+         * and CLIENT_FOUND_ROWS counts found rows), so inserts = 2n - affected */
+        uint64_t affected = db_affected(db, SQL_MATCH);
+
+        *inserted = affected <= 2 * (uint64_t)n ? 2 * (uint64_t)n - affected : 0;
     }
 
     /* one lookup per distinct match; first[r] is the row that carries its id */

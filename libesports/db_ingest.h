@@ -54,9 +54,10 @@ int db_ingest_event(struct db *db, struct idcache *cache, const struct match_eve
 /*
  * Upserts rows in order (a later row for the same match replaces an earlier
  * one's fields) in one round trip, then reads their ids back (one round trip
- * per 32 distinct matches) into rows[i].id.
+ * per 32 distinct matches) into rows[i].id. *inserted receives how many
+ * of the rows were new matches.
  */
-int db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n);
+int db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n, uint64_t *inserted);
 
 /* Replaces the team lists of match_ids (deleting what they had) with rows,
  * two round trips in all. */

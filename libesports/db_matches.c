@@ -45,6 +45,8 @@
                  " LIMIT ? OFFSET ?) p" VIEW_JOINS " ORDER BY " outer ", mt.position"
 
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM matches m" FILTERS;
+/* without filters: the count the consumer keeps (migrations/0003) */
+static const char SQL_COUNT_ALL[] = "SELECT matches_total FROM consumer_status WHERE id = 1";
 static const char SQL_PAGE_DATE_DESC[] =
     PAGE("m.date_start DESC, m.id DESC", "p.date_start DESC, p.id DESC");
 static const char SQL_PAGE_DATE_ASC[] =
@@ -75,20 +77,11 @@ static const char SQL_COUNT_TOURNAMENTS[] = "SELECT COUNT(*) FROM tournaments";
 static const char SQL_COUNT_TEAMS[] = "SELECT COUNT(*) FROM teams";
 
 static const char *const matches_sqls[] = {
-    SQL_COUNT,
-    SQL_PAGE_DATE_DESC,
-    SQL_PAGE_DATE_ASC,
-    SQL_PAGE_ID_ASC,
-    SQL_PAGE_ID_DESC,
-    SQL_ONE,
-    SQL_MESSAGES,
-    SQL_EXISTS,
-    SQL_TITLES,
-    SQL_TOURNAMENTS,
-    SQL_TEAMS,
-    SQL_COUNT_TITLES,
-    SQL_COUNT_TOURNAMENTS,
-    SQL_COUNT_TEAMS,
+    SQL_COUNT,         SQL_COUNT_ALL,         SQL_PAGE_DATE_DESC,
+    SQL_PAGE_DATE_ASC, SQL_PAGE_ID_ASC,       SQL_PAGE_ID_DESC,
+    SQL_ONE,           SQL_MESSAGES,          SQL_EXISTS,
+    SQL_TITLES,        SQL_TOURNAMENTS,       SQL_TEAMS,
+    SQL_COUNT_TITLES,  SQL_COUNT_TOURNAMENTS, SQL_COUNT_TEAMS,
 };
 
 void
@@ -288,6 +281,14 @@ fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct 
     return rc == RC_NOTFOUND ? RC_OK : rc;
 }
 
+static int
+no_filter(const struct match_filter *f)
+{
+    return f->title_id == 0 && f->title_key == NULL && f->tournament_id == 0 &&
+           f->tournament_key == NULL && !f->has_state && !f->has_gte && !f->has_lte &&
+           f->team_id == 0 && f->team_key == NULL && f->source == NULL;
+}
+
 int
 db_matches_list(struct db *db, const struct match_filter *f, struct arena *a,
                 struct match_view **out, size_t *n, uint64_t *count)
@@ -303,9 +304,16 @@ db_matches_list(struct db *db, const struct match_filter *f, struct arena *a,
     *out = NULL;
     *n = 0;
     bind_filters(p, &fp, f);
-    rc = db_execute(db, SQL_COUNT, p);
-    if (rc == RC_OK) {
-        rc = fetch_count(db, SQL_COUNT, count);
+    if (no_filter(f)) {
+        rc = db_execute(db, SQL_COUNT_ALL, NULL);
+        if (rc == RC_OK) {
+            rc = fetch_count(db, SQL_COUNT_ALL, count);
+        }
+    } else {
+        rc = db_execute(db, SQL_COUNT, p);
+        if (rc == RC_OK) {
+            rc = fetch_count(db, SQL_COUNT, count);
+        }
     }
     if (rc != RC_OK || *count <= (uint64_t)offset) {
         return rc;

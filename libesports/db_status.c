@@ -26,11 +26,12 @@ static const char SQL_ERROR[] =
     "UPDATE consumer_status SET last_error = LEFT(?, 1024), last_error_at = UTC_TIMESTAMP(6)"
     " WHERE id = 1";
 
-static const char SQL_ADD[] = "UPDATE consumer_status SET messages_applied = messages_applied + ?,"
-                              " messages_rejected = messages_rejected + ?,"
-                              " data_version = data_version + IF(? > 0, 1, 0),"
-                              " last_applied_at = IF(? > 0, UTC_TIMESTAMP(6), last_applied_at),"
-                              " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
+static const char SQL_ADD[] =
+    "UPDATE consumer_status SET messages_applied = messages_applied + ?,"
+    " messages_rejected = messages_rejected + ?, matches_total = matches_total + ?,"
+    " data_version = data_version + IF(? > 0, 1, 0),"
+    " last_applied_at = IF(? > 0, UTC_TIMESTAMP(6), last_applied_at),"
+    " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
 
 static const char SQL_LOCK_VERSION[] =
     "SELECT data_version FROM consumer_status WHERE id = 1 FOR UPDATE";
@@ -118,15 +119,18 @@ db_status_error(struct db *db, const char *err)
 }
 
 int
-db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned changed)
+db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned changed,
+              uint64_t new_matches)
 {
-    MYSQL_BIND p[4];
+    MYSQL_BIND p[5];
     int a = (int)applied, r = (int)rejected, c = (int)changed;
+    int64_t nm = (int64_t)new_matches;
 
     db_bind_int(&p[0], &a, NULL);
     db_bind_int(&p[1], &r, NULL);
-    db_bind_int(&p[2], &c, NULL);
-    db_bind_int(&p[3], &a, NULL);
+    db_bind_i64(&p[2], &nm, NULL);
+    db_bind_int(&p[3], &c, NULL);
+    db_bind_int(&p[4], &a, NULL);
     return db_execute(db, SQL_ADD, p);
 }
 

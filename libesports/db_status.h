@@ -42,9 +42,11 @@ int db_status_error(struct db *db, const char *err);
 /* Inside the batch transaction, first thing: locks the row (so two consumers
  * never interleave batches) and reads data_version. */
 int db_status_lock_version(struct db *db, uint64_t *version);
-/* Inside the batch transaction: adds the batch's counts, bumps data_version
+/* Inside the batch transaction: adds the batch's counts (and new matches to
+ * matches_total), bumps data_version
  * when changed > 0, and sets last_applied_at when applied > 0. */
-int db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned changed);
+int db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned changed,
+                  uint64_t new_matches);
 /* The consumer is stopping: pid cleared, broker disconnected. */
 int db_status_stopped(struct db *db);
 

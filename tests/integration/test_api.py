@@ -103,6 +103,8 @@ def test_list_envelope_and_default_ordering(data):
     assert set(body) == {"count", "next", "previous", "results"}
     assert len(body["results"]) == 50 and body["previous"] is None
     assert body["count"] == int(data.scalar("SELECT COUNT(*) FROM matches"))
+    # the unfiltered count is the one the consumer keeps: it must match the table
+    assert int(data.scalar("SELECT matches_total FROM consumer_status")) == body["count"]
     keys = [(m["date_start"] or "", m["id"]) for m in body["results"]]
     assert keys == sorted(keys, reverse=True)  # -date_start, ties by id
 

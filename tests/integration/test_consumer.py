@@ -219,6 +219,10 @@ def test_crash_safety_kill_9(stack):
     time.sleep(0.5)
     assert crash.count() == 1000  # nothing applied twice, nothing lost
     assert crash.snapshot() == ref.snapshot()
+    # the match count the consumer keeps survives the crash exactly too
+    for iso in (ref, crash):
+        assert stack.sql("SELECT matches_total FROM consumer_status", iso.db) == \
+            stack.sql("SELECT COUNT(*) FROM matches", iso.db)
 
 
 def test_sigterm_commits_acks_and_exits_0(stack):
