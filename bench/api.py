@@ -69,7 +69,7 @@ def explain(s):
     """EXPLAIN of the count and of the default-ordered page for each filter alone."""
     base = {"title_id": "NULL", "title_key": "NULL", "state": "NULL", "gte": "NULL",
             "team_id": "NULL", "source": "NULL"}
-    cases = {"no filter": {}, "title (name)": {"title_key": "'overcooked'"},
+    cases = {"no filter (the API reads consumer_status.matches_total instead)": {}, "title (name)": {"title_key": "'overcooked'"},
              "title (id)": {"title_id": "1"}, "state": {"state": "2"},
              "date_start__gte": {"gte": "1590969600"}, "team (id)": {"team_id": "5"},
              "source": {"source": "'bench2'"}}
