@@ -21,6 +21,7 @@
 #include "mem.h"
 #include "mq.h"
 #include "rc.h"
+#include "text.h"
 
 #define HEARTBEAT_EVERY_MS 5000
 #define DRAIN_WAIT_MS      2 /* no delivery within this: the queue is momentarily drained */
@@ -32,15 +33,6 @@ on_signal(int sig)
 {
     (void)sig;
     stopping = 1;
-}
-
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The deliveries of the open transaction and what they did. */
@@ -119,7 +111,7 @@ static int
 batch_commit(struct consumer *c)
 {
     struct batch *b = &c->b;
-    long t0 = now_ms();
+    long t0 = dt_mono_ms();
     int rc;
     size_t i;
 
@@ -155,10 +147,10 @@ batch_commit(struct consumer *c)
     log_info("consumer",
              "event=batch_committed messages=%u applied=%u rejected=%u skipped=%u "
              "batch_ms=%ld commit_ms=%ld acked_upto=%llu cached_ids=%zu",
-             b->n, b->applied, b->rejected, b->skipped, now_ms() - b->started_ms, now_ms() - t0,
-             (unsigned long long)b->last_ok_tag, idcache_count(c->cache));
+             b->n, b->applied, b->rejected, b->skipped, dt_mono_ms() - b->started_ms,
+             dt_mono_ms() - t0, (unsigned long long)b->last_ok_tag, idcache_count(c->cache));
     batch_clear(b);
-    c->last_heartbeat_ms = now_ms();
+    c->last_heartbeat_ms = dt_mono_ms();
     if (rc != RC_OK) {
         /* committed but not acked: the redeliveries are recognised and skipped */
         mq_close(c->mq);
@@ -181,7 +173,7 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
             return rc;
         }
         b->open = 1;
-        b->started_ms = now_ms();
+        b->started_ms = dt_mono_ms();
         rc = db_status_lock_version(c->db, &b->version);
         if (rc != RC_OK) {
             return rc;
@@ -237,7 +229,7 @@ ensure_connected(struct consumer *c)
                 continue;
             }
             (void)db_status_heartbeat(c->db, 1);
-            c->last_heartbeat_ms = now_ms();
+            c->last_heartbeat_ms = dt_mono_ms();
         }
         return RC_OK;
     }
@@ -256,7 +248,7 @@ run(struct consumer *c)
         if (ensure_connected(c) != RC_OK) {
             break;
         }
-        now = now_ms();
+        now = dt_mono_ms();
         if (c->b.open) {
             long left = c->cfg->batch_ms - (now - c->b.started_ms);
 
@@ -289,11 +281,11 @@ run(struct consumer *c)
             batch_abort(c, "broker connection lost");
             continue;
         }
-        if (!c->b.open && now_ms() - c->last_heartbeat_ms >= HEARTBEAT_EVERY_MS) {
+        if (!c->b.open && dt_mono_ms() - c->last_heartbeat_ms >= HEARTBEAT_EVERY_MS) {
             if (db_status_heartbeat(c->db, mq_is_connected(c->mq)) == RC_UNAVAIL) {
                 mq_close(c->mq);
             }
-            c->last_heartbeat_ms = now_ms();
+            c->last_heartbeat_ms = dt_mono_ms();
         }
     }
     /* stopping: finish the batch in hand */

@@ -11,6 +11,7 @@
 #include "handlers.h"
 #include "metrics.h"
 #include "rc.h"
+#include "text.h"
 #include "route.h"
 
 struct route {
@@ -70,15 +71,6 @@ match(const char *pattern, const char *path, struct arena *a, const char **arg)
     return 1;
 }
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Serves r from the cache when the data has not moved since the response
  * was rendered; otherwise renders it and keeps it. */
 static void
@@ -110,7 +102,7 @@ run_cached(struct req *r, const struct route *rt)
 void
 route_dispatch(struct req *r)
 {
-    double t0 = now_s();
+    double t0 = dt_mono();
     size_t i;
 
     r->route_index = (int)NROUTES;
@@ -139,5 +131,5 @@ route_dispatch(struct req *r)
             }
         }
     }
-    metrics_observe(r->route_index, r->status, now_s() - t0);
+    metrics_observe(r->route_index, r->status, dt_mono() - t0);
 }

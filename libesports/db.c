@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mem.h"
 #include "rc.h"
+#include "text.h"
 
 struct db_entry {
     const char *sql;
@@ -223,15 +224,6 @@ db_try_connect(struct db *db)
     return RC_OK;
 }
 
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 sleep_ms(long ms)
 {
@@ -244,7 +236,7 @@ sleep_ms(long ms)
 int
 db_connect(struct db *db, long wait_ms, volatile sig_atomic_t *stop)
 {
-    long start = now_ms(), delay = 100;
+    long start = dt_mono_ms(), delay = 100;
     int attempt = 0;
 
     for (;;) {
@@ -257,9 +249,9 @@ db_connect(struct db *db, long wait_ms, volatile sig_atomic_t *stop)
         if (rc == RC_ERR) {
             return RC_ERR; /* the client library failed: retrying will not help */
         }
-        if ((stop != NULL && *stop) || (wait_ms >= 0 && now_ms() - start + delay > wait_ms)) {
+        if ((stop != NULL && *stop) || (wait_ms >= 0 && dt_mono_ms() - start + delay > wait_ms)) {
             log_error("db", "event=unavailable attempts=%d waited_ms=%ld", attempt,
-                      now_ms() - start);
+                      dt_mono_ms() - start);
             return RC_UNAVAIL;
         }
         log_info("db", "event=retry attempt=%d delay_ms=%ld", attempt, delay);
@@ -484,6 +476,26 @@ db_bind_str_array(MYSQL_BIND *b, const char **v, unsigned long *lens, char *indi
     b->buffer = (void *)v;
     b->length = lens;
     b->u.indicator = indicators;
+}
+
+int
+db_select_i64(struct db *db, const char *sql, MYSQL_BIND *params, int64_t *out, char *is_null)
+{
+    MYSQL_BIND r[1];
+    char null = 0;
+    int rc = db_execute(db, sql, params);
+
+    *out = 0;
+    if (rc != RC_OK) {
+        return rc;
+    }
+    db_bind_i64(&r[0], out, is_null ? is_null : &null);
+    rc = db_bind_result(db, sql, r);
+    if (rc == RC_OK) {
+        rc = db_fetch(db, sql);
+    }
+    db_stmt_done(db, sql);
+    return rc;
 }
 
 int

@@ -33,6 +33,11 @@ void db_bind_i64_array(MYSQL_BIND *b, int64_t *v, char *indicators);
 void db_bind_str_array(MYSQL_BIND *b, const char **v, unsigned long *lens, char *indicators,
                        int blob);
 
+/* Runs a SELECT of one integer column and reads its first row into *out
+ * (*is_null, when not NULL, tells SQL NULL). RC_OK, RC_NOTFOUND without a
+ * row, or an error as db_execute. */
+int db_select_i64(struct db *db, const char *sql, MYSQL_BIND *params, int64_t *out, char *is_null);
+
 /* After db_execute of a SELECT: binds results and fetches the next row.
  * Returns RC_OK with a row, RC_NOTFOUND at the end, or an error as above. */
 int db_bind_result(struct db *db, const char *sql, MYSQL_BIND *results);

@@ -156,20 +156,13 @@ bind_filters(MYSQL_BIND *p, struct filter_params *fp, const struct match_filter 
     }
 }
 
-/* Runs a SELECT COUNT(*) already bound and executed by the caller. */
+/* Runs a SELECT of one count with params; RC_OK with *count. */
 static int
-fetch_count(struct db *db, const char *sql, uint64_t *count)
+select_count(struct db *db, const char *sql, MYSQL_BIND *params, uint64_t *count)
 {
-    MYSQL_BIND r[1];
-    int64_t c = 0;
-    int rc;
+    int64_t c;
+    int rc = db_select_i64(db, sql, params, &c, NULL);
 
-    db_bind_i64(&r[0], &c, NULL);
-    rc = db_bind_result(db, sql, r);
-    if (rc == RC_OK) {
-        rc = db_fetch(db, sql);
-    }
-    db_stmt_done(db, sql);
     *count = (uint64_t)c;
     return rc;
 }
@@ -304,17 +297,8 @@ db_matches_list(struct db *db, const struct match_filter *f, struct arena *a,
     *out = NULL;
     *n = 0;
     bind_filters(p, &fp, f);
-    if (no_filter(f)) {
-        rc = db_execute(db, SQL_COUNT_ALL, NULL);
-        if (rc == RC_OK) {
-            rc = fetch_count(db, SQL_COUNT_ALL, count);
-        }
-    } else {
-        rc = db_execute(db, SQL_COUNT, p);
-        if (rc == RC_OK) {
-            rc = fetch_count(db, SQL_COUNT, count);
-        }
-    }
+    rc = no_filter(f) ? select_count(db, SQL_COUNT_ALL, NULL, count)
+                      : select_count(db, SQL_COUNT, p, count);
     if (rc != RC_OK || *count <= (uint64_t)offset) {
         return rc;
     }
@@ -413,13 +397,11 @@ db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct message_
         return RC_OK;
     }
     /* no messages: does the match exist at all? */
-    rc = db_execute(db, SQL_EXISTS, p);
-    if (rc == RC_OK) {
+    {
         uint64_t one;
 
-        rc = fetch_count(db, SQL_EXISTS, &one);
+        return select_count(db, SQL_EXISTS, p, &one);
     }
-    return rc;
 }
 
 int
@@ -440,10 +422,7 @@ db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_si
 
     *out = NULL;
     *n = 0;
-    rc = db_execute(db, counts[kind], NULL);
-    if (rc == RC_OK) {
-        rc = fetch_count(db, counts[kind], count);
-    }
+    rc = select_count(db, counts[kind], NULL, count);
     if (rc != RC_OK || *count <= (uint64_t)offset) {
         return rc;
     }

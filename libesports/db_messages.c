@@ -119,22 +119,12 @@ out:
 int
 db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN], const char *message_id)
 {
-    MYSQL_BIND p[2], r[1];
+    MYSQL_BIND p[2];
     unsigned long shalen = SHA256_LEN, idlen;
     char id_null;
-    int one = 0, rc;
+    int64_t one;
 
     db_bind_blob(&p[0], sha256, &shalen);
     bind_opt_str(&p[1], message_id, &idlen, &id_null);
-    rc = db_execute(db, SQL_SEEN, p);
-    if (rc != RC_OK) {
-        return rc;
-    }
-    db_bind_int(&r[0], &one, NULL);
-    rc = db_bind_result(db, SQL_SEEN, r);
-    if (rc == RC_OK) {
-        rc = db_fetch(db, SQL_SEEN);
-    }
-    db_stmt_done(db, SQL_SEEN);
-    return rc;
+    return db_select_i64(db, SQL_SEEN, p, &one, NULL);
 }

@@ -26,36 +26,18 @@ db_migrations_register(struct db *db)
     db_register(db, migration_sqls, sizeof(migration_sqls) / sizeof(migration_sqls[0]));
 }
 
-/* Runs a SELECT of one integer column; RC_OK with *v set. */
-static int
-select_int(struct db *db, const char *sql, int *v, char *is_null)
-{
-    MYSQL_BIND r[1];
-    int rc = db_execute(db, sql, NULL);
-
-    if (rc != RC_OK) {
-        return rc;
-    }
-    db_bind_int(&r[0], v, is_null);
-    rc = db_bind_result(db, sql, r);
-    if (rc == RC_OK) {
-        rc = db_fetch(db, sql);
-    }
-    db_stmt_done(db, sql);
-    return rc;
-}
-
 int
 db_migrations_begin(struct db *db)
 {
-    int got = 0, rc;
+    int64_t got = 0;
     char is_null = 0;
+    int rc;
 
     rc = db_execute(db, SQL_CREATE, NULL);
     if (rc != RC_OK) {
         return rc;
     }
-    rc = select_int(db, SQL_LOCK, &got, &is_null);
+    rc = db_select_i64(db, SQL_LOCK, NULL, &got, &is_null);
     if (rc != RC_OK) {
         return rc;
     }
@@ -69,10 +51,10 @@ db_migrations_begin(struct db *db)
 void
 db_migrations_end(struct db *db)
 {
-    int released = 0;
-    char is_null = 0;
+    int64_t released;
+    char is_null;
 
-    (void)select_int(db, SQL_UNLOCK, &released, &is_null);
+    (void)db_select_i64(db, SQL_UNLOCK, NULL, &released, &is_null);
 }
 
 int

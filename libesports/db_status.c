@@ -134,23 +134,12 @@ db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned chang
     return db_execute(db, SQL_ADD, p);
 }
 
-/* Runs a one-integer SELECT of this module. */
 static int
 select_version(struct db *db, const char *sql, uint64_t *version)
 {
-    MYSQL_BIND r[1];
-    int64_t v = 0;
-    int rc = db_execute(db, sql, NULL);
+    int64_t v;
+    int rc = db_select_i64(db, sql, NULL, &v, NULL);
 
-    if (rc != RC_OK) {
-        return rc;
-    }
-    db_bind_i64(&r[0], &v, NULL);
-    rc = db_bind_result(db, sql, r);
-    if (rc == RC_OK) {
-        rc = db_fetch(db, sql);
-    }
-    db_stmt_done(db, sql);
     *version = (uint64_t)v;
     return rc;
 }

@@ -40,6 +40,11 @@ int dt_parse(const char *s, size_t n, int default_offset_s, int allow_date, int6
              int *date_only);
 /* "UTC", "Z" or "+HH:MM"/"-HH:MM" into seconds east of UTC; RC_OK or RC_INVALID. */
 int dt_offset_parse(const char *s, int *offset_s);
+/* Seconds on the monotonic clock, for measuring durations. */
+double dt_mono(void);
+/* The same in whole milliseconds. */
+long dt_mono_ms(void);
+
 /* Formats unix seconds as YYYY-MM-DDTHH:MM:SSZ into out (21 bytes). */
 void dt_format(int64_t t, char out[21]);
 

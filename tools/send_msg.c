@@ -22,6 +22,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "rc.h"
+#include "text.h"
 #include "url.h"
 
 #define CHANNEL  1
@@ -86,15 +87,6 @@ usage(FILE *f)
         "  send_msg --queue matches message1.json              # as if from the management UI\n"
         "  send_msg --generate 20000 --seed 7                  # 20,000 messages\n"
         "  send_msg --generate 5 --dump | send_msg -           # generate, then send from stdin\n");
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Reads KEY=VALUE lines of path into the environment, not overriding what
@@ -425,7 +417,7 @@ read_confirm(amqp_connection_state_t conn, struct message *msgs, size_t nsent, s
 static void
 progress(const struct opts *o, size_t sent, size_t total, double start, int final)
 {
-    double el = now_s() - start, rate = el > 0 ? (double)sent / el : 0;
+    double el = dt_mono() - start, rate = el > 0 ? (double)sent / el : 0;
     int width = 30, fill = total ? (int)((double)width * (double)sent / (double)total) : width;
 
     if (!o->tty) {
@@ -446,7 +438,7 @@ publish_all(const struct opts *o, const char *url_text, struct message *msgs, si
     amqp_connection_state_t conn;
     amqp_basic_properties_t props;
     size_t i, sent = 0, settled = 0, count[5] = {0}, failed;
-    double start = now_s(), last_progress = 0, el, deadline;
+    double start = dt_mono(), last_progress = 0, el, deadline;
     char id[64];
     long pid = (long)getpid();
     long long t0 = (long long)time(NULL);
@@ -466,7 +458,7 @@ publish_all(const struct opts *o, const char *url_text, struct message *msgs, si
         int st;
 
         if (o->rate > 0) {
-            double wait = start + (double)i / o->rate - now_s();
+            double wait = start + (double)i / o->rate - dt_mono();
 
             if (wait > 0) {
                 struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
@@ -505,19 +497,19 @@ publish_all(const struct opts *o, const char *url_text, struct message *msgs, si
                 break;
             }
         }
-        if (o->tty && now_s() - last_progress > 0.1) {
+        if (o->tty && dt_mono() - last_progress > 0.1) {
             progress(o, sent, n, start, 0);
-            last_progress = now_s();
+            last_progress = dt_mono();
         }
     }
-    deadline = now_s() + 30; /* for the last confirms */
-    while (!broken && settled < sent && now_s() < deadline) {
+    deadline = dt_mono() + 30; /* for the last confirms */
+    while (!broken && settled < sent && dt_mono() < deadline) {
         if (read_confirm(conn, msgs, sent, &settled, 1000) < 0) {
             broken = 1;
         }
     }
     progress(o, sent, n, start, 1);
-    el = now_s() - start;
+    el = dt_mono() - start;
     for (i = 0; i < n; i++) {
         count[msgs[i].state]++;
         if (what[msgs[i].state] != NULL && count[0] + count[1] + count[3] + count[4] <= 50) {
