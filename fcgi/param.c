@@ -8,6 +8,7 @@
 #include "param.h"
 #include "rc.h"
 #include "text.h"
+#include "url.h"
 
 void
 param_error(struct param_errors *e, const char *name, const char *fmt, ...)
@@ -30,50 +31,13 @@ param_error(struct param_errors *e, const char *name, const char *fmt, ...)
     e->n++;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decodes s[0..n) into a NUL-terminated copy; NULL on a bad escape or NUL. */
 static char *
 decode(struct arena *a, const char *s, size_t n)
 {
     char *d = arena_alloc(a, n + 1);
-    size_t i, j = 0;
 
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            d[j++] = ' ';
-        } else if (s[i] == '%') {
-            int hi, lo;
-
-            if (i + 2 >= n) {
-                return NULL;
-            }
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                return NULL;
-            }
-            d[j++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            d[j++] = s[i];
-        }
-    }
-    d[j] = '\0';
-    return d;
+    return url_unescape(s, n, 1, d) == RC_OK ? d : NULL;
 }
 
 int

@@ -21,9 +21,8 @@ hexval(int c)
 }
 
 int
-url_decode(const char *s, size_t n, char **out)
+url_unescape(const char *s, size_t n, int plus_is_space, char *out)
 {
-    char *d = xmalloc(n + 1);
     size_t i, j = 0;
 
     for (i = 0; i < n; i++) {
@@ -31,22 +30,32 @@ url_decode(const char *s, size_t n, char **out)
             int hi, lo;
 
             if (i + 2 >= n) {
-                free(d);
                 return RC_INVALID;
             }
             hi = hexval((unsigned char)s[i + 1]);
             lo = hexval((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(d);
                 return RC_INVALID;
             }
-            d[j++] = (char)(hi * 16 + lo);
+            out[j++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
-            d[j++] = s[i];
+            out[j++] = plus_is_space && s[i] == '+' ? ' ' : s[i];
         }
     }
-    d[j] = '\0';
+    out[j] = '\0';
+    return RC_OK;
+}
+
+int
+url_decode(const char *s, size_t n, char **out)
+{
+    char *d = xmalloc(n + 1);
+
+    if (url_unescape(s, n, 0, d) != RC_OK) {
+        free(d);
+        return RC_INVALID;
+    }
     *out = d;
     return RC_OK;
 }

@@ -25,4 +25,8 @@ void url_cleanup(struct url *u);
  * or an encoded NUL. */
 int url_decode(const char *s, size_t n, char **out);
 
+/* The same into out (room for n + 1 bytes), '+' read as a space when
+ * plus_is_space (query strings). */
+int url_unescape(const char *s, size_t n, int plus_is_space, char *out);
+
 #endif
