@@ -58,6 +58,7 @@ struct consumer {
     int version_known;
     long backoff_ms;
     long last_heartbeat_ms;
+    int64_t started; /* unix time this process started */
 };
 
 static void
@@ -120,7 +121,8 @@ batch_commit(struct consumer *c)
     }
     rc = apply_flush(c->db, &c->pending);
     if (rc == RC_OK) {
-        rc = db_status_add(c->db, b->applied, b->rejected, b->changed, c->pending.new_matches);
+        rc = db_status_add(c->db, b->applied, b->rejected, b->changed, c->pending.new_matches,
+                           (int)getpid(), c->started);
     }
     if (rc == RC_OK) {
         rc = db_commit(c->db);
@@ -318,6 +320,7 @@ main(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     c.cfg = &cfg;
     c.backoff_ms = 100;
+    c.started = (int64_t)time(NULL);
     c.db = db_new(&cfg, 0);
     db_status_register(c.db);
     apply_register(c.db);
@@ -330,7 +333,7 @@ main(int argc, char **argv)
         log_info("consumer", "event=started pid=%ld", (long)getpid());
         run(&c);
         mq_close(c.mq);
-        (void)db_status_stopped(c.db);
+        (void)db_status_stopped(c.db, (int)getpid());
     }
     log_info("consumer", "event=stopped pid=%ld", (long)getpid());
     free(c.b.dead);

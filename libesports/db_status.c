@@ -14,9 +14,16 @@ static const char SQL_GET[] =
     " COALESCE(TIMESTAMPDIFF(SECOND, heartbeat_at, UTC_TIMESTAMP(6)), -1), data_version"
     " FROM consumer_status WHERE id = 1";
 
+/* A consumer that starts while another one is alive (a stand-by of the
+ * single-active-consumer queue) does not take the row over; the one that
+ * commits does (SQL_ADD). MariaDB assigns left to right, so the later
+ * assignments see the new pid. */
 static const char SQL_STARTED[] =
-    "UPDATE consumer_status SET pid = ?, started_at = UTC_TIMESTAMP(6),"
-    " broker_connected = FALSE, heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
+    "UPDATE consumer_status SET pid = IF(pid IS NULL OR heartbeat_at IS NULL"
+    " OR heartbeat_at < UTC_TIMESTAMP(6) - INTERVAL 30 SECOND, ?, pid),"
+    " started_at = IF(pid = ?, UTC_TIMESTAMP(6), started_at),"
+    " broker_connected = IF(pid = ?, FALSE, broker_connected),"
+    " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
 
 static const char SQL_HEARTBEAT[] =
     "UPDATE consumer_status SET broker_connected = ?, heartbeat_at = UTC_TIMESTAMP(6)"
@@ -31,6 +38,7 @@ static const char SQL_ADD[] =
     " messages_rejected = messages_rejected + ?, matches_total = matches_total + ?,"
     " data_version = data_version + IF(? > 0, 1, 0),"
     " last_applied_at = IF(? > 0, UTC_TIMESTAMP(6), last_applied_at),"
+    " started_at = IF(pid <=> ?, started_at, FROM_UNIXTIME(?)), pid = ?,"
     " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
 
 static const char SQL_LOCK_VERSION[] =
@@ -38,7 +46,8 @@ static const char SQL_LOCK_VERSION[] =
 
 static const char SQL_VERSION[] = "SELECT data_version FROM consumer_status WHERE id = 1";
 
-static const char SQL_STOPPED[] = "UPDATE consumer_status SET pid = NULL, broker_connected = FALSE,"
+static const char SQL_STOPPED[] = "UPDATE consumer_status SET pid = IF(pid <=> ?, NULL, pid),"
+                                  " broker_connected = IF(pid IS NULL, FALSE, broker_connected),"
                                   " heartbeat_at = UTC_TIMESTAMP(6) WHERE id = 1";
 
 static const char *const status_sqls[] = {SQL_GET, SQL_STARTED,      SQL_HEARTBEAT, SQL_ERROR,
@@ -93,9 +102,11 @@ db_status_get(struct db *db, struct consumer_status *out)
 int
 db_status_started(struct db *db, int pid)
 {
-    MYSQL_BIND p[1];
+    MYSQL_BIND p[3];
 
     db_bind_int(&p[0], &pid, NULL);
+    p[1] = p[0];
+    p[2] = p[0];
     return db_execute(db, SQL_STARTED, p);
 }
 
@@ -120,9 +131,9 @@ db_status_error(struct db *db, const char *err)
 
 int
 db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned changed,
-              uint64_t new_matches)
+              uint64_t new_matches, int pid, int64_t started)
 {
-    MYSQL_BIND p[5];
+    MYSQL_BIND p[8];
     int a = (int)applied, r = (int)rejected, c = (int)changed;
     int64_t nm = (int64_t)new_matches;
 
@@ -131,6 +142,9 @@ db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned chang
     db_bind_i64(&p[2], &nm, NULL);
     db_bind_int(&p[3], &c, NULL);
     db_bind_int(&p[4], &a, NULL);
+    db_bind_int(&p[5], &pid, NULL);
+    db_bind_i64(&p[6], &started, NULL);
+    db_bind_int(&p[7], &pid, NULL);
     return db_execute(db, SQL_ADD, p);
 }
 
@@ -157,7 +171,10 @@ db_status_version(struct db *db, uint64_t *version)
 }
 
 int
-db_status_stopped(struct db *db)
+db_status_stopped(struct db *db, int pid)
 {
-    return db_execute(db, SQL_STOPPED, NULL);
+    MYSQL_BIND p[1];
+
+    db_bind_int(&p[0], &pid, NULL);
+    return db_execute(db, SQL_STOPPED, p);
 }

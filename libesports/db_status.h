@@ -33,7 +33,8 @@ int db_status_get(struct db *db, struct consumer_status *out);
 /* The current data_version (no lock): RC_OK or an error. */
 int db_status_version(struct db *db, uint64_t *version);
 
-/* The consumer started: records pid and start time, broker not yet connected. */
+/* The consumer started: records pid and start time, broker not yet
+ * connected, unless another consumer's heartbeat is fresh (a stand-by). */
 int db_status_started(struct db *db, int pid);
 /* A sign of life with the broker's state; also refreshes heartbeat_at. */
 int db_status_heartbeat(struct db *db, int broker_connected);
@@ -44,10 +45,13 @@ int db_status_error(struct db *db, const char *err);
 int db_status_lock_version(struct db *db, uint64_t *version);
 /* Inside the batch transaction: adds the batch's counts (and new matches to
  * matches_total), bumps data_version
- * when changed > 0, and sets last_applied_at when applied > 0. */
+ * when changed > 0, sets last_applied_at when applied > 0, and makes pid
+ * (started at unix time started) the row's consumer: the one committing is
+ * the active one. */
 int db_status_add(struct db *db, unsigned applied, unsigned rejected, unsigned changed,
-                  uint64_t new_matches);
-/* The consumer is stopping: pid cleared, broker disconnected. */
-int db_status_stopped(struct db *db);
+                  uint64_t new_matches, int pid, int64_t started);
+/* The consumer pid is stopping: when it is the row's, pid cleared and broker
+ * disconnected. */
+int db_status_stopped(struct db *db, int pid);
 
 #endif

@@ -280,11 +280,14 @@ def test_second_consumer_stands_by_and_takes_over(stack):
     text = log2.read_text()
     assert f"pid={first.pid} mod=consumer event=batch_committed" in text
     assert f"pid={second.pid} mod=consumer event=batch_committed" not in text  # it stood by
+    # the status row names the active consumer, not the stand-by that started later
+    assert stack.scalar("SELECT pid FROM consumer_status", iso.db) == str(first.pid)
     first.send_signal(signal.SIGKILL)
     first.wait()
     iso.publish(generate(100, seed=6, prefix="sac2"))
     wait_until(lambda: iso.count() == 200, timeout=60, what="the standby to take over")
     assert f"pid={second.pid} mod=consumer event=batch_committed" in log2.read_text()
+    assert stack.scalar("SELECT pid FROM consumer_status", iso.db) == str(second.pid)
 
 
 def test_a_write_the_database_refuses_rejects_only_that_message(stack):
