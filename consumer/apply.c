@@ -209,13 +209,28 @@ undo_message(struct db *db, struct idcache *cache, struct apply_pending *pending
     return RC_OK;
 }
 
+/* Refusals in a row past which the database, not the messages, is at fault
+ * (a broken schema, say): the consumer then stops and retries with backoff
+ * instead of dead-lettering everything it reads. */
+#define SYSTEMIC_REFUSALS 5
+
+static int refusals_in_a_row;
+
 /* Careful mode: the database refused this message's rows. Undo them and
- * make the message a rejected one, with the reason. */
+ * make the message a rejected one, with the reason; or, after
+ * SYSTEMIC_REFUSALS in a row, give up on the batch (RC_UNAVAIL). */
 static int
 refused(struct db *db, struct idcache *cache, struct apply_pending *pending, size_t nraw,
         size_t nmatches, size_t nteams, struct raw_message *raw, struct apply_result *res)
 {
     if (undo_message(db, cache, pending, nraw, nmatches, nteams) != RC_OK) {
+        return RC_UNAVAIL;
+    }
+    if (++refusals_in_a_row >= SYSTEMIC_REFUSALS) {
+        log_error("apply",
+                  "event=systemic_refusal refusals=%d action=\"roll back, back off, retry\"",
+                  refusals_in_a_row);
+        refusals_in_a_row = 0;
         return RC_UNAVAIL;
     }
     snprintf(res->reason, sizeof(res->reason), "the database refused the values");
@@ -336,6 +351,7 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
                  raw.external_id ? raw.external_id : "", d->len, res->reason);
     } else {
         res->outcome = APPLY_APPLIED;
+        refusals_in_a_row = 0;
         res->changed = 1;
         log_debug("apply", "event=applied tag=%llu source=\"%s\" id=\"%s\"",
                   (unsigned long long)d->tag, raw.source, raw.external_id);

@@ -332,3 +332,24 @@ def test_silently_dead_broker_is_detected_by_heartbeats(stack):
     iso.publish([b'{"source": "hb", "data": {"id": 1}}'])
     wait_until(lambda: iso.count("applied") == 1, timeout=60, what="applied after reconnecting")
     assert "heartbeat" in log.read_text().lower()
+
+
+def test_a_database_refusing_everything_stalls_instead_of_dead_lettering(stack):
+    """When the server refuses every message (a broken schema, say), careful
+    mode must not reject and dead-letter the whole queue: the consumer rolls
+    back, backs off and retries, and applies everything once it is fixed."""
+    iso = Isolated(stack, "systemic")
+    stack.sql("CREATE TRIGGER refuse_all BEFORE INSERT ON matches FOR EACH ROW "
+              "SET NEW.external_id = NULL", iso.db)
+    iso.declare()
+    iso.publish([f'{{"source": "sys", "data": {{"id": {i}}}}}'.encode() for i in range(12)])
+    iso.start()
+    log = stack.dir / "log" / f"consumer-{iso.name}.log"
+    wait_until(lambda: "event=systemic_refusal" in log.read_text(), timeout=60, what="the stall")
+    time.sleep(1)
+    assert iso.count() == 0  # nothing committed, nothing rejected
+    assert stack.queue_depth(iso.name + ".dead") == 0
+    stack.sql("DROP TRIGGER refuse_all", iso.db)
+    wait_until(lambda: iso.count("applied") == 12, timeout=60, what="all applied once fixed")
+    assert iso.count() == 12
+    assert stack.queue_depth(iso.name + ".dead") == 0
