@@ -106,6 +106,17 @@ id_name(buf_t *out, uint64_t id, const char *name)
     buf_append_char(out, '}');
 }
 
+/* Appends ,"key":v, or ,"key":null when the value is absent. */
+static void
+opt_int(buf_t *out, const char *key, int has, int64_t v)
+{
+    if (has) {
+        buf_appendf(out, ",\"%s\":%lld", key, (long long)v);
+    } else {
+        buf_appendf(out, ",\"%s\":null", key);
+    }
+}
+
 void
 render_json_match(buf_t *out, const struct match_view *m)
 {
@@ -117,16 +128,8 @@ render_json_match(buf_t *out, const struct match_view *m)
     render_json_str(out, m->external_id);
     buf_append_str(out, ",\"url\":");
     render_json_str(out, m->url);
-    if (m->has_state) {
-        buf_appendf(out, ",\"state\":%lld", (long long)m->state);
-    } else {
-        buf_append_str(out, ",\"state\":null");
-    }
-    if (m->has_bestof) {
-        buf_appendf(out, ",\"bestof\":%lld", (long long)m->bestof);
-    } else {
-        buf_append_str(out, ",\"bestof\":null");
-    }
+    opt_int(out, "state", m->has_state, m->state);
+    opt_int(out, "bestof", m->has_bestof, m->bestof);
     buf_append_str(out, ",\"date_start\":");
     render_json_str(out, m->date_start);
     buf_append_str(out, ",\"title\":");
@@ -139,11 +142,7 @@ render_json_match(buf_t *out, const struct match_view *m)
 
         buf_appendf(out, "%s{\"id\":%llu,\"name\":", i ? "," : "", (unsigned long long)t->id);
         render_json_str(out, t->name);
-        if (t->has_score) {
-            buf_appendf(out, ",\"score\":%lld", (long long)t->score);
-        } else {
-            buf_append_str(out, ",\"score\":null");
-        }
+        opt_int(out, "score", t->has_score, t->score);
         buf_append_str(out, t->winner == TRI_NULL   ? ",\"winner\":null}"
                             : t->winner == TRI_TRUE ? ",\"winner\":true}"
                                                     : ",\"winner\":false}");
