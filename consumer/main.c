@@ -19,6 +19,7 @@
 #include "idcache.h"
 #include "log.h"
 #include "mem.h"
+#include "mirror.h"
 #include "mq.h"
 #include "rc.h"
 #include "text.h"
@@ -58,7 +59,9 @@ struct consumer {
     int version_known;
     long backoff_ms;
     long last_heartbeat_ms;
-    int64_t started; /* unix time this process started */
+    int64_t started;       /* unix time this process started */
+    struct mirror *mirror; /* search mirror; NULL when search is off */
+    int busy;              /* the last batch filled up: more deliveries are waiting */
 };
 
 static void
@@ -137,6 +140,9 @@ batch_commit(struct consumer *c)
         return rc;
     }
     c->backoff_ms = 100; /* a commit went through: the next trouble starts from scratch */
+    if (b->applied > 0) {
+        mirror_notify(c->mirror);
+    }
     apply_pending_reset(&c->pending);
     c->expected_version = b->version + (b->changed > 0);
     c->version_known = 1;
@@ -256,7 +262,8 @@ run(struct consumer *c)
 
             timeout = left <= 0 ? 0 : (left < DRAIN_WAIT_MS ? (int)left : DRAIN_WAIT_MS);
         } else {
-            timeout = 1000;
+            /* between batches: the mirror's turn, if it has work */
+            timeout = mirror_poll(c->mirror, c->busy, 1000);
         }
         rc = mq_next(c->mq, timeout, &d);
         if (rc == RC_OK) {
@@ -275,10 +282,12 @@ run(struct consumer *c)
             }
             if (c->b.n >= (unsigned)c->cfg->batch_size) {
                 batch_commit(c);
+                c->busy = 1;
             }
         } else if (rc == RC_NOTFOUND) {
             /* drained or the batch is old enough */
             batch_commit(c);
+            c->busy = 0;
         } else {
             batch_abort(c, "broker connection lost");
             continue;
@@ -325,6 +334,7 @@ main(int argc, char **argv)
     db_status_register(c.db);
     apply_register(c.db);
     c.mq = mq_new(&cfg);
+    c.mirror = mirror_new(&cfg, c.db);
     c.cache = idcache_new();
     apply_pending_init(&c.pending);
 
@@ -337,6 +347,7 @@ main(int argc, char **argv)
     }
     log_info("consumer", "event=stopped pid=%ld", (long)getpid());
     free(c.b.dead);
+    mirror_free(c.mirror);
     mq_free(c.mq);
     idcache_free(c.cache);
     apply_pending_cleanup(&c.pending);

@@ -23,6 +23,7 @@ enum cfg_type {
     CFG_URL_MQ, /* amqp:// URL */
     CFG_URL_ES, /* http:// or https:// URL, or empty */
     CFG_TZ,     /* UTC or +HH:MM / -HH:MM */
+    CFG_INDEX,  /* an Elasticsearch index or alias name */
 };
 
 struct cfg_entry {
@@ -74,6 +75,22 @@ static const struct cfg_entry cfg_table[] = {
      "offset of date_start_text values without one: UTC or +HH:MM/-HH:MM"},
     {"ELASTICSEARCH_URL", CFG_URL_ES, 1, "", 0, 0, F(elasticsearch_url),
      "Elasticsearch/OpenSearch base URL; empty turns the search mirror off"},
+    {"ELASTICSEARCH_INDEX", CFG_INDEX, 0, "esports-matches", 0, 0, F(elasticsearch_index),
+     "alias the match documents are written and searched through"},
+    {"ES_CONNECT_TIMEOUT_MS", CFG_INT, 0, "1000", 10, 60000, F(es_connect_timeout_ms),
+     "ms for one connect attempt to the search engine"},
+    {"ES_TIMEOUT_MS", CFG_INT, 0, "10000", 50, 600000, F(es_timeout_ms),
+     "ms for one whole request to the search engine"},
+    {"ES_RETRIES", CFG_INT, 0, "2", 0, 10, F(es_retries),
+     "retries of a request that met a connection error, 429 or 5xx"},
+    {"ES_RETRY_MAX_MS", CFG_INT, 0, "1000", 10, 60000, F(es_retry_max_ms),
+     "cap of the backoff between those retries, ms"},
+    {"MIRROR_BATCH_SIZE", CFG_INT, 0, "500", 1, 10000, F(mirror_batch_size),
+     "search outbox rows sent per _bulk"},
+    {"MIRROR_MAX_ATTEMPTS", CFG_INT, 0, "5", 1, 1000, F(mirror_max_attempts),
+     "failed sends of one document before its outbox row is parked"},
+    {"MIRROR_RETRY_MAX_MS", CFG_INT, 0, "30000", 10, 3600000, F(mirror_retry_max_ms),
+     "cap of the mirror's backoff while the search engine is down, ms"},
     {"LOG_LEVEL", CFG_LEVEL, 0, "info", 0, 0, F(log_level), "error, warn, info or debug"},
     {"LOG_FILE", CFG_STR, 0, "", 0, 0, F(log_file), "also append log lines to this file"},
     {"HTTP_MAX_QUERY_BYTES", CFG_INT, 0, "16384", 256, 1048576, F(http_max_query_bytes),
@@ -142,6 +159,25 @@ check_tz(const char *v)
     return RC_INVALID;
 }
 
+/* Lower-case letters, digits, '-', '_' and '.', not starting with '-', '_',
+ * '+' or '.', at most 200 bytes (room for the suffix of a concrete index). */
+static int
+check_index(const char *v)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n > 200 || v[0] == '-' || v[0] == '_' || v[0] == '.') {
+        return RC_INVALID;
+    }
+    for (; *v; v++) {
+        if (!((*v >= 'a' && *v <= 'z') || (*v >= '0' && *v <= '9') || *v == '-' || *v == '_' ||
+              *v == '.')) {
+            return RC_INVALID;
+        }
+    }
+    return RC_OK;
+}
+
 static int
 load_entry(struct config *c, const struct cfg_entry *e, char *err, size_t errlen)
 {
@@ -185,6 +221,13 @@ load_entry(struct config *c, const struct cfg_entry *e, char *err, size_t errlen
     case CFG_TZ:
         if (check_tz(val) != RC_OK) {
             return bad(err, errlen, e, val, "expected UTC or an offset such as +02:00");
+        }
+        break;
+    case CFG_INDEX:
+        if (check_index(val) != RC_OK) {
+            return bad(err, errlen, e, val,
+                       "expected at most 200 lower-case letters, digits, '-', '_' or '.', "
+                       "not starting with '-', '_' or '.'");
         }
         break;
     case CFG_URL_DB:

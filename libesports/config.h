@@ -43,6 +43,14 @@ struct config {
 
     /* search; "" = mirror off */
     char *elasticsearch_url;
+    char *elasticsearch_index; /* the alias the documents are written and searched through */
+    int es_connect_timeout_ms;
+    int es_timeout_ms;
+    int es_retries;
+    int es_retry_max_ms;
+    int mirror_batch_size;   /* outbox rows per _bulk */
+    int mirror_max_attempts; /* then the row is parked */
+    int mirror_retry_max_ms; /* cap of the mirror's backoff while the engine is down */
 
     /* logging */
     enum log_level log_level;

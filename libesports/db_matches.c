@@ -56,6 +56,20 @@ static const char SQL_PAGE_ID_DESC[] = PAGE("m.id DESC", "p.id DESC");
 static const char SQL_ONE[] =
     VIEW_COLUMNS " FROM matches p" VIEW_JOINS " WHERE p.id = ? ORDER BY mt.position";
 
+/* For the search mirror and tools/reindex: matches by id, MANY_CHUNK per
+ * round trip (unused parameters bound to NULL match nothing), and a keyset
+ * walk in id order. */
+#define IDS8       "?,?,?,?,?,?,?,?"
+#define IDS64      IDS8 "," IDS8 "," IDS8 "," IDS8 "," IDS8 "," IDS8 "," IDS8 "," IDS8
+#define MANY_CHUNK 64
+/* (without the hint the optimizer may start from sources and scan each
+ * source's matches for the 64 ids) */
+static const char SQL_MANY[] = VIEW_COLUMNS " FROM matches p FORCE INDEX (PRIMARY)" VIEW_JOINS
+                                            " WHERE p.id IN (" IDS64 ") ORDER BY p.id, mt.position";
+static const char SQL_AFTER[] = VIEW_COLUMNS
+    " FROM (SELECT m.* FROM matches m WHERE m.id > ? ORDER BY m.id LIMIT ?) p" VIEW_JOINS
+    " ORDER BY p.id, mt.position";
+
 static const char SQL_MESSAGES[] =
     "SELECT id, DATE_FORMAT(received_at, '%Y-%m-%dT%H:%i:%s.%fZ'), status, error, payload"
     " FROM messages WHERE match_id = ? ORDER BY id";
@@ -83,11 +97,13 @@ static const char *const matches_sqls[] = {
     SQL_TITLES,        SQL_TOURNAMENTS,       SQL_TEAMS,
     SQL_COUNT_TITLES,  SQL_COUNT_TOURNAMENTS, SQL_COUNT_TEAMS,
 };
+static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER};
 
 void
 db_matches_register(struct db *db)
 {
     db_register(db, matches_sqls, sizeof(matches_sqls) / sizeof(matches_sqls[0]));
+    db_register(db, search_sqls, sizeof(search_sqls) / sizeof(search_sqls[0]));
 }
 
 /* The bound values of FILTERS. */
@@ -449,4 +465,57 @@ db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_si
     *out = refs;
     *n = k;
     return rc == RC_NOTFOUND || rc == RC_OK ? RC_OK : rc;
+}
+
+int
+db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
+                     struct match_view **out, size_t *nout)
+{
+    struct match_view *all = arena_alloc(a, (n ? n : 1) * sizeof(*all));
+    MYSQL_BIND p[MANY_CHUNK];
+    int64_t v[MANY_CHUNK];
+    char null[MANY_CHUNK];
+    size_t done = 0, k = 0, i;
+    int rc = RC_OK;
+
+    while (rc == RC_OK && done < n) {
+        size_t chunk = n - done < MANY_CHUNK ? n - done : MANY_CHUNK, got = 0;
+        struct match_view *views = NULL;
+
+        for (i = 0; i < MANY_CHUNK; i++) {
+            v[i] = i < chunk ? (int64_t)ids[done + i] : 0;
+            null[i] = i >= chunk;
+            db_bind_i64(&p[i], &v[i], &null[i]);
+        }
+        rc = db_execute(db, SQL_MANY, p);
+        if (rc == RC_OK) {
+            rc = fetch_views(db, SQL_MANY, a, MANY_CHUNK, &views, &got);
+        }
+        for (i = 0; rc == RC_OK && i < got && k < n; i++) {
+            all[k++] = views[i];
+        }
+        done += chunk;
+    }
+    *out = all;
+    *nout = k;
+    return rc;
+}
+
+int
+db_matches_after(struct db *db, uint64_t after, size_t limit, struct arena *a,
+                 struct match_view **out, size_t *n)
+{
+    MYSQL_BIND p[2];
+    int64_t from = (int64_t)after, lim = (int64_t)limit;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    db_bind_i64(&p[0], &from, NULL);
+    db_bind_i64(&p[1], &lim, NULL);
+    rc = db_execute(db, SQL_AFTER, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    return fetch_views(db, SQL_AFTER, a, limit, out, n);
 }

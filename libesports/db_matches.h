@@ -82,6 +82,14 @@ int db_matches_list(struct db *db, const struct match_filter *f, struct arena *a
                     struct match_view **out, size_t *n, uint64_t *count);
 /* One match: RC_OK, RC_NOTFOUND, RC_UNAVAIL or RC_ERR. */
 int db_matches_find_by_id(struct db *db, uint64_t id, struct arena *a, struct match_view **out);
+/* The matches with these ids (missing ones left out), in id order within
+ * each round trip of 64 ids: the search mirror's documents. */
+int db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
+                         struct match_view **out, size_t *nout);
+/* Up to limit matches with an id above after, in id order (tools/reindex
+ * walks the table with it). */
+int db_matches_after(struct db *db, uint64_t after, size_t limit, struct arena *a,
+                     struct match_view **out, size_t *n);
 /* The raw messages of a match in the order applied (RC_NOTFOUND: no such match). */
 int db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct message_view **out,
                         size_t *n);

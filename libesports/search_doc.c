@@ -1,0 +1,70 @@
+/* search_doc.c: the match documents of the search index; see search_doc.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "rc.h"
+#include "render_json.h"
+#include "search_doc.h"
+
+int
+search_doc_ensure_index(struct es *es, const char *alias)
+{
+    char index[256];
+    json_object *body;
+    int rc = es_index_exists(es, alias);
+
+    if (rc != RC_NOTFOUND) {
+        return rc;
+    }
+    snprintf(index, sizeof(index), "%s-v1", alias);
+    body = es_match_index_body(alias);
+    rc = es_index_create(es, index, body);
+    json_object_put(body);
+    if (rc == RC_INVALID && strstr(es_last_error(es), "resource_already_exists") != NULL) {
+        /* the index is there but not the alias: point it there */
+        json_object *actions = json_object_new_array();
+        json_object *add = json_object_new_object();
+        json_object *what = json_object_new_object();
+
+        json_object_object_add(what, "index", json_object_new_string(index));
+        json_object_object_add(what, "alias", json_object_new_string(alias));
+        json_object_object_add(add, "add", what);
+        json_object_array_add(actions, add);
+        rc = es_aliases(es, actions);
+        json_object_put(actions);
+    }
+    if (rc == RC_OK) {
+        log_info("search", "event=index_created index=%s alias=%s", index, alias);
+    } else {
+        log_warn("search", "event=index_create_failed index=%s rc=%s err=\"%s\"", index,
+                 rc_name(rc), es_last_error(es));
+    }
+    return rc;
+}
+
+int
+search_doc_bulk_add(struct es_bulk *b, const char *index, const struct match_view *m,
+                    buf_t *scratch)
+{
+    json_object *doc;
+    char id[24];
+
+    buf_reset(scratch);
+    render_json_match(scratch, m);
+    doc = scratch->err ? NULL : json_tokener_parse(scratch->data);
+    if (doc == NULL) {
+        log_error("search", "event=document_unparsable match_id=%llu", (unsigned long long)m->id);
+        return RC_ERR;
+    }
+    snprintf(id, sizeof(id), "%llu", (unsigned long long)m->id);
+    es_bulk_index(b, index, id, doc);
+    json_object_put(doc);
+    return RC_OK;
+}
+
+void
+search_doc_index_name(const char *alias, long long stamp, char *out, size_t len)
+{
+    snprintf(out, len, "%s-v%lld", alias, stamp);
+}
