@@ -21,6 +21,7 @@
 #define BUSY_INTERVAL_MS 5000 /* while the queue is busy, one round per 5 s at most */
 #define BACKOFF_START_MS 200
 #define RESCAN_EVERY_MS  60000 /* read the outbox from its start again at least this often */
+#define IDLE_CHECK_MS    5000  /* rows other writers (tools/reindex) queue are seen this late */
 
 struct mirror {
     const struct config *cfg;
@@ -33,6 +34,7 @@ struct mirror {
     long backoff_ms;
     uint64_t cursor; /* the outbox rows below this id are all deleted or parked */
     long rescan_ms;  /* when the cursor goes back to 0 */
+    long check_ms;   /* when an empty outbox is looked at again */
     struct outbox_row *rows;
     struct es_bulk bulk;
     struct arena arena;
@@ -234,6 +236,7 @@ round_trip(struct mirror *m, int *more)
     }
     if (n == 0) {
         m->pending = 0;
+        m->check_ms = t0 + IDLE_CHECK_MS;
         return RC_OK;
     }
     t_rows = dt_mono_ms() - t0;
@@ -307,10 +310,17 @@ mirror_poll(struct mirror *m, int busy, int max_wait_ms)
     long now, wait, due;
     int more = 0;
 
-    if (m == NULL || !m->pending) {
+    if (m == NULL) {
         return max_wait_ms;
     }
     now = dt_mono_ms();
+    if (!m->pending && now >= m->check_ms) {
+        m->pending = 1;
+    }
+    if (!m->pending) {
+        wait = m->check_ms - now;
+        return wait < max_wait_ms ? (int)wait : max_wait_ms;
+    }
     due = busy && m->busy_ms > m->next_ms ? m->busy_ms : m->next_ms;
     if (now < due) {
         wait = due - now;

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("ESPORTS_BUILD", ROOT / "build"))
 FIXTURES = Path(os.environ.get("ESPORTS_FIXTURES", ROOT.parent / "shared" / "fixtures" / "challenge-messages"))
 
-# Ports that do not clash with `make run` (8080, 3307, 5673, 15673, 25673, 4370).
+# Ports that do not clash with `make run` (8080, 3307, 5673, 15673, 25673, 4370,
+# 9201, 9301).
 TEST_ENV = {
     "STACK_DIR": str(ROOT / "var" / "test"),
     "HTTP_PORT": "18080",
@@ -27,9 +28,18 @@ TEST_ENV = {
     "RABBITMQ_MGMT_PORT": "15684",
     "RABBITMQ_DIST_PORT": "25684",
     "EPMD_PORT": "4380",
+    # the search engine (Elasticsearch from Maven Central; tools/stack, test_search_mirror.py)
+    "SEARCH_PORT": "19201",
+    "SEARCH_TRANSPORT_PORT": "19301",
+    "ELASTICSEARCH_URL": "",  # the stack's own engine, not one from the caller's shell
+    "MIRROR_RETRY_MAX_MS": "2000",  # the engine is stopped and started by a test
     "FCGI_WORKERS": "2",
     "ESPORTS_BUILD": str(BUILD),
 }
+# ESPORTS_TEST_<NAME> overrides a setting, e.g. to run a second test stack
+# beside a running one (other STACK_DIR and ports).
+TEST_ENV.update({k: os.environ["ESPORTS_TEST_" + k] for k in TEST_ENV
+                 if "ESPORTS_TEST_" + k in os.environ})
 
 
 def wait_until(pred, timeout=30.0, interval=0.1, what="condition"):
@@ -73,6 +83,7 @@ class Stack:
         self.http = vals["HTTP_URL"]
         self.amqp_url = vals["AMQP_URL"]
         self.socket = vals["MARIADB_SOCKET"]
+        self.es = vals.get("ELASTICSEARCH_URL", "")
 
     # -- MariaDB, as root over the private socket ---------------------------
     def sql(self, query, db="esports"):
@@ -133,6 +144,7 @@ class Stack:
             "MARIADB_PASSWORD": self.vals["MARIADB_PASSWORD"],
             "MARIADB_DATABASE": self.vals["MARIADB_DATABASE"], "MARIADB_SOCKET": self.socket,
             "AMQP_URL": self.amqp_url, "LOG_LEVEL": "info",
+            "ELASTICSEARCH_URL": "",  # search off unless a test gives the engine and its index
         })
         e.update({k: str(v) for k, v in extra.items()})
         return e

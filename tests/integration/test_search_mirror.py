@@ -1,0 +1,202 @@
+"""The search mirror against a real Elasticsearch (7.10.2 from Maven Central,
+started by tools/stack): documents equal to the API's, the engine going away
+and coming back, a document the engine refuses, and tools/reindex."""
+
+import json
+import shutil
+import subprocess
+import uuid
+
+import pytest
+import requests
+
+from conftest import BUILD, wait_until
+from gen import generate
+from test_consumer import Isolated, sample_bytes
+
+
+@pytest.fixture(scope="module")
+def es(stack):
+    if not stack.es:
+        if not (shutil.which("java") and shutil.which("javac") and shutil.which("mvn")):
+            pytest.skip("no java/javac/mvn: the stack runs without a search engine")
+        raise AssertionError("java and mvn are here, but the stack started no search engine")
+    return stack.es
+
+
+def es_get(es, path, **kw):
+    r = requests.get(es + path, timeout=30, **kw)
+    return r
+
+
+def es_docs(es, index):
+    """Every document of index (an alias or index name), by id."""
+    r = requests.post(f"{es}/{index}/_refresh", timeout=30)
+    assert r.status_code == 200, r.text
+    r = requests.post(f"{es}/{index}/_search", timeout=30,
+                      json={"size": 10000, "sort": [{"id": "asc"}], "query": {"match_all": {}}})
+    assert r.status_code == 200, r.text
+    return {int(h["_id"]): h["_source"] for h in r.json()["hits"]["hits"]}
+
+
+def search(es, index, query):
+    r = requests.post(f"{es}/{index}/_search", timeout=30, json={"size": 100, "query": query})
+    assert r.status_code == 200, r.text
+    return sorted(int(h["_id"]) for h in r.json()["hits"]["hits"])
+
+
+def outbox(stack, db, parked=0):
+    return int(stack.scalar(f"SELECT COUNT(*) FROM search_outbox WHERE parked = {parked}", db))
+
+
+class Mirrored(Isolated):
+    """An isolated consumer (own database, queues) mirroring into its own alias."""
+
+    def __init__(self, stack, es, name, **extra):
+        self.alias = f"t-{name}-{uuid.uuid4().hex[:6]}"
+        extra.setdefault("MIRROR_RETRY_MAX_MS", 500)
+        super().__init__(stack, name, ELASTICSEARCH_URL=es, ELASTICSEARCH_INDEX=self.alias, **extra)
+
+    def match_ids(self):
+        return {int(r[0]) for r in self.stack.sql("SELECT id FROM matches", self.db)}
+
+    def log(self):
+        return (self.stack.dir / "log" / f"consumer-{self.name}.log").read_text()
+
+
+def test_samples_are_indexed_as_the_api_renders_them(stack, es, fixtures):
+    """The stack's own consumer mirrors the samples; each document is the
+    JSON of /api/matches/{id}/ and the mapping finds them by team name."""
+    stack.publish(sample_bytes(fixtures))
+    rows = wait_until(lambda: (lambda r: r if len(r) == 3 else None)(stack.sql(
+        "SELECT m.id FROM matches m JOIN sources s ON s.id = m.source_id "
+        "WHERE s.name IN ('source1', 'source2', 'source3') ORDER BY m.id")),
+        what="the samples applied")
+    ids = [int(r[0]) for r in rows]
+    wait_until(lambda: outbox(stack, "esports") == 0, timeout=60, what="the outbox drained")
+    docs = es_docs(es, "esports-matches")
+    for i in ids:
+        api = stack.get(f"/api/matches/{i}/")
+        assert api.status_code == 200
+        assert docs[i] == api.json(), f"match {i}"
+    # message 2 updated the match of message 1: one document with the new state
+    first = next(d for d in docs.values() if d["source"] == "source1" and d["external_id"] == "1")
+    assert first["state"] == 2 and first["bestof"] == 3
+    assert [t["name"] for t in first["teams"]] == ["Bayes Team 2", "Bayes Team 3"]
+    assert first["tournament"]["name"] == "Overbayes Season 1 - Group Stage"
+    assert first["date_start"] == "2020-01-07T15:00:00Z"
+    # one team's name, in another case; the keyword sub-fields for filters and facets
+    assert first["id"] in search(es, "esports-matches", {"match": {"teams.name": "bayes TEAM 3"}})
+    assert first["id"] in search(es, "esports-matches",
+                                 {"term": {"title.name.key": "overcooked"}})
+    mapping = es_get(es, "/esports-matches/_mapping").json()
+    props = next(iter(mapping.values()))["mappings"]["properties"]
+    assert props["state"]["type"] == "integer" and props["date_start"]["type"] == "date"
+    assert props["source"]["type"] == "keyword"
+    assert props["teams"]["properties"]["name"]["fields"]["keyword"]["type"] == "keyword"
+    (index,) = es_get(es, "/_alias/esports-matches").json()  # one concrete index behind it
+    assert index.startswith("esports-matches-v")
+
+
+def test_engine_down_then_back_the_outbox_catches_up(stack, es):
+    """Engine stopped: messages keep being applied and the outbox holds them;
+    engine back: the outbox drains by itself and a search sees every match."""
+    iso = Mirrored(stack, es, "outage")
+    iso.start()
+    iso.publish(generate(5, seed=21, prefix="warm"))
+    wait_until(lambda: iso.count() == 5 and outbox(stack, iso.db) == 0, timeout=60,
+               what="the alias created and the first documents sent")
+    stack.stack("down", "search")
+    try:
+        iso.publish(generate(200, seed=22, prefix="outage"))
+        wait_until(lambda: iso.count("applied") == 205, timeout=60, what="200 applied meanwhile")
+        pending = stack.sql("SELECT DISTINCT match_id FROM search_outbox WHERE parked = 0", iso.db)
+        assert {int(r[0]) for r in pending} == \
+            {int(r[0]) for r in stack.sql(
+                "SELECT m.id FROM matches m JOIN sources s ON s.id = m.source_id "
+                "WHERE s.name LIKE 'outage%'", iso.db)}
+        assert outbox(stack, iso.db, parked=1) == 0
+        assert "event=mirror_waiting" in iso.log()
+    finally:
+        stack.stack("up", "search")
+    wait_until(lambda: outbox(stack, iso.db) == 0, timeout=90, what="the outbox drained")
+    docs = es_docs(es, iso.alias)
+    assert set(docs) == iso.match_ids()
+    r = requests.post(f"{es}/{iso.alias}/_search", timeout=30,
+                      json={"size": 0, "track_total_hits": True})
+    assert r.json()["hits"]["total"]["value"] == len(iso.match_ids())
+    assert "event=mirror_resumed" in iso.log()
+
+
+def test_a_refused_document_is_parked_and_the_rest_go_through(stack, es):
+    """An index whose mapping refuses one document (state 1000 into a byte):
+    after MIRROR_MAX_ATTEMPTS that outbox row is parked with the engine's
+    error, and every other document is indexed."""
+    iso = Mirrored(stack, es, "poison", MIRROR_MAX_ATTEMPTS=3, MIRROR_RETRY_MAX_MS=300)
+    r = requests.put(f"{es}/{iso.alias}-v1", timeout=30, json={
+        "settings": {"number_of_replicas": 0},
+        "mappings": {"properties": {"state": {"type": "byte"}}},
+        "aliases": {iso.alias: {}}})
+    assert r.status_code == 200, r.text
+    msg = lambda i, state: json.dumps({"source": "poison", "data": {
+        "id": i, "state": state, "teams": [{"id": 1, "name": f"Team {i}"}]}}).encode()
+    iso.declare()
+    iso.publish([msg(i, 1) for i in range(20)] + [msg("bad", 1000)] +
+                [msg(i, 2) for i in range(20, 40)])
+    iso.start()
+    wait_until(lambda: outbox(stack, iso.db, parked=1) == 1 and outbox(stack, iso.db) == 0,
+               timeout=60, what="the poison parked, the rest sent")
+    (attempts, err, ext), = stack.sql(
+        "SELECT o.attempts, o.last_error, m.external_id FROM search_outbox o "
+        "JOIN matches m ON m.id = o.match_id", iso.db)
+    assert (attempts, ext) == ("3", "bad")
+    assert "mapper_parsing_exception" in err, err
+    docs = es_docs(es, iso.alias)
+    assert len(docs) == 40 and "bad" not in {d["external_id"] for d in docs.values()}
+    log = iso.log()
+    assert "event=document_refused" in log and "event=outbox_parked" in log
+
+
+def test_reindex_rebuilds_the_same_documents_behind_the_alias(stack, es, fixtures):
+    iso = Mirrored(stack, es, "reindex")
+    iso.start()
+    iso.publish(sample_bytes(fixtures) + generate(150, seed=23, prefix="reidx"))
+    wait_until(lambda: iso.count() == 154 and outbox(stack, iso.db) == 0, timeout=60,
+               what="everything mirrored")
+    before = es_docs(es, iso.alias)
+    assert set(before) == iso.match_ids()
+    r = subprocess.run([str(BUILD / "reindex"), "--batch", "40"], env=iso.env(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"reindex: {len(before)} documents into {iso.alias}-v"), r.stdout
+    assert "(deleted)" in r.stdout
+    (index,) = es_get(es, f"/_alias/{iso.alias}").json()
+    assert index != f"{iso.alias}-v1"
+    assert es_get(es, f"/{iso.alias}-v1").status_code == 404  # the old one is gone
+    after = es_docs(es, iso.alias)
+    assert after == before
+    # what reindex queued for the mirror (changed while it copied) drains again
+    wait_until(lambda: outbox(stack, iso.db) == 0, timeout=60, what="requeued rows sent")
+
+
+def test_reindex_says_so_when_the_engine_is_unreachable(stack):
+    iso = Isolated(stack, "reindex_down")
+    r = subprocess.run([str(BUILD / "reindex")],
+                       env=iso.env() | {"ELASTICSEARCH_URL": "http://127.0.0.1:9"},
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert "reindex: Elasticsearch at http://127.0.0.1:9 is unreachable" in r.stderr
+    r = subprocess.run([str(BUILD / "reindex")], env=iso.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and "ELASTICSEARCH_URL is empty" in r.stderr
+
+
+def test_search_settings_are_validated(stack):
+    env = stack.app_env(ELASTICSEARCH_INDEX="Bad/Name")
+    r = subprocess.run([str(BUILD / "esports-consumer")], env=env, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2 and "invalid ELASTICSEARCH_INDEX='Bad/Name'" in r.stderr
+    r = subprocess.run([str(BUILD / "esports-consumer"), "--help-config"], capture_output=True,
+                       text=True, timeout=30)
+    for name in ("ELASTICSEARCH_INDEX", "ES_TIMEOUT_MS", "MIRROR_MAX_ATTEMPTS"):
+        assert name in r.stdout
