@@ -40,6 +40,10 @@ BINS     := $(BUILD)/esports-fcgi $(BUILD)/esports-consumer $(TOOLS)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# the shared test tree (fixtures, conformance suites) next to the repository
+SHARED   ?= ../shared
+SPEC_BIN := $(BUILD)/tests/mustache_spec
+
 # keep the objects of tools and tests between runs
 .SECONDARY:
 
@@ -78,6 +82,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# the mustache spec runner (tests/conformance), run by test-unit
+$(SPEC_BIN): $(BUILD)/obj/tests/conformance/mustache_spec.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 deps:
 	@tools/deps
 
@@ -85,8 +94,9 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@$(MAKE) --no-print-directory test-unit test-integration
 
-test-unit: $(UNIT_BIN)
+test-unit: $(UNIT_BIN) $(SPEC_BIN)
 	@tools/run-unit $(UNIT_BIN)
+	@$(SPEC_BIN) $(SHARED)/conformance/mustache-spec
 
 $(VENV)/ready: tests/requirements.txt
 	$(PYTHON) -m venv --system-site-packages $(VENV)
