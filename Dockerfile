@@ -26,6 +26,6 @@ COPY migrations /app/migrations
 COPY templates /app/templates
 COPY static /app/static
 USER esports
-ENV FCGI_WORKERS=4
+ENV FCGI_WORKERS=4 TEMPLATES_DIR=/app/templates
 EXPOSE 9000
 CMD ["sh", "-c", "exec spawn-fcgi -n -a 0.0.0.0 -p 9000 -- /usr/bin/multiwatch -f \"$FCGI_WORKERS\" -- /app/bin/esports-fcgi"]

@@ -117,10 +117,10 @@ stop:
 	@tools/stack down
 
 fmt:
-	clang-format -i $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c
+	clang-format -i $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c
 
 lint:
-	clang-format --dry-run --Werror $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c
+	clang-format --dry-run --Werror $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --suppress=missingIncludeSystem --inline-suppr -Ilibesports libesports fcgi consumer tools
 	clang-tidy --quiet $(LIB_SRC) fcgi/*.c consumer/*.c tools/*.c -- \

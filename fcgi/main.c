@@ -15,11 +15,13 @@
 #include "db_matches.h"
 #include "db_status.h"
 #include "cache.h"
+#include "handlers.h"
 #include "log.h"
 #include "metrics.h"
 #include "rc.h"
 #include "req.h"
 #include "route.h"
+#include "search.h"
 
 /* Responses larger than this are refused with 500 rather than buffered. */
 #define MAX_RESPONSE_BYTES (32 * 1024 * 1024)
@@ -49,6 +51,7 @@ serve(FCGX_Request *fr, struct req *r)
     r->route_index = -1;
     r->route_arg = NULL;
     r->head = 0;
+    r->uncached = 0;
     r->status = 0;
     r->q.n = 0;
     r->errors.n = 0;
@@ -82,11 +85,19 @@ main(int argc, char **argv)
     FCGX_Request fr;
     int rc;
     struct db *db;
+    char err[512];
 
     rc = config_start_program(argc, argv, "fcgi",
                               "run under spawn-fcgi (the listening socket on fd 0)", &cfg);
     if (rc >= 0) {
         return rc;
+    }
+
+    /* the website's templates: a missing or broken one is a startup error */
+    if (pages_init(cfg.templates_dir, err, sizeof(err)) != RC_OK) {
+        log_error("fcgi", "event=templates_failed dir=\"%s\" err=\"%s\"", cfg.templates_dir, err);
+        config_cleanup(&cfg);
+        return 1;
     }
 
     memset(&sa, 0, sizeof(sa));
@@ -95,6 +106,7 @@ main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    search_init(&cfg);
     db = db_new(&cfg, 0);
     db_status_register(db);
     db_matches_register(db);
@@ -105,6 +117,8 @@ main(int argc, char **argv)
     if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
         log_error("fcgi", "event=init_failed");
         db_free(db);
+        pages_cleanup();
+        search_cleanup();
         config_cleanup(&cfg);
         return 1;
     }
@@ -134,6 +148,8 @@ main(int argc, char **argv)
     arena_cleanup(&r.arena);
     metrics_close();
     cache_clear();
+    pages_cleanup();
+    search_cleanup();
     db_free(db);
     config_cleanup(&cfg);
     return 0;

@@ -28,6 +28,7 @@ struct req {
     struct param_errors errors;
     char etag[24]; /* of the body sent by resp_api_json, "" when none */
     int head;      /* HEAD: the body is computed but not sent */
+    int uncached;  /* the handler used data the cache cannot track (search) */
     int status;
     buf_t headers; /* extra header lines, each ending in \r\n */
     buf_t body;
@@ -51,6 +52,18 @@ int resp_param_errors(struct req *r);
 int resp_api_json(struct req *r);
 /* The same with the body's ETag already known (a cached response). */
 int resp_api_json_etag(struct req *r, const char *etag);
+
+/* Sends r->body as an HTML page with status and the page security headers
+ * (Content-Security-Policy without inline script, nosniff, Referrer-Policy,
+ * X-Frame-Options). */
+int resp_html(struct req *r, int status);
+/* The same for a 200 with an ETag (304 when If-None-Match has it). */
+int resp_html_validated(struct req *r);
+int resp_html_etag(struct req *r, const char *etag);
+
+/* "?<this request's parameters but page and empty ones>&page=N" (no page
+ * parameter for page 1), for links within a page. From the request arena. */
+const char *req_page_query(struct req *r, int64_t page);
 
 /* The absolute URL of this request's path with its query, page set to
  * page (page 1: no page parameter), honouring X-Forwarded-Proto/Host.

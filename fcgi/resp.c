@@ -116,29 +116,116 @@ body_hash(const buf_t *b)
     return h;
 }
 
+static void
+body_etag(const buf_t *b, char etag[24])
+{
+    snprintf(etag, 24, "\"%016llx\"", body_hash(b));
+}
+
+/* A 200 with its validator, or 304 when the client holds the same body. */
+static int
+send_validated(struct req *r, const char *etag, const char *content_type)
+{
+    const char *inm = req_param(r, "HTTP_IF_NONE_MATCH");
+
+    snprintf(r->etag, sizeof(r->etag), "%s", etag);
+    buf_appendf(&r->headers, "ETag: %s\r\nVary: Accept-Encoding\r\n", etag);
+    if (inm != NULL && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
+        return resp_send(r, 304, content_type);
+    }
+    return resp_send(r, 200, content_type);
+}
+
 int
 resp_api_json(struct req *r)
 {
     char etag[24];
 
-    snprintf(etag, sizeof(etag), "\"%016llx\"", body_hash(&r->body));
+    body_etag(&r->body, etag);
     return resp_api_json_etag(r, etag);
 }
 
 int
 resp_api_json_etag(struct req *r, const char *etag)
 {
-    const char *inm = req_param(r, "HTTP_IF_NONE_MATCH");
+    buf_append_str(&r->headers,
+                   "Cache-Control: public, max-age=5\r\nAccess-Control-Allow-Origin: *\r\n");
+    return send_validated(r, etag, "application/json; charset=utf-8");
+}
 
-    snprintf(r->etag, sizeof(r->etag), "%s", etag);
-    buf_appendf(&r->headers,
-                "ETag: %s\r\nCache-Control: public, max-age=5\r\n"
-                "Access-Control-Allow-Origin: *\r\nVary: Accept-Encoding\r\n",
-                etag);
-    if (inm != NULL && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
-        return resp_send(r, 304, "application/json; charset=utf-8");
+#define HTML_TYPE "text/html; charset=utf-8"
+
+/* No script at all, styles only from our own origin, forms only to us. */
+static void
+page_headers(struct req *r)
+{
+    buf_append_str(&r->headers, "Content-Security-Policy: default-src 'none'; style-src 'self'; "
+                                "img-src 'self'; form-action 'self'; base-uri 'none'; "
+                                "frame-ancestors 'none'\r\n"
+                                "X-Content-Type-Options: nosniff\r\n"
+                                "Referrer-Policy: same-origin\r\n"
+                                "X-Frame-Options: DENY\r\n");
+}
+
+int
+resp_html(struct req *r, int status)
+{
+    page_headers(r);
+    buf_append_str(&r->headers, "Cache-Control: no-store\r\n");
+    return resp_send(r, status, HTML_TYPE);
+}
+
+int
+resp_html_validated(struct req *r)
+{
+    char etag[24];
+
+    body_etag(&r->body, etag);
+    return resp_html_etag(r, etag);
+}
+
+int
+resp_html_etag(struct req *r, const char *etag)
+{
+    page_headers(r);
+    buf_append_str(&r->headers, "Cache-Control: no-cache\r\n");
+    return send_validated(r, etag, HTML_TYPE);
+}
+
+/* Appends this request's parameters as they came, but page (and empty ones
+ * when skip_empty), each after '?' or '&'; *first tells which. */
+static void
+append_query_but_page(buf_t *u, const char *q, int skip_empty, int *first)
+{
+    while (*q != '\0') {
+        size_t len = strcspn(q, "&");
+        const char *eq = memchr(q, '=', len);
+        size_t klen = eq ? (size_t)(eq - q) : len;
+
+        if (len > 0 && !(klen == 4 && strncmp(q, "page", 4) == 0) &&
+            !(skip_empty && (eq == NULL || eq + 1 == q + len))) {
+            buf_append_char(u, *first ? '?' : '&');
+            buf_append(u, q, len);
+            *first = 0;
+        }
+        q += len;
+        if (*q == '&') {
+            q++;
+        }
     }
-    return resp_send(r, 200, "application/json; charset=utf-8");
+}
+
+static const char *
+finish_page_link(struct req *r, buf_t *u, int64_t page, int first)
+{
+    char *out;
+
+    if (page > 1) {
+        buf_appendf(u, "%cpage=%lld", first ? '?' : '&', (long long)page);
+    }
+    out = arena_strndup(&r->arena, u->data ? u->data : "", u->len);
+    buf_cleanup(u);
+    return out;
 }
 
 const char *
@@ -146,9 +233,7 @@ req_page_url(struct req *r, int64_t page)
 {
     const char *proto = req_param(r, "HTTP_X_FORWARDED_PROTO");
     const char *host = req_param(r, "HTTP_X_FORWARDED_HOST");
-    const char *q = r->query;
     buf_t u;
-    char *out;
     int first = 1;
 
     if (proto == NULL || (strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0)) {
@@ -159,24 +244,20 @@ req_page_url(struct req *r, int64_t page)
     }
     buf_init(&u, 0);
     buf_appendf(&u, "%s://%s%s", proto, host ? host : "localhost", r->path);
-    while (*q != '\0') {
-        size_t len = strcspn(q, "&");
+    append_query_but_page(&u, r->query, 0, &first);
+    return finish_page_link(r, &u, page, first);
+}
 
-        /* every parameter as it came, except page */
-        if (len > 0 && !(len >= 4 && strncmp(q, "page", 4) == 0 && (len == 4 || q[4] == '='))) {
-            buf_append_char(&u, first ? '?' : '&');
-            buf_append(&u, q, len);
-            first = 0;
-        }
-        q += len;
-        if (*q == '&') {
-            q++;
-        }
+const char *
+req_page_query(struct req *r, int64_t page)
+{
+    buf_t u;
+    int first = 1;
+
+    buf_init(&u, 0);
+    append_query_but_page(&u, r->query, 1, &first);
+    if (first && page <= 1) {
+        buf_append_str(&u, "?"); /* "" would be no link at all */
     }
-    if (page > 1) {
-        buf_appendf(&u, "%cpage=%lld", first ? '?' : '&', (long long)page);
-    }
-    out = arena_strndup(&r->arena, u.data ? u.data : "", u.len);
-    buf_cleanup(&u);
-    return out;
+    return finish_page_link(r, &u, page, first);
 }

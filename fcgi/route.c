@@ -18,17 +18,21 @@ struct route {
     const char *pattern;
     int (*handler)(struct req *r);
     int cached; /* responses kept per data_version (cache.h) */
+    int html;   /* a page: errors are pages too, query errors go to the handler */
 };
 
 static const struct route routes[] = {
-    {"/healthz", h_healthz, 0},
-    {"/metrics", h_metrics, 0},
-    {"/api/matches/", h_api_matches, 1},
-    {"/api/matches/{id}/", h_api_match, 1},
-    {"/api/matches/{id}/messages/", h_api_match_messages, 1},
-    {"/api/titles/", h_api_titles, 1},
-    {"/api/tournaments/", h_api_tournaments, 1},
-    {"/api/teams/", h_api_teams, 1},
+    {"/healthz", h_healthz, 0, 0},
+    {"/metrics", h_metrics, 0, 0},
+    {"/api/matches/", h_api_matches, 1, 0},
+    {"/api/matches/{id}/", h_api_match, 1, 0},
+    {"/api/matches/{id}/messages/", h_api_match_messages, 1, 0},
+    {"/api/titles/", h_api_titles, 1, 0},
+    {"/api/tournaments/", h_api_tournaments, 1, 0},
+    {"/api/teams/", h_api_teams, 1, 0},
+    {"/api/search/", h_api_search, 0, 0},
+    {"/", h_page_list, 1, 1},
+    {"/matches/{id}/", h_page_match, 1, 1},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -42,6 +46,9 @@ const char *const route_names[] = {
     "/api/titles/",
     "/api/tournaments/",
     "/api/teams/",
+    "/api/search/",
+    "/",
+    "/matches/{id}/",
     "unmatched",
 };
 const size_t route_count = NROUTES + 1;
@@ -71,6 +78,15 @@ match(const char *pattern, const char *path, struct arena *a, const char **arg)
     return 1;
 }
 
+/* Whether an unknown path answers in JSON (the API's and the operators'
+ * paths) rather than with the site's 404 page. */
+static int
+is_api_path(const char *path)
+{
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+           strncmp(path, "/healthz", 8) == 0 || strncmp(path, "/metrics", 8) == 0;
+}
+
 /* Serves r from the cache when the data has not moved since the response
  * was rendered; otherwise renders it and keeps it. */
 static void
@@ -89,12 +105,17 @@ run_cached(struct req *r, const struct route *rt)
     key[plen] = '?';
     memcpy(key + plen + 1, r->query, qlen + 1);
     if (cache_get(key, version, &r->body, etag) == RC_OK) {
-        resp_api_json_etag(r, etag);
+        if (rt->html) {
+            resp_html_etag(r, etag);
+        } else {
+            resp_api_json_etag(r, etag);
+        }
         return;
     }
     r->etag[0] = '\0';
     rt->handler(r);
-    if ((r->status == 200 || r->status == 304) && !r->body.err && r->etag[0] != '\0') {
+    if ((r->status == 200 || r->status == 304) && !r->body.err && r->etag[0] != '\0' &&
+        !r->uncached) {
         cache_put(key, version, r->body.data ? r->body.data : "", r->body.len, r->etag);
     }
 }
@@ -113,18 +134,29 @@ route_dispatch(struct req *r)
         }
     }
     if (i == NROUTES) {
-        resp_error(r, 404, "Not found.");
+        if (is_api_path(r->path)) {
+            resp_error(r, 404, "Not found.");
+        } else {
+            page_error(r, 404, "There is no page at this address.");
+        }
     } else {
         r->route_index = (int)i;
         r->route = routes[i].pattern;
         if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
             buf_append_str(&r->headers, "Allow: GET, HEAD\r\n");
-            resp_error(r, 405, "Method not allowed.");
+            if (routes[i].html) {
+                page_error(r, 405, "This page can only be read (GET or HEAD).");
+            } else {
+                resp_error(r, 405, "Method not allowed.");
+            }
         } else {
             r->head = strcmp(r->method, "HEAD") == 0;
-            if (query_parse(r->query, &r->arena, &r->q, &r->errors) != RC_OK) {
+            /* a page shows query errors in its form; the API answers 400 */
+            int bad = query_parse(r->query, &r->arena, &r->q, &r->errors) != RC_OK;
+
+            if (bad && !routes[i].html) {
                 resp_param_errors(r);
-            } else if (routes[i].cached) {
+            } else if (routes[i].cached && !bad) {
                 run_cached(r, &routes[i]);
             } else {
                 routes[i].handler(r);

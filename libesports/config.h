@@ -58,7 +58,8 @@ struct config {
 
     /* FastCGI workers */
     int http_max_query_bytes;
-    char *metrics_file; /* shared counters of the workers; "" = per worker */
+    char *metrics_file;  /* shared counters of the workers; "" = per worker */
+    char *templates_dir; /* the website's templates */
 };
 
 /* Loads every setting from the environment. On RC_INVALID, err holds one line

@@ -103,6 +103,8 @@ gen_next(struct gen *g, buf_t *out)
         m->team[0] = 1 + below(g, 200);
         m->team[1] = 1 + (m->team[0] + below(g, 199)) % 200; /* never the same team */
     }
+    /* as in the samples: 1 upcoming (no scores), 2 finished (a winner); and
+     * 3 for a match under way (scores, no winner yet) */
     state = 1 + below(g, 3);
 
     snprintf(s, sizeof(s), "%s%d", g->prefix, m->source);
@@ -118,7 +120,7 @@ gen_next(struct gen *g, buf_t *out)
         json_object_array_add(teams, team(g, m->team[i]));
         json_object_object_add(sc, "team", mixed_id(g, m->team[i]));
         json_object_object_add(sc, "score", state > 1 ? json_object_new_int(below(g, 4)) : NULL);
-        json_object_object_add(sc, "winner", state == 3 ? json_object_new_boolean(i == 0) : NULL);
+        json_object_object_add(sc, "winner", state == 2 ? json_object_new_boolean(i == 0) : NULL);
         json_object_array_add(scores, sc);
     }
     json_object_object_add(data, "teams", teams);

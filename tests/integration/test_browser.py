@@ -1,0 +1,127 @@
+"""End to end in a real headless Chromium (Debian's chromium and
+chromium-driver, driven by python3-selenium): a person opens the match list
+with the samples loaded, filters by title, follows a row to its detail page
+and reads it. Screenshots go to tests/artifacts/ (not in git)."""
+
+import shutil
+import tempfile
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from conftest import ROOT, wait_until
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def samples(stack, fixtures):
+    bodies = [(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)]
+    stack.publish(bodies)
+    wait_until(lambda: stack.scalar("SELECT COUNT(*) FROM matches m JOIN sources s ON "
+                                    "s.id = m.source_id WHERE s.name = 'source2'") == "1",
+               timeout=60, what="the samples applied")
+    return stack
+
+
+@pytest.fixture(scope="module")
+def browser():
+    profile = tempfile.mkdtemp(prefix="esports-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+                "--window-size=1280,900"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.set_page_load_timeout(30)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def shot(driver, name):
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def test_filter_by_title_and_open_a_match(samples, browser):
+    b = browser
+    b.get(samples.http + "/")
+    assert b.title == "Matches · eSports matches"
+    assert b.find_element(By.TAG_NAME, "h1").text == "Matches"
+    shot(b, "01-list")
+
+    # filter by title, as a person would: pick it in the select and submit
+    Select(b.find_element(By.ID, "f-title")).select_by_visible_text("Overcooked")
+    b.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    wait_until(lambda: "title=" in b.current_url, timeout=10, what="the filtered page")
+    shot(b, "02-filtered")
+    rows = b.find_elements(By.CSS_SELECTOR, "table.matches tbody tr")
+    assert rows, "no rows after filtering by title"
+    titles = {r.find_elements(By.TAG_NAME, "td")[1].text for r in rows}
+    assert titles == {"Overcooked"}
+    # the select keeps the choice
+    assert Select(b.find_element(By.ID, "f-title")).first_selected_option.text == "Overcooked"
+
+    # the sample match: Bayes Team 2 beat Bayes Team 3 2-0
+    row = next(r for r in rows if "Bayes Team 3" in r.text and "Overbayes" in r.text)
+    assert "Winner" in row.text and "Finished" in row.text
+    row.find_element(By.LINK_TEXT, "Details").click()
+    wait_until(lambda: "/matches/" in b.current_url, timeout=10, what="the detail page")
+    shot(b, "03-detail")
+
+    h1 = b.find_element(By.TAG_NAME, "h1").text
+    assert h1 == "Bayes Team 2 vs Bayes Team 3"
+    facts = dict(zip([e.text for e in b.find_elements(By.CSS_SELECTOR, "dl.facts dt")],
+                     [e.text for e in b.find_elements(By.CSS_SELECTOR, "dl.facts dd")]))
+    assert facts["Title"] == "Overcooked"
+    assert facts["Tournament"] == "Overbayes Season 1 - Group Stage"
+    assert facts["State"] == "Finished"
+    assert facts["Best of"] == "3"
+    assert facts["Start (UTC)"] == "2020-01-07 15:00"
+    link = b.find_element(By.CSS_SELECTOR, "dl.facts dd a")
+    assert link.get_attribute("href") == "https://www.source1.org/matches/1/"
+    team_rows = b.find_elements(By.CSS_SELECTOR, "table.teams-table tbody tr")
+    assert [r.text.split("\n")[0] for r in team_rows] == ["Bayes Team 2 2 Winner", "Bayes Team 3 0 Lost"]
+    history = b.find_elements(By.CSS_SELECTOR, "article.message pre")
+    mid = int(b.current_url.rstrip("/").rsplit("/", 1)[1])
+    logged = int(samples.scalar(f"SELECT COUNT(*) FROM messages WHERE match_id = {mid}"))
+    assert len(history) == logged >= 2  # the samples may have been sent by other tests too
+    assert '"Bayes Esports Team 1"' in history[0].text  # message 1, as sent
+
+    # the stylesheet applied (the page is not unstyled) and no script ran or failed
+    header_bg = b.find_element(By.CSS_SELECTOR, "header.site").value_of_css_property("background-color")
+    assert header_bg == "rgba(18, 38, 63, 1)"
+    logs = [e for e in b.get_log("browser") if e["level"] == "SEVERE"]
+    assert logs == [], logs
+
+    # back to the list through the crumb link
+    b.find_element(By.LINK_TEXT, "‹ All matches").click()
+    wait_until(lambda: b.current_url.rstrip("/") == samples.http, timeout=10, what="the list")
+
+
+def test_bad_filter_in_the_browser_shows_the_error(samples, browser):
+    b = browser
+    b.get(samples.http + "/?date_start__gte=soon")
+    shot(b, "04-bad-filter")
+    err = b.find_element(By.ID, "e-date_start__gte")
+    assert err.is_displayed() and err.text
+    assert b.find_element(By.CSS_SELECTOR, ".alert").is_displayed()
+
+
+def test_narrow_screen_layout(samples, browser):
+    b = browser
+    b.set_window_size(400, 900)
+    try:
+        b.get(samples.http + "/")
+        shot(b, "05-narrow")
+        # no horizontal scrolling of the page itself on a phone-sized screen
+        width = b.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 400, width
+    finally:
+        b.set_window_size(1280, 900)
