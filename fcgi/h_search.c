@@ -110,23 +110,40 @@ facet_by_id(const char *field)
     return agg;
 }
 
-/* The _search body for q with the list's filters, ordering and page. */
+/* A multi_match of every word of q over the names. */
 static json_object *
-search_body(const char *q, const struct match_filter *f, int ordered)
+multi_match(const char *q, const char *type, int fuzzy)
 {
-    json_object *body = json_object_new_object(), *b = json_object_new_object();
     json_object *mm = json_object_new_object(), *fields = json_object_new_array();
-    json_object *filters = json_object_new_array(), *sort = json_object_new_array();
-    json_object *aggs = json_object_new_object(), *t, *range;
 
     json_object_array_add(fields, json_object_new_string("teams.name^3"));
     json_object_array_add(fields, json_object_new_string("tournament.name^2"));
     json_object_array_add(fields, json_object_new_string("title.name"));
     json_object_object_add(mm, "query", json_object_new_string(q));
+    json_object_object_add(mm, "type", json_object_new_string(type));
     json_object_object_add(mm, "fields", fields);
-    json_object_object_add(mm, "fuzziness", json_object_new_string("AUTO"));
     json_object_object_add(mm, "operator", json_object_new_string("and"));
-    json_object_object_add(b, "must", obj1("multi_match", mm));
+    if (fuzzy) {
+        json_object_object_add(mm, "fuzziness", json_object_new_string("AUTO"));
+    }
+    return obj1("multi_match", mm);
+}
+
+/* The _search body for q with the list's filters, ordering and page. */
+static json_object *
+search_body(const char *q, const struct match_filter *f, int ordered)
+{
+    json_object *body = json_object_new_object(), *b = json_object_new_object();
+    json_object *should = json_object_new_array();
+    json_object *filters = json_object_new_array(), *sort = json_object_new_array();
+    json_object *aggs = json_object_new_object(), *t, *range;
+
+    /* the words in one field, each allowed a typo; or spread over the
+     * fields ("overcooked bayes"), exactly */
+    json_object_array_add(should, multi_match(q, "best_fields", 1));
+    json_object_array_add(should, multi_match(q, "cross_fields", 0));
+    json_object_object_add(b, "should", should);
+    json_object_object_add(b, "minimum_should_match", json_object_new_int(1));
 
     name_filter(filters, "title", f->title_id, f->title_key);
     name_filter(filters, "tournament", f->tournament_id, f->tournament_key);

@@ -1,0 +1,204 @@
+"""/api/search/ and the website's search box, through nginx, against the real
+engine the stack runs (the consumer mirrors the matches into it)."""
+
+import urllib.parse
+
+import pytest
+import requests
+from bs4 import BeautifulSoup
+
+from conftest import wait_until
+from gen import generate
+from test_search_mirror import es  # noqa: F401  (the fixture)
+
+PREFIX = "srchsrc"
+SRC = PREFIX + "1"
+
+
+@pytest.fixture(scope="module")
+def indexed(stack, es, fixtures):  # noqa: F811
+    before = int(stack.scalar("SELECT COUNT(*) FROM messages"))
+    bodies = [(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)]
+    bodies += generate(300, seed=71, prefix=PREFIX)
+    stack.publish(bodies)
+    wait_until(lambda: int(stack.scalar("SELECT COUNT(*) FROM messages")) >= before + len(bodies),
+               timeout=60, what="the messages applied")
+    wait_until(lambda: stack.scalar("SELECT COUNT(*) FROM search_outbox WHERE parked = 0") == "0",
+               timeout=120, what="the outbox drained")
+    assert requests.post(f"{es}/esports-matches/_refresh", timeout=30).status_code == 200
+    return stack
+
+
+def search(stack, status=200, **params):
+    r = stack.get("/api/search/", params=params)
+    assert r.status_code == status, r.text[:2000]
+    assert r.headers["Content-Type"] == "application/json; charset=utf-8"
+    return r.json()
+
+
+def sample_id(stack):
+    return int(stack.scalar("SELECT m.id FROM matches m JOIN sources s ON s.id = m.source_id "
+                            "WHERE s.name = 'source1' AND m.external_id = '1'"))
+
+
+def every(stack, path, **params):
+    out, r = [], stack.get(path, params=dict(params, page_size=500))
+    while True:
+        assert r.status_code == 200, r.text
+        out += r.json()["results"]
+        if not r.json()["next"]:
+            return out
+        r = requests.get(r.json()["next"], timeout=10)
+
+
+@pytest.mark.parametrize("q", ["Bayes Team 3", "bayes team 3", "  BAYES   TEAM 3 ",
+                               "Bayse Taem 3", "Overbayes", "overcooked bayes team 3"])
+def test_finds_the_sample_by_team_tournament_and_title(indexed, q):
+    got = search(indexed, q=q)
+    ids = [m["id"] for m in got["results"]]
+    assert sample_id(indexed) in ids, (q, ids[:10])
+
+
+def test_a_result_is_the_api_document(indexed):
+    got = search(indexed, q="Bayes Team 3", source="source1")
+    mid = sample_id(indexed)
+    doc = next(m for m in got["results"] if m["id"] == mid)
+    assert doc == indexed.get(f"/api/matches/{mid}/").json()
+    assert got["count"] == 1 and got["next"] is None and got["previous"] is None
+
+
+def test_nothing_found_is_an_empty_page(indexed):
+    got = search(indexed, q="zzzyyyxxx qqqwww")
+    assert got["count"] == 0 and got["results"] == [] and got["facets"]["state"] == []
+
+
+def test_filters_and_ordering_agree_with_the_list(indexed):
+    """Every generated team is called "Team N", so q=team finds them all:
+    with the same filters and ordering, search and list give the same ids in
+    the same order."""
+    lst = indexed.get("/api/matches/", params={"source": SRC, "page_size": 1}).json()
+    some = lst["results"][0]
+    cases = [{}, {"state": "2"}, {"state": "1"},
+             {"title": str(some["title"]["id"])},
+             {"tournament": some["tournament"]["id"]} if some["tournament"] else {"state": "3"},
+             {"team": str(some["teams"][0]["id"])},
+             {"team": some["teams"][0]["name"].upper()},
+             {"date_start__gte": "2020-03-01", "date_start__lte": "2020-06-30"},
+             {"date_start__lte": "2020-02-01"}]
+    for extra in cases:
+        for ordering in ("date_start", "-date_start", "id", "-id"):
+            params = dict(extra, source=SRC, ordering=ordering)
+            want = [m["id"] for m in every(indexed, "/api/matches/", **params)]
+            got = [m["id"] for m in every(indexed, "/api/search/", q="team", **params)]
+            assert got == want, (params, len(got), len(want))
+
+
+def test_pagination_envelope(indexed):
+    first = search(indexed, q="team", source=SRC, ordering="id", page_size=7)
+    assert len(first["results"]) == 7 and first["previous"] is None
+    nxt = urllib.parse.urlparse(first["next"])
+    assert nxt.path == "/api/search/"
+    assert urllib.parse.parse_qs(nxt.query) == {"q": ["team"], "source": [SRC], "ordering": ["id"],
+                                                 "page_size": ["7"], "page": ["2"]}
+    second = requests.get(first["next"], timeout=10).json()
+    assert second["count"] == first["count"]
+    assert second["results"][0]["id"] > first["results"][-1]["id"]
+    assert urllib.parse.parse_qs(urllib.parse.urlparse(second["previous"]).query).get("page") is None
+    r = indexed.get("/api/search/", params={"q": "team", "source": SRC, "page": 199})
+    assert r.status_code == 404  # past the results, inside the engine's window
+
+
+def test_facets_count_right(indexed):
+    got = search(indexed, q="team", source=SRC)
+    rows = every(indexed, "/api/matches/", source=SRC)
+    assert got["count"] == len(rows)
+    by_state, by_title, by_tour = {}, {}, {}
+    for m in rows:
+        by_state[m["state"]] = by_state.get(m["state"], 0) + 1
+        if m["title"]:
+            by_title[m["title"]["id"]] = (m["title"]["name"], by_title.get(m["title"]["id"], ("", 0))[1] + 1)
+        if m["tournament"]:
+            t = m["tournament"]
+            by_tour[t["id"]] = (t["name"], by_tour.get(t["id"], ("", 0))[1] + 1)
+    assert {f["value"]: f["count"] for f in got["facets"]["state"]} == by_state
+    assert {f["id"]: (f["name"], f["count"]) for f in got["facets"]["title"]} == by_title
+    top = sorted(by_tour.values(), key=lambda v: -v[1])[:20]
+    assert sorted(f["count"] for f in got["facets"]["tournament"]) == sorted(c for _, c in top)
+    for f in got["facets"]["tournament"]:
+        assert by_tour[f["id"]] == (f["name"], f["count"])
+
+
+@pytest.mark.parametrize("query,field", [
+    ("", "q"),
+    ("q=", "q"),
+    ("q=%20%20", "q"),
+    ("q=" + "a" * 201, "q"),
+    ("q=" + "a" * 10240, "q"),
+    ("q=%ff%fe", "q"),
+    ("q=team&state=x", "state"),
+    ("q=team&page=30&page_size=500", "page"),
+    ("q=a&q=b", "q"),
+])
+def test_bad_input_is_a_400_naming_the_parameter(indexed, query, field):
+    r = requests.get(indexed.http + "/api/search/?" + query, timeout=10)
+    assert r.status_code == 400, r.text[:500]
+    assert field in r.json()["errors"], r.json()
+
+
+@pytest.mark.parametrize("q", ['"\\/:*?(){}[]^~!', "team AND", "team OR (", "title:x", "*",
+                               "a\"b", "<script>", "~1", "\\", "team!!!", "ünïcödé 𝔘", "x" * 200])
+def test_query_syntax_is_just_text(indexed, q):
+    got = search(indexed, q=q)
+    assert isinstance(got["results"], list) and got["count"] >= 0
+
+
+def test_search_box_on_the_list_page(indexed):
+    r = indexed.get("/", params={"q": "Bayes Team 3"})
+    assert r.status_code == 200
+    soup = BeautifulSoup(r.text, "html.parser")
+    assert soup.find("input", attrs={"name": "q"})["value"] == "Bayes Team 3"
+    assert soup.find("label", attrs={"for": "f-q"})
+    links = [a["href"] for a in soup.select("table.matches tbody a")]
+    assert f"/matches/{sample_id(indexed)}/" in links
+    assert "for “Bayes Team 3”" in soup.find(class_="count").get_text()
+    # facets refine the search: each keeps q
+    facets = soup.select("nav.facets a")
+    assert facets and all("q=Bayes+Team+3" in a["href"] for a in facets)
+    r = indexed.get("/" + facets[0]["href"])
+    assert r.status_code == 200
+    # a blank box is the plain list
+    r = indexed.get("/", params={"q": ""})
+    assert r.status_code == 200 and "for “" not in r.text
+    # a bad one is the form again
+    r = indexed.get("/", params={"q": "x" * 300})
+    assert r.status_code == 400
+    assert BeautifulSoup(r.text, "html.parser").find(id="e-q")
+
+
+def test_engine_down_then_off(indexed, es):  # noqa: F811
+    """The engine stopped: search answers 503 JSON, everything else works.
+    Workers started without an engine: 503 saying search is off, and the
+    list page has no search box. Then back to normal."""
+    indexed.stack("down", "search")
+    try:
+        r = indexed.get("/api/search/", params={"q": "team"})
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+        assert r.json() == {"detail": "Search is unavailable, try again shortly."}
+        assert indexed.get("/api/matches/").status_code == 200
+        assert indexed.get("/healthz").status_code == 200
+        page = indexed.get("/", params={"q": "team"})
+        assert page.status_code == 503 and "text/html" in page.headers["Content-Type"]
+
+        indexed.stack("down", "fcgi")
+        indexed.stack("up", "fcgi")
+        r = indexed.get("/api/search/", params={"q": "team"})
+        assert r.status_code == 503 and "ELASTICSEARCH_URL" in r.json()["detail"]
+        page = indexed.get("/")
+        assert page.status_code == 200
+        assert BeautifulSoup(page.text, "html.parser").find("input", attrs={"name": "q"}) is None
+    finally:
+        indexed.stack("up", "search")
+        indexed.stack("down", "fcgi")
+        indexed.stack("up", "fcgi")
+    wait_until(lambda: indexed.get("/api/search/", params={"q": "team"}).status_code == 200,
+               timeout=60, what="search back")
