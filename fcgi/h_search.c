@@ -283,10 +283,16 @@ search_run(const char *q, const struct match_filter *f, int ordered, struct sear
     rc = es_search(es, es_index, text, len, &answer);
     json_object_put(body);
     if (rc != RC_OK) {
-        log_warn("search", "event=search_failed rc=%d err=\"%s\"", rc, es_last_error(es));
         json_object_put(answer);
-        /* a missing index is no matches yet, not an outage */
-        return rc == RC_NOTFOUND ? RC_OK : RC_UNAVAIL;
+        if (rc == RC_NOTFOUND) {
+            /* no index yet: nothing mirrored so far, not an outage */
+            res->answer = json_object_new_array();
+            res->hits = res->answer;
+            res->facets = facets_of(NULL);
+            return RC_OK;
+        }
+        log_warn("search", "event=search_failed rc=%d err=\"%s\"", rc, es_last_error(es));
+        return RC_UNAVAIL;
     }
     if (!json_object_object_get_ex(answer, "hits", &hits) ||
         !json_object_object_get_ex(hits, "hits", &res->hits) ||
