@@ -126,11 +126,10 @@ lint:
 	clang-tidy --quiet $(LIB_SRC) fcgi/*.c consumer/*.c tools/*.c -- \
 	    -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ilibesports $(PKG_CFLAGS)
 
-# Consumer and send_msg throughput (bench/consumer.py), then the API through
-# nginx with wrk against the static ceiling (bench/api.py). See README.
+# Every figure of the README (bench/run.py): consumer, search mirror, HTTP
+# through nginx against the static ceiling, memory, 200,000-match scale.
 bench: deps all
-	$(PYTHON) bench/consumer.py
-	$(PYTHON) bench/api.py
+	$(PYTHON) bench/run.py
 
 clean:
 	rm -rf build
