@@ -4,7 +4,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
         build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev \
-        librabbitmq-dev libcurl4-openssl-dev libssl-dev \
+        librabbitmq-dev libcurl4-gnutls-dev libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -16,7 +16,7 @@ RUN make -j"$(nproc)" all
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libfcgi0ldbl libmariadb3 libjson-c5 librabbitmq4 libcurl4 libssl3 \
+        libfcgi0ldbl libmariadb3 libjson-c5 librabbitmq4 libcurl3-gnutls libssl3 \
         spawn-fcgi multiwatch ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /app --shell /usr/sbin/nologin esports

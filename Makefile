@@ -25,7 +25,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wpointer-arith -Wformat=2 -Wvla -fno-common
 CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(WARN) $(MODEFLAGS) \
             -Ilibesports $(PKG_CFLAGS) -MMD -MP
-LDFLAGS  += $(MODELDFLAGS)
+LDFLAGS  += -Wl,--as-needed $(MODELDFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
 
 LIB_SRC  := $(wildcard libesports/*.c)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,7 @@ serve(FCGX_Request *fr, struct req *r)
     r->route_arg = NULL;
     r->head = 0;
     r->uncached = 0;
+    r->data_version = 0;
     r->status = 0;
     r->q.n = 0;
     r->errors.n = 0;
@@ -92,6 +94,11 @@ main(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
+
+    /* Fixed malloc thresholds: glibc's adaptive ones rise after one large
+     * response and then keep freed memory for good. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024);
 
     /* the website's templates: a missing or broken one is a startup error */
     if (pages_init(cfg.templates_dir, err, sizeof(err)) != RC_OK) {

@@ -27,6 +27,18 @@
 
 static struct mustache_set *templates;
 
+/*
+ * The reference lists of the form's selects change only with a commit, and
+ * counting the matches of every team is the costliest query of the page; so
+ * each worker keeps them for the data_version they were read at.
+ */
+static struct {
+    uint64_t version; /* 0: nothing kept */
+    struct arena arena;
+    struct ref_view *v[3];
+    size_t n[3];
+} refs_kept;
+
 /* The pages; pages_init() refuses to start without each of them. */
 static const char *const page_templates[] = {"list", "match", "error"};
 
@@ -66,6 +78,8 @@ pages_cleanup(void)
 {
     mustache_set_free(templates);
     templates = NULL;
+    arena_cleanup(&refs_kept.arena);
+    memset(&refs_kept, 0, sizeof(refs_kept));
 }
 
 /* How the states of the samples read: 1 upcoming, 2 finished (they carry
@@ -430,22 +444,68 @@ add_option(json_object *opts, const char *current, const char *value, const char
     json_object_array_add(opts, o);
 }
 
-/* A select of the form filled from a reference list, by id. */
+static void
+keep_refs(uint64_t version, struct ref_view *const v[3], const size_t n[3])
+{
+    size_t k, i;
+
+    if (refs_kept.arena.chunk_size == 0) {
+        arena_init(&refs_kept.arena, 64 * 1024);
+    }
+    arena_reset(&refs_kept.arena);
+    for (k = 0; k < 3; k++) {
+        refs_kept.v[k] = arena_alloc(&refs_kept.arena, (n[k] ? n[k] : 1) * sizeof(*v[k]));
+        for (i = 0; i < n[k]; i++) {
+            struct ref_view *d = &refs_kept.v[k][i];
+
+            *d = v[k][i];
+            d->name = arena_strndup(&refs_kept.arena, v[k][i].name, strlen(v[k][i].name));
+            if (v[k][i].source != NULL) {
+                d->source = arena_strndup(&refs_kept.arena, v[k][i].source, strlen(v[k][i].source));
+            }
+        }
+        refs_kept.n[k] = n[k];
+    }
+    refs_kept.version = version;
+}
+
+/* The titles, tournaments and teams of the selects (REF_* order). */
 static int
-ref_select(struct req *r, enum ref_kind kind, const char *name, const char *label, const char *any,
-           json_object *selects)
+form_refs(struct req *r, struct ref_view *v[3], size_t n[3])
+{
+    uint64_t count;
+    size_t k;
+    int rc;
+
+    if (r->data_version != 0 && refs_kept.version == r->data_version) {
+        for (k = 0; k < 3; k++) {
+            v[k] = refs_kept.v[k];
+            n[k] = refs_kept.n[k];
+        }
+        return RC_OK;
+    }
+    for (k = 0; k < 3; k++) {
+        rc = db_matches_refs(r->db, (enum ref_kind)k, 1, SELECT_MAX, &r->arena, &v[k], &n[k],
+                             &count);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
+    if (r->data_version != 0) {
+        keep_refs(r->data_version, v, n);
+    }
+    return RC_OK;
+}
+
+/* A select of the form filled from a reference list, by id. */
+static void
+ref_select(struct req *r, const struct ref_view *v, size_t n, const char *name, const char *label,
+           const char *any, json_object *selects)
 {
     json_object *sel, *opts;
     const char *current = form_value(r, name);
-    struct ref_view *v;
-    uint64_t count;
-    size_t n, i;
-    int rc;
+    size_t i;
 
-    rc = db_matches_refs(r->db, kind, 1, SELECT_MAX, &r->arena, &v, &n, &count);
-    if (rc != RC_OK) {
-        return rc;
-    }
     sel = field_ctx(r, name, label);
     add_str(sel, "any", any);
     opts = json_object_new_array();
@@ -462,7 +522,6 @@ ref_select(struct req *r, enum ref_kind kind, const char *name, const char *labe
     }
     json_object_object_add(sel, "options", opts);
     json_object_array_add(selects, sel);
-    return RC_OK;
 }
 
 /* The filter form as submitted: the selects (reference lists, states,
@@ -497,20 +556,26 @@ form_ctx(struct req *r, json_object **out)
                   {"page", "Page"},
                   {"page_size", "Page size"},
                   {"source", "Source"}};
-    json_object *form = json_object_new_object(), *selects = json_object_new_array();
-    json_object *sel, *opts, *all = json_object_new_array();
+    json_object *form, *selects;
+    json_object *sel, *opts, *all;
+    struct ref_view *views[3];
+    size_t nviews[3];
     char s[24];
     size_t i;
     int rc;
 
+    rc = form_refs(r, views, nviews);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    form = json_object_new_object();
+    selects = json_object_new_array();
+    all = json_object_new_array();
     json_object_object_add(form, "selects", selects);
     json_object_object_add(form, "errors", all);
     for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
-        rc = ref_select(r, refs[i].kind, refs[i].name, refs[i].label, refs[i].any, selects);
-        if (rc != RC_OK) {
-            json_object_put(form);
-            return rc;
-        }
+        ref_select(r, views[refs[i].kind], nviews[refs[i].kind], refs[i].name, refs[i].label,
+                   refs[i].any, selects);
     }
     sel = field_ctx(r, "state", "State");
     add_str(sel, "any", "Any state");

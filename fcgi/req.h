@@ -26,9 +26,10 @@ struct req {
     struct arena arena;    /* everything of this request; reset after it */
     struct query q;        /* the parsed query string */
     struct param_errors errors;
-    char etag[24]; /* of the body sent by resp_api_json, "" when none */
-    int head;      /* HEAD: the body is computed but not sent */
-    int uncached;  /* the handler used data the cache cannot track (search) */
+    char etag[24];         /* of the body sent by resp_api_json, "" when none */
+    int head;              /* HEAD: the body is computed but not sent */
+    int uncached;          /* the handler used data the cache cannot track (search) */
+    uint64_t data_version; /* the data_version run_cached saw; 0 = unknown */
     int status;
     buf_t headers; /* extra header lines, each ending in \r\n */
     buf_t body;

@@ -14,25 +14,32 @@
 #include "text.h"
 #include "route.h"
 
+/* How a route's responses are kept (cache.h). */
+enum {
+    NOT_CACHED,
+    PER_VERSION, /* until the consumer's next commit (data_version) */
+    PER_SECOND,  /* for the rest of the second: search, whose engine lags anyway */
+};
+
 struct route {
     const char *pattern;
     int (*handler)(struct req *r);
-    int cached; /* responses kept per data_version (cache.h) */
+    int cached; /* NOT_CACHED, PER_VERSION or PER_SECOND */
     int html;   /* a page: errors are pages too, query errors go to the handler */
 };
 
 static const struct route routes[] = {
-    {"/healthz", h_healthz, 0, 0},
-    {"/metrics", h_metrics, 0, 0},
-    {"/api/matches/", h_api_matches, 1, 0},
-    {"/api/matches/{id}/", h_api_match, 1, 0},
-    {"/api/matches/{id}/messages/", h_api_match_messages, 1, 0},
-    {"/api/titles/", h_api_titles, 1, 0},
-    {"/api/tournaments/", h_api_tournaments, 1, 0},
-    {"/api/teams/", h_api_teams, 1, 0},
-    {"/api/search/", h_api_search, 0, 0},
-    {"/", h_page_list, 1, 1},
-    {"/matches/{id}/", h_page_match, 1, 1},
+    {"/healthz", h_healthz, NOT_CACHED, 0},
+    {"/metrics", h_metrics, NOT_CACHED, 0},
+    {"/api/matches/", h_api_matches, PER_VERSION, 0},
+    {"/api/matches/{id}/", h_api_match, PER_VERSION, 0},
+    {"/api/matches/{id}/messages/", h_api_match_messages, PER_VERSION, 0},
+    {"/api/titles/", h_api_titles, PER_VERSION, 0},
+    {"/api/tournaments/", h_api_tournaments, PER_VERSION, 0},
+    {"/api/teams/", h_api_teams, PER_VERSION, 0},
+    {"/api/search/", h_api_search, PER_SECOND, 0},
+    {"/", h_page_list, PER_VERSION, 1},
+    {"/matches/{id}/", h_page_match, PER_VERSION, 1},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -96,9 +103,13 @@ run_cached(struct req *r, const struct route *rt)
     char *key, etag[24];
     size_t plen = strlen(r->path), qlen = strlen(r->query);
 
-    if (db_status_version(r->db, &version) != RC_OK) {
+    if (rt->cached == PER_SECOND) {
+        version = (uint64_t)time(NULL);
+    } else if (db_status_version(r->db, &version) != RC_OK) {
         rt->handler(r); /* it meets the same database and answers for it */
         return;
+    } else {
+        r->data_version = version;
     }
     key = arena_alloc(&r->arena, plen + qlen + 2);
     memcpy(key, r->path, plen);
