@@ -22,6 +22,8 @@
 #define BACKOFF_START_MS 200
 #define RESCAN_EVERY_MS  60000 /* read the outbox from its start again at least this often */
 #define IDLE_CHECK_MS    5000  /* rows other writers (tools/reindex) queue are seen this late */
+#define RENAME_CHECK_MS  5000  /* renamed tournaments and teams are looked for this often */
+#define RENAMES_MAX      256   /* per kind and round */
 
 struct mirror {
     const struct config *cfg;
@@ -35,6 +37,11 @@ struct mirror {
     uint64_t cursor; /* the outbox rows below this id are all deleted or parked */
     long rescan_ms;  /* when the cursor goes back to 0 */
     long check_ms;   /* when an empty outbox is looked at again */
+    long rename_ms;  /* when renamed tournaments and teams are looked for again */
+    /* the last rename propagated, per kind ("" at start: every rename ever,
+     * since the documents of a previous run may predate them) */
+    char renamed_at[2][32];
+    struct renamed *renamed;
     struct outbox_row *rows;
     struct es_bulk bulk;
     struct arena arena;
@@ -58,6 +65,7 @@ mirror_new(const struct config *cfg, struct db *db)
     m->pending = 1; /* whatever a previous run left */
     m->backoff_ms = BACKOFF_START_MS;
     m->rows = xmalloc((size_t)cfg->mirror_batch_size * sizeof(*m->rows));
+    m->renamed = xmalloc(RENAMES_MAX * sizeof(*m->renamed));
     es_bulk_init(&m->bulk);
     arena_init(&m->arena, 256 * 1024);
     buf_init(&m->scratch, 0);
@@ -77,6 +85,7 @@ mirror_free(struct mirror *m)
     arena_cleanup(&m->arena);
     buf_cleanup(&m->scratch);
     free(m->rows);
+    free(m->renamed);
     free(m);
 }
 
@@ -196,6 +205,52 @@ settle(struct mirror *m, const struct outbox_row *rows, size_t n, size_t *delete
     return rc;
 }
 
+/*
+ * A later message for another match may rename a tournament or a team: the
+ * documents of every match naming it change. The rows tell (updated_at moves
+ * only with the name); the documents are rewritten in the engine by query,
+ * after a refresh so that those sent a moment ago are seen too.
+ */
+static int
+propagate_renames(struct mirror *m)
+{
+    const char *alias = m->cfg->elasticsearch_index;
+    int kind, rc = RC_OK, refreshed = 0;
+
+    for (kind = RENAMED_TOURNAMENT; kind <= RENAMED_TEAM && rc == RC_OK; kind++) {
+        size_t n = 0, i;
+
+        rc = db_outbox_renamed(m->db, (enum renamed_kind)kind, m->renamed_at[kind], RENAMES_MAX,
+                               m->renamed, &n);
+        if (rc != RC_OK) {
+            back_off(m, "mariadb", rc, "reading renamed names");
+            return rc;
+        }
+        if (n > 0 && !refreshed) {
+            rc = es_refresh(m->es, alias);
+            refreshed = 1;
+        }
+        for (i = 0; i < n && rc == RC_OK; i++) {
+            uint64_t updated = 0;
+
+            rc = search_doc_rename(m->es, alias, kind == RENAMED_TEAM, m->renamed[i].id,
+                                   m->renamed[i].name, &updated);
+            if (rc == RC_OK) {
+                snprintf(m->renamed_at[kind], sizeof(m->renamed_at[kind]), "%s", m->renamed[i].at);
+                if (updated > 0) {
+                    log_info("mirror", "event=rename_propagated kind=%s id=%llu documents=%llu",
+                             kind == RENAMED_TEAM ? "team" : "tournament",
+                             (unsigned long long)m->renamed[i].id, (unsigned long long)updated);
+                }
+            }
+        }
+        if (rc != RC_OK) {
+            back_off(m, "elasticsearch", rc, es_last_error(m->es));
+        }
+    }
+    return rc;
+}
+
 /* One round; RC_OK (with *more when a full batch went out), or an error
  * after which the mirror backs off. */
 static int
@@ -217,6 +272,12 @@ round_trip(struct mirror *m, int *more)
             return rc;
         }
         m->index_ready = 1;
+    }
+    if (t0 >= m->rename_ms) {
+        m->rename_ms = t0 + RENAME_CHECK_MS;
+        if (propagate_renames(m) != RC_OK) {
+            return RC_UNAVAIL;
+        }
     }
     /* Rows committed out of id order (another writer, such as tools/reindex)
      * could hide below the cursor: the start is read again now and then, and

@@ -26,9 +26,18 @@ static const char SQL_ENQUEUE_SINCE[] =
     " SELECT id FROM matches WHERE updated_at >= FROM_UNIXTIME(?)"
     " ORDER BY id";
 
+/* updated_at moves only when the name changes (db_ingest.c); the tables are
+ * small (a source's tournaments and teams), and this runs every few seconds */
+#define RENAMED(table)                                                                             \
+    "SELECT id, name, DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s.%f') FROM " table                 \
+    " WHERE updated_at > created_at AND updated_at > ? ORDER BY updated_at, id LIMIT ?"
+static const char SQL_RENAMED_TOURNAMENTS[] = RENAMED("tournaments");
+static const char SQL_RENAMED_TEAMS[] = RENAMED("teams");
+
 static const char *const outbox_sqls[] = {
-    SQL_PENDING,      SQL_DELETE, SQL_FAILED,        SQL_COUNT_PENDING,
-    SQL_COUNT_PARKED, SQL_NOW,    SQL_ENQUEUE_SINCE,
+    SQL_PENDING,       SQL_DELETE, SQL_FAILED,        SQL_COUNT_PENDING,
+    SQL_COUNT_PARKED,  SQL_NOW,    SQL_ENQUEUE_SINCE, SQL_RENAMED_TOURNAMENTS,
+    SQL_RENAMED_TEAMS,
 };
 
 void
@@ -162,4 +171,43 @@ db_outbox_enqueue_updated_since(struct db *db, int64_t since, uint64_t *n)
     rc = db_execute(db, SQL_ENQUEUE_SINCE, p);
     *n = rc == RC_OK ? db_affected(db, SQL_ENQUEUE_SINCE) : 0;
     return rc;
+}
+
+int
+db_outbox_renamed(struct db *db, enum renamed_kind kind, const char *after, size_t limit,
+                  struct renamed *out, size_t *n)
+{
+    const char *sql = kind == RENAMED_TEAM ? SQL_RENAMED_TEAMS : SQL_RENAMED_TOURNAMENTS;
+    const char *from = after[0] ? after : "1970-01-01 00:00:00";
+    MYSQL_BIND p[2], r[3];
+    unsigned long flen = (unsigned long)strlen(from), nlen = 0, alen = 0;
+    int64_t lim = (int64_t)limit, id = 0;
+    char name[sizeof(out->name)], at[sizeof(out->at)];
+    size_t k = 0;
+    int rc;
+
+    *n = 0;
+    db_bind_str(&p[0], from, &flen, NULL);
+    db_bind_i64(&p[1], &lim, NULL);
+    rc = db_execute(db, sql, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    db_bind_i64(&r[0], &id, NULL);
+    db_bind_out_str(&r[1], name, sizeof(name) - 1, &nlen, NULL);
+    db_bind_out_str(&r[2], at, sizeof(at) - 1, &alen, NULL);
+    rc = db_bind_result(db, sql, r);
+    while (rc == RC_OK && k < limit && (rc = db_fetch(db, sql)) == RC_OK) {
+        out[k].id = (uint64_t)id;
+        nlen = nlen < sizeof(name) - 1 ? nlen : sizeof(name) - 1;
+        alen = alen < sizeof(at) - 1 ? alen : sizeof(at) - 1;
+        memcpy(out[k].name, name, nlen);
+        out[k].name[nlen] = '\0';
+        memcpy(out[k].at, at, alen);
+        out[k].at[alen] = '\0';
+        k++;
+    }
+    db_stmt_done(db, sql);
+    *n = k;
+    return rc == RC_NOTFOUND || rc == RC_OK ? RC_OK : rc;
 }

@@ -46,4 +46,19 @@ int db_outbox_now(struct db *db, int64_t *now);
  * *n receives how many rows were added. */
 int db_outbox_enqueue_updated_since(struct db *db, int64_t since, uint64_t *n);
 
+/* A tournament or team renamed by a message about another match: the
+ * documents of every match naming it carry the old name. */
+enum renamed_kind { RENAMED_TOURNAMENT, RENAMED_TEAM };
+
+struct renamed {
+    uint64_t id;
+    char name[4 * 255 + 1];
+    char at[32]; /* updated_at, "YYYY-MM-DD HH:MM:SS.ffffff" */
+};
+
+/* Up to limit tournaments or teams renamed after `after` (an `at` from an
+ * earlier call; "" for all since they were created), in the order renamed. */
+int db_outbox_renamed(struct db *db, enum renamed_kind kind, const char *after, size_t limit,
+                      struct renamed *out, size_t *n);
+
 #endif

@@ -393,6 +393,31 @@ es_search(struct es *es, const char *index, const char *body, size_t len, json_o
     return rc;
 }
 
+int
+es_update_by_query(struct es *es, const char *index, json_object *body, uint64_t *updated)
+{
+    json_object *answer = NULL, *v = NULL;
+    buf_t p;
+    int rc;
+
+    path_for(&p, index, "/_update_by_query?refresh=true");
+    rc = request_json(es, "POST", p.data, body, &answer);
+    buf_cleanup(&p);
+    if (rc == RC_OK && json_object_object_get_ex(answer, "failures", &v) &&
+        json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0) {
+        snprintf(es->err, sizeof(es->err), "update_by_query failures: %.400s",
+                 json_object_to_json_string(v));
+        rc = RC_ERR;
+    }
+    if (updated != NULL) {
+        *updated = rc == RC_OK && json_object_object_get_ex(answer, "updated", &v)
+                       ? (uint64_t)json_object_get_int64(v)
+                       : 0;
+    }
+    json_object_put(answer);
+    return rc;
+}
+
 /* ---- the mapping ---------------------------------------------------------- */
 
 static json_object *

@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "config.h"
@@ -96,6 +97,13 @@ json_object *es_match_index_body(const char *alias);
  * (the parsed answer; put it); RC_INVALID when the engine refused the query
  * (400), RC_NOTFOUND when the index is missing, RC_UNAVAIL when it is down. */
 int es_search(struct es *es, const char *index, const char *body, size_t len, json_object **out);
+
+/* POST /{index}/_update_by_query?refresh=true with body (not consumed): the
+ * documents it changed are searchable when it returns. RC_OK with *updated
+ * (may be NULL) when every matching document was processed; RC_ERR on a
+ * version conflict (a document changed meanwhile: run it again) or when the
+ * answer lists failures. */
+int es_update_by_query(struct es *es, const char *index, json_object *body, uint64_t *updated);
 
 /* ---- _bulk ----------------------------------------------------------------- */
 

@@ -63,6 +63,57 @@ search_doc_bulk_add(struct es_bulk *b, const char *index, const struct match_vie
     return RC_OK;
 }
 
+static json_object *
+term(const char *field, json_object *value)
+{
+    json_object *t = json_object_new_object(), *f = json_object_new_object();
+
+    json_object_object_add(f, field, value);
+    json_object_object_add(t, "term", f);
+    return t;
+}
+
+int
+search_doc_rename(struct es *es, const char *index, int team, uint64_t id, const char *name,
+                  uint64_t *updated)
+{
+    /* ids in _source are whatever number type the parser chose: compare as long */
+    static const char tournament_script[] =
+        "if (ctx._source.tournament != null && ctx._source.tournament.name != params.name) {"
+        " ctx._source.tournament.name = params.name } else { ctx.op = 'noop' }";
+    static const char team_script[] =
+        "boolean hit = false; for (t in ctx._source.teams) {"
+        " if (((Number) t.id).longValue() == ((Number) params.id).longValue()"
+        " && t.name != params.name) {"
+        " t.name = params.name; hit = true } } if (!hit) { ctx.op = 'noop' }";
+    json_object *body = json_object_new_object(), *script = json_object_new_object();
+    json_object *params = json_object_new_object(), *q = json_object_new_object();
+    json_object *filter = json_object_new_array();
+    int rc;
+
+    json_object_array_add(filter,
+                          term(team ? "teams.id" : "tournament.id", json_object_new_uint64(id)));
+    json_object_object_add(q, "filter", filter);
+    if (!team) {
+        json_object *not = json_object_new_array();
+
+        json_object_array_add(not, term("tournament.name.keyword", json_object_new_string(name)));
+        json_object_object_add(q, "must_not", not );
+    }
+    json_object_object_add(body, "query", json_object_new_object());
+    json_object_object_add(json_object_object_get(body, "query"), "bool", q);
+    json_object_object_add(params, "name", json_object_new_string(name));
+    json_object_object_add(params, "id", json_object_new_int64((int64_t)id));
+    json_object_object_add(script, "lang", json_object_new_string("painless"));
+    json_object_object_add(script, "source",
+                           json_object_new_string(team ? team_script : tournament_script));
+    json_object_object_add(script, "params", params);
+    json_object_object_add(body, "script", script);
+    rc = es_update_by_query(es, index, body, updated);
+    json_object_put(body);
+    return rc;
+}
+
 void
 search_doc_index_name(const char *alias, long long stamp, char *out, size_t len)
 {
