@@ -273,12 +273,6 @@ round_trip(struct mirror *m, int *more)
         }
         m->index_ready = 1;
     }
-    if (t0 >= m->rename_ms) {
-        m->rename_ms = t0 + RENAME_CHECK_MS;
-        if (propagate_renames(m) != RC_OK) {
-            return RC_UNAVAIL;
-        }
-    }
     /* Rows committed out of id order (another writer, such as tools/reindex)
      * could hide below the cursor: the start is read again now and then, and
      * before the outbox is declared empty. */
@@ -298,8 +292,19 @@ round_trip(struct mirror *m, int *more)
     if (n == 0) {
         m->pending = 0;
         m->check_ms = t0 + IDLE_CHECK_MS;
+        if (t0 >= m->rename_ms) {
+            m->rename_ms = t0 + RENAME_CHECK_MS;
+            return propagate_renames(m);
+        }
         return RC_OK;
     }
+    /* renames come with outbox rows (the renaming message's own match): looked
+     * for in every round that has rows, so an empty outbox means they are
+     * done too, and every few seconds anyway */
+    if (propagate_renames(m) != RC_OK) {
+        return RC_UNAVAIL;
+    }
+    m->rename_ms = t0 + RENAME_CHECK_MS;
     t_rows = dt_mono_ms() - t0;
     /* rows are in id order: past the last one, unless some of them stay */
     next_cursor = m->rows[n - 1].id + 1;
