@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "commitclock.h"
 #include "config.h"
 #include "db.h"
 #include "db_status.h"
@@ -59,9 +60,11 @@ struct consumer {
     int version_known;
     long backoff_ms;
     long last_heartbeat_ms;
-    int64_t started;       /* unix time this process started */
-    struct mirror *mirror; /* search mirror; NULL when search is off */
-    int busy;              /* the last batch filled up: more deliveries are waiting */
+    int64_t started;           /* unix time this process started */
+    struct mirror *mirror;     /* search mirror; NULL when search is off */
+    struct commitclock *clock; /* shared with the workers; NULL when off */
+    int clock_settled;
+    int busy; /* the last batch filled up: more deliveries are waiting */
 };
 
 static void
@@ -128,7 +131,18 @@ batch_commit(struct consumer *c)
                            (int)getpid(), c->started);
     }
     if (rc == RC_OK) {
+        /* workers stop trusting their cache from before the commit to after it */
+        if (b->changed > 0) {
+            if (!c->clock_settled) {
+                commitclock_settle(c->clock); /* this consumer is the active one now */
+                c->clock_settled = 1;
+            }
+            commitclock_begin(c->clock);
+        }
         rc = db_commit(c->db);
+        if (b->changed > 0) {
+            commitclock_done(c->clock);
+        }
     }
     if (rc != RC_OK) {
         batch_abort(c, "commit failed");
@@ -336,6 +350,9 @@ main(int argc, char **argv)
     c.mq = mq_new(&cfg);
     c.mirror = mirror_new(&cfg, c.db);
     c.cache = idcache_new();
+    if (cfg.commit_clock_file[0] != '\0') {
+        c.clock = commitclock_open(cfg.commit_clock_file);
+    }
     apply_pending_init(&c.pending);
 
     if (db_connect(c.db, -1, &stopping) == RC_OK) {
@@ -348,6 +365,7 @@ main(int argc, char **argv)
     log_info("consumer", "event=stopped pid=%ld", (long)getpid());
     free(c.b.dead);
     mirror_free(c.mirror);
+    commitclock_close(c.clock);
     mq_free(c.mq);
     idcache_free(c.cache);
     apply_pending_cleanup(&c.pending);

@@ -114,6 +114,7 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     search_init(&cfg);
+    route_init(&cfg);
     db = db_new(&cfg, 0);
     db_status_register(db);
     db_matches_register(db);
@@ -126,6 +127,7 @@ main(int argc, char **argv)
         db_free(db);
         pages_cleanup();
         search_cleanup();
+        route_cleanup();
         config_cleanup(&cfg);
         return 1;
     }
@@ -157,6 +159,7 @@ main(int argc, char **argv)
     cache_clear();
     pages_cleanup();
     search_cleanup();
+    route_cleanup();
     db_free(db);
     config_cleanup(&cfg);
     return 0;

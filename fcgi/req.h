@@ -66,6 +66,10 @@ int resp_html_etag(struct req *r, const char *etag);
  * parameter for page 1), for links within a page. From the request arena. */
 const char *req_page_query(struct req *r, int64_t page);
 
+/* "proto://host" as the client asked for it (X-Forwarded-Proto/Host, else
+ * Host). From the request arena. */
+const char *req_origin(struct req *r);
+
 /* The absolute URL of this request's path with its query, page set to
  * page (page 1: no page parameter), honouring X-Forwarded-Proto/Host.
  * Allocated from the request arena. */

@@ -229,12 +229,12 @@ finish_page_link(struct req *r, buf_t *u, int64_t page, int first)
 }
 
 const char *
-req_page_url(struct req *r, int64_t page)
+req_origin(struct req *r)
 {
     const char *proto = req_param(r, "HTTP_X_FORWARDED_PROTO");
     const char *host = req_param(r, "HTTP_X_FORWARDED_HOST");
-    buf_t u;
-    int first = 1;
+    size_t n;
+    char *out;
 
     if (proto == NULL || (strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0)) {
         proto = "http";
@@ -242,8 +242,23 @@ req_page_url(struct req *r, int64_t page)
     if (host == NULL || host[0] == '\0') {
         host = req_param(r, "HTTP_HOST");
     }
+    if (host == NULL || host[0] == '\0') {
+        host = "localhost";
+    }
+    n = strlen(proto) + strlen(host) + 4;
+    out = arena_alloc(&r->arena, n);
+    snprintf(out, n, "%s://%s", proto, host);
+    return out;
+}
+
+const char *
+req_page_url(struct req *r, int64_t page)
+{
+    buf_t u;
+    int first = 1;
+
     buf_init(&u, 0);
-    buf_appendf(&u, "%s://%s%s", proto, host ? host : "localhost", r->path);
+    buf_appendf(&u, "%s%s", req_origin(r), r->path);
     append_query_but_page(&u, r->query, 0, &first);
     return finish_page_link(r, &u, page, first);
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "commitclock.h"
 #include "db_status.h"
 #include "handlers.h"
 #include "metrics.h"
@@ -85,6 +86,35 @@ match(const char *pattern, const char *path, struct arena *a, const char **arg)
     return 1;
 }
 
+static struct commitclock *commits;
+
+void
+route_init(const struct config *cfg)
+{
+    if (cfg->commit_clock_file[0] != '\0') {
+        commits = commitclock_open(cfg->commit_clock_file);
+    }
+}
+
+void
+route_cleanup(void)
+{
+    commitclock_close(commits);
+    commits = NULL;
+}
+
+/* The data version a cached response is kept under: the commit clock when
+ * the consumer shares one and no commit is under way, else data_version
+ * from the database. */
+static int
+data_version(struct req *r, uint64_t *version)
+{
+    if (commits != NULL && (*version = commitclock_read(commits)) != 0) {
+        return RC_OK;
+    }
+    return db_status_version(r->db, version);
+}
+
 /* Whether an unknown path answers in JSON (the API's and the operators'
  * paths) rather than with the site's 404 page. */
 static int
@@ -101,20 +131,25 @@ run_cached(struct req *r, const struct route *rt)
 {
     uint64_t version;
     char *key, etag[24];
-    size_t plen = strlen(r->path), qlen = strlen(r->query);
+    const char *origin;
+    size_t plen = strlen(r->path), qlen = strlen(r->query), olen;
 
     if (rt->cached == PER_SECOND) {
         version = (uint64_t)time(NULL);
-    } else if (db_status_version(r->db, &version) != RC_OK) {
+    } else if (data_version(r, &version) != RC_OK) {
         rt->handler(r); /* it meets the same database and answers for it */
         return;
     } else {
         r->data_version = version;
     }
-    key = arena_alloc(&r->arena, plen + qlen + 2);
-    memcpy(key, r->path, plen);
-    key[plen] = '?';
-    memcpy(key + plen + 1, r->query, qlen + 1);
+    /* the origin too: list responses carry absolute next/previous links */
+    origin = req_origin(r);
+    olen = strlen(origin);
+    key = arena_alloc(&r->arena, olen + plen + qlen + 2);
+    memcpy(key, origin, olen);
+    memcpy(key + olen, r->path, plen);
+    key[olen + plen] = '?';
+    memcpy(key + olen + plen + 1, r->query, qlen + 1);
     if (cache_get(key, version, &r->body, etag) == RC_OK) {
         if (rt->html) {
             resp_html_etag(r, etag);

@@ -97,6 +97,9 @@ static const struct cfg_entry cfg_table[] = {
      "longer query strings are refused with 400"},
     {"METRICS_FILE", CFG_STR, 0, "", 0, 0, F(metrics_file),
      "file the workers share their request counters through; empty: per worker"},
+    {"COMMIT_CLOCK_FILE", CFG_STR, 0, "", 0, 0, F(commit_clock_file),
+     "file the consumer and the workers of one host share commits through, so cached "
+     "responses need no database round trip; every consumer must use it; empty: off"},
     {"TEMPLATES_DIR", CFG_STR, 0, "templates", 0, 0, F(templates_dir),
      "folder of the website's *.mustache templates, read when a worker starts"},
 };

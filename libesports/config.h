@@ -58,8 +58,9 @@ struct config {
 
     /* FastCGI workers */
     int http_max_query_bytes;
-    char *metrics_file;  /* shared counters of the workers; "" = per worker */
-    char *templates_dir; /* the website's templates */
+    char *metrics_file;      /* shared counters of the workers; "" = per worker */
+    char *templates_dir;     /* the website's templates */
+    char *commit_clock_file; /* commitclock.h; "" = off */
 };
 
 /* Loads every setting from the environment. On RC_INVALID, err holds one line

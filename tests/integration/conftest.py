@@ -145,6 +145,8 @@ class Stack:
             "MARIADB_DATABASE": self.vals["MARIADB_DATABASE"], "MARIADB_SOCKET": self.socket,
             "AMQP_URL": self.amqp_url, "LOG_LEVEL": "info",
             "ELASTICSEARCH_URL": "",  # search off unless a test gives the engine and its index
+            # a consumer writing the stack's database tells the workers of its commits
+            "COMMIT_CLOCK_FILE": str(self.dir / "run" / "commits.shm"),
         })
         e.update({k: str(v) for k, v in extra.items()})
         return e

@@ -163,7 +163,7 @@ def test_pagination_edges(data):
     count = first["count"]
     last_page = (count + 6) // 7
     nxt = urllib.parse.urlparse(first["next"])
-    assert nxt.scheme == "http" and nxt.netloc == "127.0.0.1:18080"
+    assert nxt.scheme == "http" and nxt.netloc == urllib.parse.urlparse(data.http).netloc
     assert urllib.parse.parse_qs(nxt.query) == {"source": [f"{PREFIX}1"], "page_size": ["7"], "page": ["2"]}
     last = get(data, "/api/matches/", page=last_page, **q).json()
     assert last["next"] is None and len(last["results"]) == count - 7 * (last_page - 1)
@@ -176,6 +176,10 @@ def test_pagination_edges(data):
 
 
 def test_forwarded_proto_and_host(data):
+    # the same URL asked for directly first: the cached answer must not leak
+    # its links to a client behind a proxy
+    direct = data.get("/api/matches/", params={"page_size": 1})
+    assert direct.json()["next"].startswith(data.http + "/api/matches/")
     r = data.get("/api/matches/", params={"page_size": 1},
                  headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "matches.example"})
     assert r.json()["next"].startswith("https://matches.example/api/matches/?page_size=1&page=2")
@@ -219,7 +223,7 @@ def test_bad_values_are_400_naming_the_parameter(data, params, name):
     ("team=%00", "team"), ("%zz=1", "query")])
 def test_bad_query_strings_are_400(data, raw, name):
     # http.client sends the query as is (requests would re-quote a bad escape)
-    conn = http.client.HTTPConnection("127.0.0.1", 18080, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", urllib.parse.urlparse(data.http).port, timeout=10)
     conn.request("GET", f"/api/matches/?{raw}")
     r = conn.getresponse()
     body = json.loads(r.read())
@@ -287,16 +291,28 @@ def test_metrics_parse_as_prometheus_text(data):
 
 
 def test_database_down_is_503_and_workers_recover(data):
+    # responses cached before it went down stay right (no commit can happen
+    # without it) and are still served; new requests need the database
+    cached = get(data, "/api/matches/", source="source1")
+    assert cached.status_code == 200
     data.stack("down", "mariadb")
     try:
         r = wait_until(lambda: (lambda r: (r,) if r.status_code == 503 else None)(
-            get(data, "/api/matches/")), timeout=30, what="503")[0]
+            get(data, "/api/matches/", page_size=7)), timeout=30, what="503")[0]
         assert r.json()["detail"] == "The database is unavailable, try again shortly."
+        # a worker that cached it still serves it, unchanged; the others say 503
+        for _ in range(10):
+            again = get(data, "/api/matches/", source="source1")
+            assert again.status_code in (200, 503)
+            if again.status_code == 200:
+                assert again.json() == cached.json()
     finally:
         data.stack("up", "mariadb")
-    wait_until(lambda: get(data, "/api/matches/").status_code == 200, timeout=30, what="200 again")
-    # every worker recovers, not just one: a run of requests all succeed
-    assert all(get(data, "/api/matches/", source="source3").status_code == 200 for _ in range(20))
+    wait_until(lambda: get(data, "/api/matches/", page_size=8).status_code == 200, timeout=30,
+               what="200 again")
+    # every worker recovers, not just one: a run of uncached requests all succeed
+    assert all(get(data, "/api/matches/", source="source3", page_size=10 + i).status_code == 200
+               for i in range(20))
 
 
 def test_a_crashed_worker_is_restarted(data):
