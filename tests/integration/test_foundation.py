@@ -47,9 +47,12 @@ def test_method_not_allowed_and_unknown_path(stack):
     assert r.json() == {"detail": "Method not allowed."}
     r = requests.head(stack.http + "/healthz", timeout=10)
     assert r.status_code == 200 and r.content == b""
-    r = stack.get("/no/such/path")
+    r = stack.get("/api/no/such/path")
     assert r.status_code == 404
     assert r.json() == {"detail": "Not found."}
+    # outside the API an unknown path is the website's 404 page
+    r = stack.get("/no/such/path")
+    assert r.status_code == 404 and r.headers["Content-Type"] == "text/html; charset=utf-8"
 
 
 def run_migrate(stack, *args):
@@ -113,10 +116,15 @@ def test_bad_stack_setting(stack):
 
 def test_listens_on_loopback_only(stack):
     out = subprocess.run(["ss", "-Htln"], capture_output=True, text=True).stdout
-    ours = [stack.vals["MARIADB_PORT"], stack.vals["AMQP_PORT"], "18080", "15684", "25684", "4380"]
+    ours = [stack.env[k] for k in ("MARIADB_PORT", "AMQP_PORT", "HTTP_PORT", "RABBITMQ_MGMT_PORT",
+                                    "RABBITMQ_DIST_PORT", "EPMD_PORT", "SEARCH_PORT",
+                                    "SEARCH_TRANSPORT_PORT")]
+    seen = 0
     for line in out.splitlines():
         local = line.split()[3]
         port = local.rsplit(":", 1)[1]
         if port in ours:
-            assert local.startswith(("127.0.0.1:", "[::1]:")), line
-    assert socket.create_connection(("127.0.0.1", 18080), timeout=5)
+            seen += 1
+            assert local.startswith(("127.0.0.1:", "[::1]:", "[::ffff:127.0.0.1]:")), line
+    assert seen >= 4
+    assert socket.create_connection(("127.0.0.1", int(stack.env["HTTP_PORT"])), timeout=5)
