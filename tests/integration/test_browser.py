@@ -56,10 +56,13 @@ def test_filter_by_title_and_open_a_match(samples, browser):
     assert b.find_element(By.TAG_NAME, "h1").text == "Matches"
     shot(b, "01-list")
 
-    # filter by title, as a person would: pick it in the select and submit
+    # filter by title and team, as a person would: pick them in the selects
+    # and submit (other tests may have loaded many more Overcooked matches)
     Select(b.find_element(By.ID, "f-title")).select_by_visible_text("Overcooked")
+    Select(b.find_element(By.ID, "f-team")).select_by_visible_text("Bayes Team 3 (source1)")
     b.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-    wait_until(lambda: "title=" in b.current_url, timeout=10, what="the filtered page")
+    wait_until(lambda: "title=" in b.current_url and "team=" in b.current_url, timeout=10,
+               what="the filtered page")
     shot(b, "02-filtered")
     rows = b.find_elements(By.CSS_SELECTOR, "table.matches tbody tr")
     assert rows, "no rows after filtering by title"

@@ -126,7 +126,8 @@ def test_engine_down_then_back_the_outbox_catches_up(stack, es):
                 "SELECT m.id FROM matches m JOIN sources s ON s.id = m.source_id "
                 "WHERE s.name LIKE 'outage%'", iso.db)}
         assert outbox(stack, iso.db, parked=1) == 0
-        assert "event=mirror_waiting" in iso.log()
+        wait_until(lambda: "event=mirror_waiting" in iso.log(), timeout=30,
+                   what="the mirror to notice the engine is gone")
     finally:
         stack.stack("up", "search")
     wait_until(lambda: outbox(stack, iso.db) == 0, timeout=90, what="the outbox drained")
