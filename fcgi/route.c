@@ -109,7 +109,12 @@ route_cleanup(void)
 static int
 data_version(struct req *r, uint64_t *version)
 {
-    if (commits != NULL && (*version = commitclock_read(commits)) != 0) {
+    uint64_t v;
+
+    if (commits != NULL && (v = commitclock_read(commits)) != 0) {
+        /* the two counters count differently: a cache entry kept under one
+         * must never match a version of the other */
+        *version = v | (1ULL << 63);
         return RC_OK;
     }
     return db_status_version(r->db, version);

@@ -288,40 +288,36 @@ es_index_exists(struct es *es, const char *index)
     return rc;
 }
 
-int
-es_index_create(struct es *es, const char *index, json_object *body)
+/* method on /index + suffix, with an optional JSON body, no answer kept. */
+static int
+index_call(struct es *es, const char *method, const char *index, const char *suffix,
+           json_object *body)
 {
     buf_t p;
     int rc;
 
-    path_for(&p, index, "");
-    rc = request_json(es, "PUT", p.data, body, NULL);
+    path_for(&p, index, suffix);
+    rc = request_json(es, method, p.data, body, NULL);
     buf_cleanup(&p);
     return rc;
+}
+
+int
+es_index_create(struct es *es, const char *index, json_object *body)
+{
+    return index_call(es, "PUT", index, "", body);
 }
 
 int
 es_index_delete(struct es *es, const char *index)
 {
-    buf_t p;
-    int rc;
-
-    path_for(&p, index, "");
-    rc = request_json(es, "DELETE", p.data, NULL, NULL);
-    buf_cleanup(&p);
-    return rc;
+    return index_call(es, "DELETE", index, "", NULL);
 }
 
 int
 es_refresh(struct es *es, const char *index)
 {
-    buf_t p;
-    int rc;
-
-    path_for(&p, index, "/_refresh");
-    rc = request_json(es, "POST", p.data, NULL, NULL);
-    buf_cleanup(&p);
-    return rc;
+    return index_call(es, "POST", index, "/_refresh", NULL);
 }
 
 int
