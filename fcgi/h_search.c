@@ -24,7 +24,6 @@
 #define SEARCH_WINDOW 10000
 /* Facet buckets per field. */
 #define FACET_SIZE 20
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 static struct es *es;
 static const char *es_index;
@@ -250,14 +249,15 @@ search_check_params(const struct query *qs, struct arena *a, const char **q, str
 
     *q = NULL;
     param_match_filter(qs, a, f, e);
-    *ordered = query_get(qs, "ordering", e) != NULL;
+    *ordered = f->has_order;
     v = query_get(qs, "q", e);
-    if (v == NULL || text_clean(a, v, strlen(v))[0] == '\0') {
+    v = v != NULL ? text_clean(a, v, strlen(v)) : NULL;
+    if (v == NULL || v[0] == '\0') {
         param_error(e, "q", "give the words to search for");
     } else if (utf8_len(v, strlen(v)) > SEARCH_Q_MAX) {
         param_error(e, "q", "at most %d characters", SEARCH_Q_MAX);
     } else {
-        *q = text_clean(a, v, strlen(v));
+        *q = v;
     }
     if (f->page_size > 0 && f->page > 0 && f->page * f->page_size > SEARCH_WINDOW) {
         param_error(e, "page", "search results go %d deep at most; narrow the search",
@@ -359,11 +359,11 @@ h_api_search(struct req *r)
 
         if (json_object_object_get_ex(json_object_array_get_idx(res.hits, i), "_source", &src)) {
             buf_append_str(&r->body, i > 0 ? "," : "");
-            buf_append_str(&r->body, json_object_to_json_string_ext(src, JSON_FLAGS));
+            render_json_value(&r->body, src);
         }
     }
     buf_append_str(&r->body, "],\"facets\":");
-    buf_append_str(&r->body, json_object_to_json_string_ext(res.facets, JSON_FLAGS));
+    render_json_value(&r->body, res.facets);
     buf_append_char(&r->body, '}');
     search_result_cleanup(&res);
     return resp_api_json(r);

@@ -1,12 +1,8 @@
 /* metrics.c: shared counters in a mapped file; see metrics.h. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include "log.h"
+#include "mapfile.h"
 #include "metrics.h"
 #include "rc.h"
 
@@ -32,27 +28,14 @@ static struct shared private_copy;
 int
 metrics_open(const char *path)
 {
-    int fd;
     void *p;
 
     m = &private_copy;
     if (path == NULL || path[0] == '\0') {
         return RC_OK;
     }
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, sizeof(struct shared)) != 0) {
-        log_warn("metrics", "event=open_failed path=\"%s\" err=\"%s\" using=private", path,
-                 strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return RC_ERR;
-    }
-    p = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) {
-        log_warn("metrics", "event=mmap_failed path=\"%s\" err=\"%s\" using=private", path,
-                 strerror(errno));
+    p = mapfile_open(path, sizeof(struct shared), "metrics", "private");
+    if (p == NULL) {
         return RC_ERR;
     }
     m = p;
@@ -68,7 +51,7 @@ void
 metrics_close(void)
 {
     if (m != NULL && m != &private_copy) {
-        munmap(m, sizeof(*m));
+        mapfile_close(m, sizeof(*m));
     }
     m = NULL;
 }

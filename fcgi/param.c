@@ -242,6 +242,7 @@ param_match_filter(const struct query *q, struct arena *a, struct match_filter *
     }
     f->order = ORDER_DATE_DESC;
     if ((v = query_get(q, "ordering", e)) != NULL) {
+        f->has_order = 1;
         for (i = 0; i < sizeof(orderings) / sizeof(orderings[0]); i++) {
             if (strcmp(v, orderings[i].name) == 0) {
                 f->order = orderings[i].order;

@@ -3,16 +3,12 @@
  * atomics in a mapped file; sequentially consistent operations, so the
  * order of the reads and writes is the order written here.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "commitclock.h"
 #include "log.h"
+#include "mapfile.h"
 #include "mem.h"
 
 struct clock_page {
@@ -28,23 +24,9 @@ struct commitclock *
 commitclock_open(const char *path)
 {
     struct commitclock *c;
-    void *m;
-    int fd;
+    void *m = mapfile_open(path, sizeof(struct clock_page), "commitclock", "database");
 
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, sizeof(struct clock_page)) != 0) {
-        log_warn("commitclock", "event=open_failed path=\"%s\" err=\"%s\" using=database", path,
-                 strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return NULL;
-    }
-    m = mmap(NULL, sizeof(struct clock_page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) {
-        log_warn("commitclock", "event=mmap_failed path=\"%s\" err=\"%s\" using=database", path,
-                 strerror(errno));
+    if (m == NULL) {
         return NULL;
     }
     c = xmalloc(sizeof(*c));
@@ -56,7 +38,7 @@ void
 commitclock_close(struct commitclock *c)
 {
     if (c != NULL) {
-        munmap(c->p, sizeof(struct clock_page));
+        mapfile_close(c->p, sizeof(struct clock_page));
         free(c);
     }
 }

@@ -30,6 +30,7 @@ struct match_filter {
     const char *team_key; /* text_key of a team name */
     const char *source;
     enum match_order order;
+    int has_order;           /* ordering was given (search: else by relevance) */
     int64_t page, page_size; /* page from 1 */
 };
 

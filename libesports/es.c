@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mem.h"
 #include "rc.h"
+#include "render_json.h"
 
 #define RESPONSE_MAX     (256u * 1024 * 1024) /* a larger answer is an error, not an OOM */
 #define BACKOFF_START_MS 100
@@ -546,14 +547,11 @@ es_bulk_cleanup(struct es_bulk *b)
     b->cap = 0;
 }
 
+/* One line of NDJSON. */
 static void
 append_json_line(buf_t *out, json_object *o)
 {
-    size_t len;
-    const char *s = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-
-    buf_append(out, s, len);
+    render_json_value(out, o);
     buf_append_char(out, '\n');
 }
 

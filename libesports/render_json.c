@@ -23,8 +23,8 @@ json_time(int64_t t)
     return json_object_new_string(s);
 }
 
-static void
-append_json(buf_t *out, json_object *o)
+void
+render_json_value(buf_t *out, json_object *o)
 {
     size_t len;
     const char *s = json_object_to_json_string_length(
@@ -77,7 +77,7 @@ render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs)
     json_object_object_add(root, "database", json_object_new_string(db_ok ? "ok" : "unavailable"));
     json_object_object_add(root, "broker", json_object_new_string(broker));
     json_object_object_add(root, "consumer", c);
-    append_json(out, root);
+    render_json_value(out, root);
     json_object_put(root);
     return db_ok ? 200 : 503;
 }
@@ -185,7 +185,7 @@ render_json_message(buf_t *out, const struct message_view *m)
     buf_append_json_str(out, m->payload, m->len);
     buf_append_str(out, "\",\"json\":");
     if (msg_parse_json(m->payload, m->len, &parsed, why, sizeof(why)) == RC_OK) {
-        append_json(out, parsed);
+        render_json_value(out, parsed);
         json_object_put(parsed);
     } else {
         buf_append(out, "null", 4);

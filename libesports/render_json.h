@@ -9,6 +9,8 @@
 #include "db_matches.h"
 #include "db_status.h"
 
+struct json_object;
+
 /* How fresh the consumer's heartbeat must be to count as running, seconds. */
 #define CONSUMER_STALE_AFTER_S 30
 
@@ -36,6 +38,9 @@ void render_json_ref(buf_t *out, const struct ref_view *r);
 /* {"detail": detail, "errors": {name: message, ...}} */
 void render_json_errors(buf_t *out, const char *detail, size_t n, const char *const *names,
                         const char (*msgs)[160]);
+
+/* Appends a json-c value as compact JSON (slashes not escaped). */
+void render_json_value(buf_t *out, struct json_object *o);
 
 /* Appends s as a JSON string with quotes, or null for NULL. */
 void render_json_str(buf_t *out, const char *s);

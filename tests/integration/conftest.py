@@ -111,6 +111,13 @@ class Stack:
             ch.basic_publish(exchange, routing_key, body, props, mandatory=True)
         conn.close()
 
+    def publish_applied(self, bodies, timeout=60):
+        """Publishes bodies and waits until the consumer has logged them all."""
+        before = int(self.scalar("SELECT COUNT(*) FROM messages"))
+        self.publish(bodies)
+        wait_until(lambda: int(self.scalar("SELECT COUNT(*) FROM messages")) >= before + len(bodies),
+                   timeout=timeout, what=f"{len(bodies)} messages applied")
+
     def queue_depth(self, queue):
         conn = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
         ch = conn.channel()

@@ -22,12 +22,9 @@ PREFIX = "apisrc"
 @pytest.fixture(scope="module")
 def data(stack, fixtures):
     """The four samples plus 400 generated matches of sources apisrc1..3."""
-    before = int(stack.scalar("SELECT COUNT(*) FROM messages"))
     bodies = [(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)]
     bodies += generate(400, seed=21, prefix=PREFIX)
-    stack.publish(bodies)
-    wait_until(lambda: int(stack.scalar("SELECT COUNT(*) FROM messages")) >= before + len(bodies),
-               timeout=60, what="the API data applied")
+    stack.publish_applied(bodies)
     return stack
 
 

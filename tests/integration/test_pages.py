@@ -39,13 +39,10 @@ def hostile_message():
 @pytest.fixture(scope="module")
 def site(stack, fixtures):
     """The four samples, a hostile match and 150 generated ones."""
-    before = int(stack.scalar("SELECT COUNT(*) FROM messages"))
     bodies = [(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)]
     bodies.append(hostile_message())
     bodies += generate(150, seed=61, prefix=PREFIX)
-    stack.publish(bodies)
-    wait_until(lambda: int(stack.scalar("SELECT COUNT(*) FROM messages")) >= before + len(bodies),
-               timeout=60, what="the page data applied")
+    stack.publish_applied(bodies)
     return stack
 
 

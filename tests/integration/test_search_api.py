@@ -17,12 +17,9 @@ SRC = PREFIX + "1"
 
 @pytest.fixture(scope="module")
 def indexed(stack, es, fixtures):  # noqa: F811
-    before = int(stack.scalar("SELECT COUNT(*) FROM messages"))
     bodies = [(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)]
     bodies += generate(300, seed=71, prefix=PREFIX)
-    stack.publish(bodies)
-    wait_until(lambda: int(stack.scalar("SELECT COUNT(*) FROM messages")) >= before + len(bodies),
-               timeout=60, what="the messages applied")
+    stack.publish_applied(bodies)
     wait_until(lambda: stack.scalar("SELECT COUNT(*) FROM search_outbox WHERE parked = 0") == "0",
                timeout=120, what="the outbox drained")
     assert requests.post(f"{es}/esports-matches/_refresh", timeout=30).status_code == 200
