@@ -345,6 +345,10 @@ tokenize(struct parser *ps)
         while (namelen > 0 && is_space(name[namelen - 1])) {
             namelen--;
         }
+        /* names are C strings once parsed: "{{>t\0}}" would name "t" */
+        if (kind != TK_COMMENT && memchr(name, '\0', namelen) != NULL) {
+            return parse_fail(ps, line, "NUL byte in tag");
+        }
         if (kind == TK_DELIM) {
             if (set_delims(name, namelen, otag, &olen, ctag, &clen) != RC_OK) {
                 return parse_fail(ps, line, "bad delimiters '%.*s'", (int)namelen, name);
@@ -905,11 +909,12 @@ mustache_set_free(struct mustache_set *s)
     free(s);
 }
 
+/* The template called name[0..len) (which may hold no NUL). */
 static struct tpl *
 find_tpl(const struct mustache_set *s, const char *name, size_t len)
 {
     for (struct tpl *tp = s->head; tp != NULL; tp = tp->next) {
-        if (strncmp(tp->name, name, len) == 0 && tp->name[len] == '\0') {
+        if (strlen(tp->name) == len && memcmp(tp->name, name, len) == 0) {
             return tp;
         }
     }

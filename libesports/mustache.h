@@ -39,9 +39,10 @@ void mustache_set_free(struct mustache_set *s);
  * to `name` from templates already in the set, and this template's references
  * to templates already there, are linked now.
  * Returns RC_OK, or RC_INVALID on a syntax error (unclosed tag, unclosed or
- * mismatched section, bad delimiters, empty or malformed name, nesting deeper
- * than MUSTACHE_MAX_PARSE_NEST) with "name:line: message" written to
- * err[0..errlen) (err may be NULL); the set is then unchanged.
+ * mismatched section, bad delimiters, empty or malformed name, a NUL byte in
+ * a tag, nesting deeper than MUSTACHE_MAX_PARSE_NEST) with "name:line:
+ * message" written to err[0..errlen) (err may be NULL); the set is then
+ * unchanged.
  */
 int mustache_set_add(struct mustache_set *s, const char *name, const char *src, size_t len,
                      char *err, size_t errlen);

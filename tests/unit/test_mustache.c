@@ -1,6 +1,7 @@
 /* test_mustache.c: mustache templates: escaping, values, parse errors with
  * lines, loading a folder, the missing-template check, layouts (parents and
- * blocks), block reindentation, and the include depth cap. */
+ * blocks), block reindentation, the include depth cap, and names with NUL
+ * bytes. */
 #include "testutil.h"
 
 #include <json-c/json.h>
@@ -345,6 +346,33 @@ test_depth_cap(void **state)
     mustache_set_free(s);
 }
 
+/* A tag name holding a NUL byte is a parse error: names are compared as C
+ * strings when partials are linked, so "t\0" must never reach that. */
+static void
+test_nul_in_name(void **state)
+{
+    static const char partial[] = "{{>t\0}}", var[] = "{{a\0b}}", section[] = "{{#a\0}}{{/a\0}}";
+    struct mustache_set *s = mustache_set_new();
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(mustache_set_add(s, "t", "x", 1, err, sizeof(err)), RC_OK);
+    assert_int_equal(mustache_set_add(s, "t", partial, sizeof(partial) - 1, err, sizeof(err)),
+                     RC_INVALID);
+    assert_string_equal(err, "t:1: NUL byte in tag");
+    assert_int_equal(mustache_set_add(s, "v", var, sizeof(var) - 1, err, sizeof(err)), RC_INVALID);
+    assert_string_equal(err, "v:1: NUL byte in tag");
+    assert_int_equal(mustache_set_add(s, "s", section, sizeof(section) - 1, err, sizeof(err)),
+                     RC_INVALID);
+    assert_string_equal(err, "s:1: NUL byte in tag");
+    /* the set is unchanged: "t" is still the first one */
+    assert_int_equal(mustache_set_has(s, "v"), 0);
+    render_expect(s, "t", "{}", "x");
+    /* NUL bytes in text and comments are only bytes */
+    assert_int_equal(mustache_set_add(s, "z", "a\0{{! \0 }}b", 11, err, sizeof(err)), RC_OK);
+    mustache_set_free(s);
+}
+
 int
 main(void)
 {
@@ -353,6 +381,7 @@ main(void)
         cmocka_unit_test(test_parse_errors),  cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_layout),        cmocka_unit_test(test_reindent),
         cmocka_unit_test(test_check_missing), cmocka_unit_test(test_depth_cap),
+        cmocka_unit_test(test_nul_in_name),
     };
 
     return cmocka_run_group_tests_name("mustache", tests, NULL, NULL);
