@@ -1105,7 +1105,8 @@ struct render {
     const struct node *parents[MUSTACHE_MAX_INCLUDE]; /* parents being expanded, outermost first */
     size_t nparents;
     unsigned include, nest;
-    int pending; /* at a template line start: indentation not written yet */
+    unsigned long visits; /* nodes and section items so far, up to MUSTACHE_MAX_VISITS */
+    int pending;          /* at a template line start: indentation not written yet */
     int overflow;
 };
 
@@ -1327,7 +1328,11 @@ render_section(struct render *r, const struct node *nd, const struct ctx *c)
     if (json_object_is_type(v, json_type_array)) {
         size_t n = json_object_array_length(v);
 
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && !r->overflow; i++) {
+            if (++r->visits > MUSTACHE_MAX_VISITS) {
+                r->overflow = 1;
+                break;
+            }
             sub.v = json_object_array_get_idx(v, i);
             render_nodes(r, nd->kids, nd->nkids, &sub);
         }
@@ -1344,13 +1349,17 @@ render_nodes(struct render *r, const struct node *v, size_t n, const struct ctx 
         return;
     }
     r->nest++;
-    /* past a nesting limit nothing more is written: "{{>p}}{{>p}}" inside p
-     * would otherwise run 2^depth times */
+    /* past a nesting limit or the work budget nothing more is written:
+     * "{{>p}}{{>p}}" inside p would otherwise run 2^depth times */
     for (size_t i = 0; i < n && !r->out->err && !r->overflow; i++) {
         const struct node *nd = &v[i];
         const struct node *ov;
         int standalone = (nd->flags & F_STANDALONE) != 0;
 
+        if (++r->visits > MUSTACHE_MAX_VISITS) {
+            r->overflow = 1;
+            break;
+        }
         switch (nd->kind) {
         case N_TEXT:
             if (nd->len == 0) {

@@ -23,6 +23,13 @@ struct mustache_set;
 #define MUSTACHE_MAX_INCLUDE 64
 /* Nesting of sections, partials, parents and blocks at render time. */
 #define MUSTACHE_MAX_NEST 256
+/* The work of one render: nodes visited plus section items iterated. A render
+ * past it stops as a whole, like one past a nesting limit: 40 sections nested
+ * over a list of two would take 2^40 steps without writing a byte. The list
+ * page at its biggest (500 rows, three selects of 1,000 options) takes about
+ * 55,000; a match page reaches the 32 MiB response cap of the workers at
+ * about 400,000. A step costs some 40 ns. */
+#define MUSTACHE_MAX_VISITS 2000000ul
 /* Sections, parents and blocks open at once in one template (parse error). */
 #define MUSTACHE_MAX_PARSE_NEST 64
 /* Largest template file mustache_set_load_dir reads. */
@@ -78,9 +85,10 @@ int mustache_set_has(const struct mustache_set *s, const char *name);
  * null, false and the empty array. Missing partials and parents render as
  * nothing (spec); use mustache_set_check() at startup to rule them out.
  * Returns RC_OK; RC_NOTFOUND when there is no template `name` (out
- * untouched); RC_ERR when out->err is set or a nesting limit was hit
- * (rendering stops there, so the output is incomplete). s and ctx are only
- * read, so threads may render from one set at the same time.
+ * untouched); RC_ERR when out->err is set, a nesting limit was hit or the
+ * render took more than MUSTACHE_MAX_VISITS steps (rendering stops there, so
+ * the output is incomplete). s and ctx are only read, so threads may render
+ * from one set at the same time.
  */
 int mustache_render(const struct mustache_set *s, const char *name, struct json_object *ctx,
                     buf_t *out);

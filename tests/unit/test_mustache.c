@@ -1,7 +1,7 @@
 /* test_mustache.c: mustache templates: escaping, values, parse errors with
  * lines, loading a folder, the missing-template check, layouts (parents and
- * blocks), block reindentation, the include depth cap, and names with NUL
- * bytes. */
+ * blocks), block reindentation, the include depth cap, names with NUL
+ * bytes, and the cap on the work of one render. */
 #include "testutil.h"
 
 #include <json-c/json.h>
@@ -373,6 +373,110 @@ test_nul_in_name(void **state)
     mustache_set_free(s);
 }
 
+/* Renders n nested sections over the list l (the data), "x" in the middle. */
+static int
+render_nested(int n, const char *data, const char *mid, buf_t *out)
+{
+    struct mustache_set *s = mustache_set_new();
+    struct json_object *ctx = json_tokener_parse(data);
+    char err[256];
+    buf_t src;
+    int rc;
+
+    buf_init(&src, 0);
+    for (int i = 0; i < n; i++) {
+        buf_append_str(&src, "{{#l}}");
+    }
+    buf_append_str(&src, mid);
+    for (int i = 0; i < n; i++) {
+        buf_append_str(&src, "{{/l}}");
+    }
+    assert_int_equal(mustache_set_add(s, "t", src.data, src.len, err, sizeof(err)), RC_OK);
+    rc = mustache_render(s, "t", ctx, out);
+    buf_cleanup(&src);
+    json_object_put(ctx);
+    mustache_set_free(s);
+    return rc;
+}
+
+/* The work of one render is capped, not only its output: 40 sections nested
+ * over a list of two would run 2^40 times and write nothing. */
+static void
+test_work_cap(void **state)
+{
+    buf_t out;
+
+    (void)state;
+    buf_init(&out, 0);
+    assert_int_equal(render_nested(40, "{\"l\": [1, 2]}", "", &out), RC_ERR);
+    assert_int_equal(out.len, 0);
+    /* with output, the render stops as a whole: far less than 2^40 */
+    buf_reset(&out);
+    assert_int_equal(render_nested(40, "{\"l\": [1, 2]}", "x", &out), RC_ERR);
+    assert_true(out.len <= MUSTACHE_MAX_VISITS);
+    /* within the budget everything renders: 2^10 times x */
+    buf_reset(&out);
+    assert_int_equal(render_nested(10, "{\"l\": [1, 2]}", "x", &out), RC_OK);
+    assert_int_equal(out.len, 1024);
+    buf_cleanup(&out);
+}
+
+/* The budget leaves room for the biggest real page: 500 table rows and
+ * three selects of 1,000 options. */
+static void
+test_work_cap_room(void **state)
+{
+    struct mustache_set *s = mustache_set_new();
+    const char row[] = "{{#rows}}<tr>{{#a}}<td>{{a}}</td>{{/a}}{{^a}}<td>-</td>{{/a}}"
+                       "{{#teams}}<b class=\"{{#w}}win{{/w}}\">{{n}} {{s}}</b>{{^last}}, "
+                       "{{/last}}{{/teams}}<td>{{b}}</td><td>{{c}}</td><td>{{d}}</td></tr>\n"
+                       "{{/rows}}{{#selects}}{{#options}}<option value=\"{{v}}\"{{#sel}} "
+                       "selected{{/sel}}>{{l}}</option>{{/options}}{{/selects}}";
+    struct json_object *ctx = json_object_new_object(), *rows = json_object_new_array();
+    struct json_object *selects = json_object_new_array();
+    char err[256];
+    buf_t out;
+
+    (void)state;
+    for (int i = 0; i < 500; i++) {
+        struct json_object *r = json_object_new_object(), *teams = json_object_new_array();
+
+        for (int t = 0; t < 2; t++) {
+            struct json_object *tj = json_object_new_object();
+
+            json_object_object_add(tj, "n", json_object_new_string("Bayes Esports Team"));
+            json_object_object_add(tj, "s", json_object_new_int(t));
+            json_object_object_add(tj, "w", json_object_new_boolean(t));
+            json_object_object_add(tj, "last", json_object_new_boolean(t));
+            json_object_array_add(teams, tj);
+        }
+        json_object_object_add(r, "a", json_object_new_string("2020-01-07 14:30"));
+        json_object_object_add(r, "teams", teams);
+        json_object_array_add(rows, r);
+    }
+    for (int k = 0; k < 3; k++) {
+        struct json_object *sel = json_object_new_object(), *opts = json_object_new_array();
+
+        for (int i = 0; i < 1000; i++) {
+            struct json_object *o = json_object_new_object();
+
+            json_object_object_add(o, "v", json_object_new_int(i));
+            json_object_object_add(o, "l", json_object_new_string("Overbayes Season 1"));
+            json_object_array_add(opts, o);
+        }
+        json_object_object_add(sel, "options", opts);
+        json_object_array_add(selects, sel);
+    }
+    json_object_object_add(ctx, "rows", rows);
+    json_object_object_add(ctx, "selects", selects);
+    assert_int_equal(mustache_set_add(s, "t", row, strlen(row), err, sizeof(err)), RC_OK);
+    buf_init(&out, 0);
+    assert_int_equal(mustache_render(s, "t", ctx, &out), RC_OK);
+    buf_cleanup(&out);
+    json_object_put(ctx);
+    mustache_set_free(s);
+}
+
 int
 main(void)
 {
@@ -381,7 +485,8 @@ main(void)
         cmocka_unit_test(test_parse_errors),  cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_layout),        cmocka_unit_test(test_reindent),
         cmocka_unit_test(test_check_missing), cmocka_unit_test(test_depth_cap),
-        cmocka_unit_test(test_nul_in_name),
+        cmocka_unit_test(test_nul_in_name),   cmocka_unit_test(test_work_cap),
+        cmocka_unit_test(test_work_cap_room),
     };
 
     return cmocka_run_group_tests_name("mustache", tests, NULL, NULL);
