@@ -14,6 +14,7 @@
 #include "rc.h"
 #include "text.h"
 #include "route.h"
+#include "route_match.h"
 
 /* How a route's responses are kept (cache.h). */
 enum {
@@ -60,31 +61,6 @@ const char *const route_names[] = {
     "unmatched",
 };
 const size_t route_count = NROUTES + 1;
-
-/* Whether path matches pattern; *arg receives the {id} segment (in a). */
-static int
-match(const char *pattern, const char *path, struct arena *a, const char **arg)
-{
-    const char *brace = strstr(pattern, "{id}");
-    size_t pre, post, plen = strlen(path), k;
-
-    if (brace == NULL) {
-        return strcmp(pattern, path) == 0;
-    }
-    pre = (size_t)(brace - pattern);
-    post = strlen(brace + 4);
-    if (plen <= pre + post || strncmp(path, pattern, pre) != 0 ||
-        strcmp(path + plen - post, brace + 4) != 0) {
-        return 0;
-    }
-    for (k = pre; k < plen - post; k++) {
-        if (path[k] < '0' || path[k] > '9') {
-            return 0;
-        }
-    }
-    *arg = arena_strndup(a, path + pre, plen - post - pre);
-    return 1;
-}
 
 static struct commitclock *commits;
 
@@ -180,7 +156,7 @@ route_dispatch(struct req *r)
     r->route_index = (int)NROUTES;
     r->route = "unmatched";
     for (i = 0; i < NROUTES; i++) {
-        if (match(routes[i].pattern, r->path, &r->arena, &r->route_arg)) {
+        if (route_match(routes[i].pattern, r->path, &r->arena, &r->route_arg)) {
             break;
         }
     }
