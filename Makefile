@@ -57,6 +57,7 @@ help:
 	@echo "make stop       stop everything 'make run' started"
 	@echo "make test       unit + integration tests against real services"
 	@echo "make check-asan the same tests under AddressSanitizer + UBSan (build/asan/)"
+	@echo "make fuzz       libFuzzer targets (clang, build/fuzz/), FUZZ_SECONDS=60 each"
 	@echo "make fmt|lint   clang-format; clang-format check + cppcheck + clang-tidy"
 	@echo "make bench      performance figures (see README)"
 	@echo "make clean      remove build/"
@@ -133,5 +134,8 @@ bench: deps all
 
 clean:
 	rm -rf build
+
+# make fuzz: the libFuzzer targets of tests/fuzz/
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
