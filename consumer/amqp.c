@@ -16,7 +16,8 @@
 #include "rc.h"
 #include "url.h"
 
-#define CHANNEL 1
+#define CHANNEL       1
+#define CHANNEL_DEPTH 2 /* passive declares, apart from the consuming channel */
 
 struct mq {
     const struct config *cfg;
@@ -24,7 +25,38 @@ struct mq {
     amqp_envelope_t env;
     int have_env;
     int connected;
+    int depth_channel; /* CHANNEL_DEPTH is open */
+    int64_t depth;     /* messages ready, from the last declare-ok; -1 = unknown */
+    int close_code;    /* the reply code of the broker's last close; 0 = none */
+    char close_text[256];
 };
+
+/* Remembers why the broker closed the connection or a channel. */
+static void
+note_close(struct mq *mq, unsigned code, amqp_bytes_t text)
+{
+    mq->close_code = (int)code;
+    snprintf(mq->close_text, sizeof(mq->close_text), "%u %.*s", code,
+             (int)(text.len < 200 ? text.len : 200), (const char *)text.bytes);
+}
+
+/* Records the close a failed reply carries, if any. */
+static void
+note_reply(struct mq *mq, amqp_rpc_reply_t r)
+{
+    if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION) {
+        return;
+    }
+    if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        amqp_connection_close_t *m = r.reply.decoded;
+
+        note_close(mq, m->reply_code, m->reply_text);
+    } else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        amqp_channel_close_t *m = r.reply.decoded;
+
+        note_close(mq, m->reply_code, m->reply_text);
+    }
+}
 
 struct mq *
 mq_new(const struct config *cfg)
@@ -32,17 +64,8 @@ mq_new(const struct config *cfg)
     struct mq *mq = xcalloc(1, sizeof(*mq));
 
     mq->cfg = cfg;
+    mq->depth = -1;
     return mq;
-}
-
-void
-mq_free(struct mq *mq)
-{
-    if (mq == NULL) {
-        return;
-    }
-    mq_close(mq);
-    free(mq);
 }
 
 int
@@ -91,9 +114,58 @@ check_rpc(struct mq *mq, const char *what)
     if (r.reply_type == AMQP_RESPONSE_NORMAL) {
         return RC_OK;
     }
+    note_reply(mq, r);
     log_error("amqp", "event=rpc_failed during=%s err=\"%s\"", what,
               reply_text(r, buf, sizeof(buf)));
     return RC_UNAVAIL;
+}
+
+int
+mq_broker_close(const struct mq *mq, const char **text)
+{
+    *text = mq->close_text;
+    return mq->close_code;
+}
+
+int64_t
+mq_queue_depth(struct mq *mq)
+{
+    amqp_queue_declare_ok_t *ok;
+
+    if (!mq->connected) {
+        return -1;
+    }
+    if (!mq->depth_channel) {
+        amqp_channel_open(mq->conn, CHANNEL_DEPTH);
+        if (amqp_get_rpc_reply(mq->conn).reply_type != AMQP_RESPONSE_NORMAL) {
+            mq->connected = 0;
+            return -1;
+        }
+        mq->depth_channel = 1;
+    }
+    ok = amqp_queue_declare(mq->conn, CHANNEL_DEPTH, amqp_cstring_bytes(mq->cfg->amqp_queue), 1, 0,
+                            0, 0, amqp_empty_table);
+    if (ok == NULL) {
+        amqp_rpc_reply_t r = amqp_get_rpc_reply(mq->conn);
+        char buf[512];
+
+        note_reply(mq, r);
+        log_warn("amqp", "event=queue_depth_failed err=\"%s\"", reply_text(r, buf, sizeof(buf)));
+        mq->connected = 0; /* the caller reconnects, which declares the queue again */
+        return -1;
+    }
+    mq->depth = ok->message_count;
+    return mq->depth;
+}
+
+void
+mq_free(struct mq *mq)
+{
+    if (mq == NULL) {
+        return;
+    }
+    mq_close(mq);
+    free(mq);
 }
 
 static int
@@ -102,6 +174,7 @@ declare_topology(struct mq *mq)
     const struct config *c = mq->cfg;
     amqp_table_entry_t qargs[2];
     amqp_table_t args;
+    amqp_queue_declare_ok_t *ok;
 
     /* the dead-letter side first, so the main queue's DLX exists when it is used */
     amqp_exchange_declare(mq->conn, CHANNEL, amqp_cstring_bytes(c->amqp_dlx),
@@ -134,10 +207,11 @@ declare_topology(struct mq *mq)
     qargs[1].value.value.bytes = amqp_cstring_bytes(c->amqp_dlx);
     args.num_entries = 2;
     args.entries = qargs;
-    amqp_queue_declare(mq->conn, CHANNEL, amqp_cstring_bytes(c->amqp_queue), 0, 1, 0, 0, args);
+    ok = amqp_queue_declare(mq->conn, CHANNEL, amqp_cstring_bytes(c->amqp_queue), 0, 1, 0, 0, args);
     if (check_rpc(mq, "declare queue") != RC_OK) {
         return RC_UNAVAIL;
     }
+    mq->depth = ok != NULL ? (int64_t)ok->message_count : -1;
     amqp_queue_bind(mq->conn, CHANNEL, amqp_cstring_bytes(c->amqp_queue),
                     amqp_cstring_bytes(c->amqp_exchange), amqp_cstring_bytes("#"),
                     amqp_empty_table);
@@ -242,9 +316,11 @@ mq_close(struct mq *mq)
     amqp_destroy_connection(mq->conn);
     mq->conn = NULL;
     mq->connected = 0;
+    mq->depth_channel = 0;
 }
 
-static void
+/* Copies a short string (at most 255 bytes by the protocol); returns its length. */
+static size_t
 copy_bytes(char *dst, size_t cap, amqp_bytes_t b)
 {
     size_t n = b.len < cap - 1 ? b.len : cap - 1;
@@ -253,6 +329,7 @@ copy_bytes(char *dst, size_t cap, amqp_bytes_t b)
         memcpy(dst, b.bytes, n);
     }
     dst[n] = '\0';
+    return n;
 }
 
 /* A frame other than a delivery arrived (consume_message said so): read it
@@ -281,12 +358,20 @@ handle_other_frame(struct mq *mq)
         amqp_destroy_message(&m);
         return RC_NOTFOUND;
     }
-    case AMQP_CHANNEL_CLOSE_METHOD:
-        log_error("amqp", "event=channel_closed_by_server");
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+        amqp_channel_close_t *m = frame.payload.method.decoded;
+
+        note_close(mq, m->reply_code, m->reply_text);
+        log_error("amqp", "event=channel_closed_by_server reply=\"%s\"", mq->close_text);
         return RC_UNAVAIL;
-    case AMQP_CONNECTION_CLOSE_METHOD:
-        log_error("amqp", "event=connection_closed_by_server");
+    }
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+        amqp_connection_close_t *m = frame.payload.method.decoded;
+
+        note_close(mq, m->reply_code, m->reply_text);
+        log_error("amqp", "event=connection_closed_by_server reply=\"%s\"", mq->close_text);
         return RC_UNAVAIL;
+    }
     case AMQP_BASIC_CANCEL_METHOD:
         log_error("amqp", "event=consumer_cancelled_by_server (queue deleted?)");
         return RC_UNAVAIL;
@@ -326,23 +411,26 @@ mq_next(struct mq *mq, int timeout_ms, struct mq_delivery *d)
         } else {
             char buf[512];
 
+            note_reply(mq, r);
             log_warn("amqp", "event=connection_lost err=\"%s\"", reply_text(r, buf, sizeof(buf)));
         }
         mq->connected = 0;
         return RC_UNAVAIL;
     }
     mq->have_env = 1;
+    mq->close_code = 0; /* the broker delivers again */
     p = &mq->env.message.properties;
     d->tag = mq->env.delivery_tag;
     d->redelivered = mq->env.redelivered;
     d->body = mq->env.message.body.bytes;
     d->len = mq->env.message.body.len;
-    copy_bytes(d->exchange, sizeof(d->exchange), mq->env.exchange);
-    copy_bytes(d->routing_key, sizeof(d->routing_key), mq->env.routing_key);
+    d->exchange_len = copy_bytes(d->exchange, sizeof(d->exchange), mq->env.exchange);
+    d->routing_key_len = copy_bytes(d->routing_key, sizeof(d->routing_key), mq->env.routing_key);
     if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) {
-        copy_bytes(d->message_id, sizeof(d->message_id), p->message_id);
+        d->message_id_len = copy_bytes(d->message_id, sizeof(d->message_id), p->message_id);
     } else {
         d->message_id[0] = '\0';
+        d->message_id_len = 0;
     }
     return RC_OK;
 }

@@ -94,9 +94,10 @@ queue_raw(struct apply_pending *p, const struct raw_message *m, size_t slot)
     q->error = dup_opt(&p->arena, m->error);
     q->source = dup_opt(&p->arena, m->source);
     q->external_id = dup_opt(&p->arena, m->external_id);
-    q->exchange = dup_opt(&p->arena, m->exchange);
-    q->routing_key = dup_opt(&p->arena, m->routing_key);
-    q->message_id = dup_opt(&p->arena, m->message_id);
+    q->exchange = arena_strndup(&p->arena, m->exchange ? m->exchange : "", m->exchange_len);
+    q->routing_key =
+        arena_strndup(&p->arena, m->routing_key ? m->routing_key : "", m->routing_key_len);
+    q->message_id = arena_strndup(&p->arena, m->message_id ? m->message_id : "", m->message_id_len);
     p->bytes += m->len;
 }
 
@@ -190,7 +191,7 @@ apply_flush(struct db *db, struct apply_pending *p)
         /* the arena keeps its memory until the batch ends */
         return RC_OK;
     }
-    return rc == RC_UNAVAIL ? RC_UNAVAIL : RC_ERR;
+    return rc == RC_UNAVAIL || rc == RC_INVALID ? rc : RC_ERR;
 }
 
 /* Careful mode: the database refused the rows of this message. Undo them and
@@ -209,31 +210,23 @@ undo_message(struct db *db, struct idcache *cache, struct apply_pending *pending
     return RC_OK;
 }
 
-/* Refusals in a row past which the database, not the messages, is at fault
- * (a broken schema, say): the consumer then stops and retries with backoff
- * instead of dead-lettering everything it reads. */
-#define SYSTEMIC_REFUSALS 5
-
-static int refusals_in_a_row;
-
-/* Careful mode: the database refused this message's rows. Undo them and
- * make the message a rejected one, with the reason; or, after
- * SYSTEMIC_REFUSALS in a row, give up on the batch (RC_UNAVAIL). */
+/* Careful mode: the database refused this message's values. Undo its rows
+ * and make it a rejected message, with the server's reason. */
 static int
 refused(struct db *db, struct idcache *cache, struct apply_pending *pending, size_t nraw,
         size_t nmatches, size_t nteams, struct raw_message *raw, struct apply_result *res)
 {
+    const char *err = db_last_error(db);
+    size_t n;
+
     if (undo_message(db, cache, pending, nraw, nmatches, nteams) != RC_OK) {
         return RC_UNAVAIL;
     }
-    if (++refusals_in_a_row >= SYSTEMIC_REFUSALS) {
-        log_error("apply",
-                  "event=systemic_refusal refusals=%d action=\"roll back, back off, retry\"",
-                  refusals_in_a_row);
-        refusals_in_a_row = 0;
-        return RC_UNAVAIL;
+    n = (size_t)snprintf(res->reason, sizeof(res->reason), "the database refused the values: %s",
+                         err);
+    if (n >= sizeof(res->reason)) {
+        text_cut_utf8(res->reason);
     }
-    snprintf(res->reason, sizeof(res->reason), "the database refused the values");
     raw->rejected = 1;
     raw->error = res->reason;
     return RC_OK;
@@ -262,8 +255,11 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
     raw.delivery_tag = d->tag;
     raw.redelivered = d->redelivered;
     raw.exchange = d->exchange;
+    raw.exchange_len = d->exchange_len;
     raw.routing_key = d->routing_key;
+    raw.routing_key_len = d->routing_key_len;
     raw.message_id = d->message_id;
+    raw.message_id_len = d->message_id_len;
 
     opts.max_bytes = (size_t)cfg->max_message_bytes;
     if (dt_offset_parse(cfg->source_timezone, &opts.tz_offset_s) != RC_OK) {
@@ -276,7 +272,7 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
     }
 
     if (d->redelivered) {
-        rc = db_messages_seen(db, raw.sha256, d->message_id);
+        rc = db_messages_seen(db, raw.sha256, d->message_id, d->message_id_len);
         if (rc == RC_OK) {
             /* committed by a run that died before its ack; a rejection on record
              * still goes to the dead-letter queue */
@@ -296,19 +292,15 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
     }
     if (parsed == RC_OK) {
         rc = db_ingest_event(db, cache, ev, &mrow, team_ids);
-        if (rc == RC_UNAVAIL) {
+        if (rc == RC_UNAVAIL || rc == RC_ERR || (rc == RC_INVALID && !careful)) {
             return rc;
         }
     }
     raw.rejected = parsed != RC_OK;
     raw.error = raw.rejected ? res->reason : NULL;
-    if (parsed == RC_OK && rc != RC_OK) {
-        if (!careful) {
-            return RC_ERR;
-        }
-        if (refused(db, cache, pending, nraw, nmatches, nteams, &raw, res) != RC_OK) {
-            return RC_UNAVAIL;
-        }
+    if (parsed == RC_OK && rc != RC_OK &&
+        refused(db, cache, pending, nraw, nmatches, nteams, &raw, res) != RC_OK) {
+        return RC_UNAVAIL;
     }
     /* (a parsed message always has its event; the test is for the analyzer) */
     queue_raw(pending, &raw,
@@ -316,7 +308,7 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
 
     if (careful || pending->bytes >= FLUSH_BYTES) {
         rc = apply_flush(db, pending);
-        if (rc == RC_ERR && careful && !raw.rejected) {
+        if (rc == RC_INVALID && careful && !raw.rejected) {
             /* the match rows were refused: keep the message on record as rejected */
             if (refused(db, cache, pending, nraw, nmatches, nteams, &raw, res) != RC_OK) {
                 return RC_UNAVAIL;
@@ -324,13 +316,10 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
             queue_raw(pending, &raw, SIZE_MAX);
             rc = apply_flush(db, pending);
         }
-        if (rc == RC_UNAVAIL) {
+        if (rc == RC_UNAVAIL || rc == RC_ERR || (rc == RC_INVALID && !careful)) {
             return rc;
         }
         if (rc != RC_OK) {
-            if (!careful) {
-                return RC_ERR;
-            }
             /* The log refused the row itself. Retrying would loop on the same
              * bytes forever, so the message goes to the dead-letter queue,
              * where it is kept, and the error is logged. */
@@ -351,7 +340,6 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
                  raw.external_id ? raw.external_id : "", d->len, res->reason);
     } else {
         res->outcome = APPLY_APPLIED;
-        refusals_in_a_row = 0;
         res->changed = 1;
         log_debug("apply", "event=applied tag=%llu source=\"%s\" id=\"%s\"",
                   (unsigned long long)d->tag, raw.source, raw.external_id);

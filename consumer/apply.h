@@ -59,16 +59,23 @@ void apply_pending_cleanup(struct apply_pending *p);
 void apply_register(struct db *db);
 
 /*
- * Applies d inside the open transaction. RC_OK with *res filled. RC_UNAVAIL:
- * the database connection was lost. RC_ERR: the database refused a write of
- * a validated message outside careful mode; the caller rolls the batch back
- * and takes the redeliveries in careful mode.
+ * Applies d inside the open transaction. RC_OK with *res filled (in careful
+ * mode a message whose values the database refused is rejected, with the
+ * server's reason). Otherwise the caller rolls the batch back:
+ *   RC_INVALID  outside careful mode, the database refused the values of a
+ *               validated message: take the redeliveries in careful mode,
+ *               where the culprit is found and rejected alone;
+ *   RC_UNAVAIL  the server's state (lost, busy, read-only, full): back off;
+ *   RC_ERR      the schema or the server refuses every write (a missing
+ *               table, no permission): back off too, and say so in the
+ *               status row; the messages are not at fault.
  */
 int apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
                   struct apply_pending *pending, int careful, const struct mq_delivery *d,
                   struct apply_result *res);
 
-/* Writes the queued log and outbox rows. RC_OK, RC_UNAVAIL or RC_ERR. */
+/* Writes the queued rows: RC_OK, or RC_INVALID, RC_UNAVAIL or RC_ERR as for
+ * apply_message. */
 int apply_flush(struct db *db, struct apply_pending *pending);
 
 #endif

@@ -5,6 +5,7 @@
  * by rolling back, reconnecting with capped backoff and taking the
  * redeliveries.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,24 @@ struct batch {
     uint64_t version; /* data_version read when the batch began */
 };
 
+/*
+ * The search mirror runs in a thread of its own, with its own database
+ * connection, so ingestion never waits for a round (a restarted consumer
+ * takes deliveries at once), and only while this process is the row's
+ * active consumer: a stand-by does not mirror beside it.
+ */
+struct mirror_thread {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int notified;
+    volatile sig_atomic_t stop;
+    volatile sig_atomic_t busy; /* the consumer's last batch filled up */
+    struct db *db;
+    struct mirror *m;
+    int started;
+};
+
 struct consumer {
     const struct config *cfg;
     struct db *db;
@@ -61,11 +80,165 @@ struct consumer {
     long backoff_ms;
     long last_heartbeat_ms;
     int64_t started;           /* unix time this process started */
-    struct mirror *mirror;     /* search mirror; NULL when search is off */
+    struct mirror_thread mt;   /* m == NULL when search is off */
     struct commitclock *clock; /* shared with the workers; NULL when off */
     int clock_settled;
     int busy; /* the last batch filled up: more deliveries are waiting */
+    /* what the status row says of ingestion (db_status_report) */
+    const char *state; /* "running", "retrying", "blocked" */
+    char reason[512];  /* why, when not running */
+    long waiting_ms;   /* monotonic ms since deliveries wait uncommitted; 0 = none */
+    unsigned failed_batches;
+    int report_due; /* the state changed: report at the next chance */
 };
+
+/* Sets the state the status row reports; logs each change once. */
+static void
+set_state(struct consumer *c, const char *state, const char *reason)
+{
+    if (strcmp(c->state, state) != 0 || strcmp(c->reason, reason) != 0) {
+        if (strcmp(state, "running") == 0) {
+            log_info("consumer", "event=state state=running");
+        } else {
+            log_warn("consumer", "event=state state=%s reason=\"%s\"", state, reason);
+        }
+        c->report_due = 1;
+    }
+    c->state = state;
+    snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    text_cut_utf8(c->reason);
+}
+
+/* Deliveries wait from now on, unless they already did. */
+static void
+note_waiting(struct consumer *c)
+{
+    if (c->waiting_ms == 0) {
+        c->waiting_ms = dt_mono_ms();
+    }
+}
+
+/* Writes the consumer's state to the status row (only the row's own
+ * consumer's report lands; a stand-by takes the row over once the broker
+ * gives it the queue and the owner is gone). measure: ask the broker for the
+ * queue's depth. */
+static void
+report(struct consumer *c, int measure)
+{
+    struct consumer_report r;
+    int connected = mq_is_connected(c->mq);
+    int64_t depth = measure && connected ? mq_queue_depth(c->mq) : -1;
+
+    if (!db_is_connected(c->db)) {
+        return;
+    }
+    if (depth > 0) {
+        note_waiting(c);
+    }
+    if (connected && mq_is_connected(c->mq)) {
+        (void)db_status_claim(c->db, (int)getpid(), c->started);
+    }
+    r.broker_connected = mq_is_connected(c->mq);
+    r.state = c->state;
+    r.reason = c->reason;
+    r.queue_depth = depth;
+    r.waiting_us = c->waiting_ms == 0 ? -1 : (int64_t)(dt_mono_ms() - c->waiting_ms) * 1000;
+    r.failed_batches = c->failed_batches;
+    if (db_status_report(c->db, (int)getpid(), &r) == RC_OK) {
+        c->report_due = 0;
+    }
+    c->last_heartbeat_ms = dt_mono_ms();
+}
+
+static void *
+mirror_main(void *arg)
+{
+    struct mirror_thread *t = arg;
+    int pid = (int)getpid();
+    long check_ms = 0;
+    int active = 0;
+
+    while (!t->stop) {
+        int wait = 1000;
+        struct timespec until;
+
+        if (db_is_connected(t->db) || db_connect(t->db, 0, &t->stop) == RC_OK) {
+            if (dt_mono_ms() >= check_ms) {
+                active = mirror_is_active(t->m, pid);
+                check_ms = dt_mono_ms() + 1000;
+            }
+            if (active) {
+                wait = mirror_poll(t->m, t->busy, 1000);
+            }
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += wait / 1000;
+        until.tv_nsec += (long)(wait % 1000) * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&t->mu);
+        while (!t->notified && !t->stop && pthread_cond_timedwait(&t->cv, &t->mu, &until) == 0) {
+        }
+        if (t->notified) {
+            mirror_notify(t->m);
+            t->notified = 0;
+        }
+        pthread_mutex_unlock(&t->mu);
+    }
+    return NULL;
+}
+
+static void
+mirror_thread_start(struct mirror_thread *t, const struct config *cfg)
+{
+    memset(t, 0, sizeof(*t));
+    t->db = db_new(cfg, 0);
+    t->m = mirror_new(cfg, t->db);
+    if (t->m == NULL) {
+        db_free(t->db);
+        t->db = NULL;
+        return;
+    }
+    db_status_register(t->db);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    if (pthread_create(&t->thread, NULL, mirror_main, t) != 0) {
+        log_error("consumer", "event=mirror_thread_failed");
+        return;
+    }
+    t->started = 1;
+}
+
+/* A commit queued outbox rows: wake the mirror. */
+static void
+mirror_thread_notify(struct mirror_thread *t)
+{
+    if (!t->started) {
+        return;
+    }
+    pthread_mutex_lock(&t->mu);
+    t->notified = 1;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void
+mirror_thread_stop(struct mirror_thread *t)
+{
+    if (t->started) {
+        pthread_mutex_lock(&t->mu);
+        t->stop = 1;
+        pthread_cond_signal(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+        pthread_join(t->thread, NULL);
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+    }
+    mirror_free(t->m);
+    db_free(t->db);
+}
 
 static void
 batch_clear(struct batch *b)
@@ -79,6 +252,7 @@ batch_clear(struct batch *b)
 static void
 backoff(struct consumer *c, const char *what)
 {
+    report(c, 0);
     log_info("consumer", "event=reconnecting target=%s delay_ms=%ld", what, c->backoff_ms);
     struct timespec ts = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000000};
 
@@ -95,6 +269,10 @@ batch_abort(struct consumer *c, const char *why)
     if (c->b.open) {
         log_warn("consumer", "event=batch_rolled_back messages=%u reason=\"%s\"", c->b.n, why);
         db_rollback(c->db);
+        if (c->b.n > 0) {
+            c->failed_batches++;
+            note_waiting(c); /* they come back as redeliveries */
+        }
     }
     batch_clear(&c->b);
     apply_pending_reset(&c->pending);
@@ -103,14 +281,35 @@ batch_abort(struct consumer *c, const char *why)
     mq_close(c->mq); /* unacked deliveries are requeued by the broker */
 }
 
-/* The database refused a write we had validated. Whatever caused it is in
- * the batch just rolled back, which comes back as redeliveries: take those one
- * savepoint each, so the culprit is rejected alone. */
+/* The database refused the values of a message we had validated. Whatever
+ * caused it is in the batch just rolled back, which comes back as
+ * redeliveries: take those one savepoint each, so the culprit is rejected
+ * alone, with the server's reason, and the rest goes on. */
 static void
 enter_careful(struct consumer *c)
 {
     c->careful_left = (unsigned)c->cfg->amqp_prefetch + (unsigned)c->cfg->batch_size;
     log_warn("consumer", "event=careful_mode messages=%u", c->careful_left);
+}
+
+/* What to do after the database failed with rc (not RC_OK): find the
+ * culprit (RC_INVALID) or wait for the server (RC_UNAVAIL, RC_ERR). */
+static void
+after_db_failure(struct consumer *c, int rc, const char *during)
+{
+    char why[512];
+
+    if (rc == RC_INVALID) {
+        enter_careful(c);
+        return;
+    }
+    snprintf(why, sizeof(why), "%s: %s: %s", during,
+             rc == RC_UNAVAIL ? "mariadb unavailable or busy"
+                              : "mariadb refuses the writes (schema or permissions?)",
+             db_last_error(c->db));
+    set_state(c, "retrying", why);
+    (void)db_status_error(c->db, why);
+    backoff(c, "mariadb");
 }
 
 /* Commits the batch, then dead-letters the rejected and acks the rest. */
@@ -146,16 +345,16 @@ batch_commit(struct consumer *c)
     }
     if (rc != RC_OK) {
         batch_abort(c, "commit failed");
-        if (rc == RC_ERR) {
-            enter_careful(c);
-        } else {
-            backoff(c, "mariadb");
-        }
+        after_db_failure(c, rc, "committing a batch");
         return rc;
     }
     c->backoff_ms = 100; /* a commit went through: the next trouble starts from scratch */
+    c->failed_batches = 0;
+    c->waiting_ms = 0;
+    set_state(c, "running", "");
+    c->report_due = 0; /* the commit wrote the state */
     if (b->applied > 0) {
-        mirror_notify(c->mirror);
+        mirror_thread_notify(&c->mt);
     }
     apply_pending_reset(&c->pending);
     c->expected_version = b->version + (b->changed > 0);
@@ -172,7 +371,6 @@ batch_commit(struct consumer *c)
              b->n, b->applied, b->rejected, b->skipped, dt_mono_ms() - b->started_ms,
              dt_mono_ms() - t0, (unsigned long long)b->last_ok_tag, idcache_count(c->cache));
     batch_clear(b);
-    c->last_heartbeat_ms = dt_mono_ms();
     if (rc != RC_OK) {
         /* committed but not acked: the redeliveries are recognised and skipped */
         mq_close(c->mq);
@@ -189,6 +387,7 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
 
     log_debug("consumer", "event=received tag=%llu bytes=%zu redelivered=%d",
               (unsigned long long)d->tag, d->len, d->redelivered);
+    note_waiting(c);
     if (!b->open) {
         rc = db_begin(c->db);
         if (rc != RC_OK) {
@@ -234,6 +433,27 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
     return RC_OK;
 }
 
+/* The broker closed us for a message it cannot encode (a property over 255
+ * bytes, which only its management API lets in): every consume fails until
+ * that message is moved away. Says so once per episode. */
+static int
+broker_blocked(struct consumer *c)
+{
+    const char *text;
+    int code = mq_broker_close(c->mq, &text);
+    char why[512];
+
+    if (code != 541 || strstr(text, "shortstr_overflow") == NULL) {
+        return 0;
+    }
+    snprintf(why, sizeof(why),
+             "the broker cannot deliver the message at the head of queue %s (%s): move that "
+             "message away, see the README, 'A message the broker cannot deliver'",
+             c->cfg->amqp_queue, text);
+    set_state(c, "blocked", why);
+    return 1;
+}
+
 /* Makes sure both connections are up; RC_OK, or keeps trying until stopping. */
 static int
 ensure_connected(struct consumer *c)
@@ -241,21 +461,42 @@ ensure_connected(struct consumer *c)
     while (!stopping) {
         if (!db_is_connected(c->db) && db_connect(c->db, 0, &stopping) != RC_OK) {
             mq_close(c->mq); /* stop taking deliveries we cannot store */
+            set_state(c, "retrying", "mariadb unreachable");
             backoff(c, "mariadb");
             continue;
         }
         if (!mq_is_connected(c->mq)) {
             if (mq_connect(c->mq) != RC_OK) {
-                (void)db_status_heartbeat(c->db, 0);
+                if (!broker_blocked(c)) {
+                    set_state(c, "retrying", "rabbitmq unreachable");
+                }
                 backoff(c, "rabbitmq");
                 continue;
             }
-            (void)db_status_heartbeat(c->db, 1);
-            c->last_heartbeat_ms = dt_mono_ms();
+            report(c, 0);
         }
         return RC_OK;
     }
     return RC_UNAVAIL;
+}
+
+/* How long to wait for the next delivery: with a batch open, until the
+ * group-commit window has passed (then only to see the queue drained), and
+ * never past the batch's age limit; between batches, the heartbeat's due. */
+static int
+next_timeout(const struct consumer *c, long now)
+{
+    long age, left, wait;
+
+    if (!c->b.open) {
+        wait = HEARTBEAT_EVERY_MS - (now - c->last_heartbeat_ms);
+        return wait < 0 ? 0 : (wait > 1000 ? 1000 : (int)wait);
+    }
+    age = now - c->b.started_ms;
+    left = c->cfg->batch_ms - age;
+    wait = age < c->cfg->commit_window_ms ? c->cfg->commit_window_ms - age : DRAIN_WAIT_MS;
+    wait = wait < left ? wait : left;
+    return wait <= 0 ? 0 : (int)wait;
 }
 
 static void
@@ -264,53 +505,54 @@ run(struct consumer *c)
     struct mq_delivery d;
 
     while (!stopping) {
-        int timeout, rc;
+        int rc;
         long now;
 
         if (ensure_connected(c) != RC_OK) {
             break;
         }
         now = dt_mono_ms();
-        if (c->b.open) {
-            long left = c->cfg->batch_ms - (now - c->b.started_ms);
-
-            timeout = left <= 0 ? 0 : (left < DRAIN_WAIT_MS ? (int)left : DRAIN_WAIT_MS);
-        } else {
-            /* between batches: the mirror's turn, if it has work */
-            timeout = mirror_poll(c->mirror, c->busy, 1000);
-        }
-        rc = mq_next(c->mq, timeout, &d);
+        rc = mq_next(c->mq, next_timeout(c, now), &d);
         if (rc == RC_OK) {
             rc = handle_delivery(c, &d);
             mq_release(c->mq);
             if (rc != RC_OK) {
-                batch_abort(c,
-                            rc == RC_UNAVAIL ? "database unavailable" : "database refused a write");
-                if (rc == RC_ERR) {
-                    enter_careful(c);
-                } else {
-                    backoff(c, "mariadb"); /* the server may still answer, but not take writes */
-                }
-                (void)db_status_error(c->db, "database error while applying a batch");
+                batch_abort(c, rc == RC_UNAVAIL   ? "database unavailable"
+                               : rc == RC_INVALID ? "database refused a message's values"
+                                                  : "database refused a write");
+                after_db_failure(c, rc, "applying a message");
                 continue;
             }
             if (c->b.n >= (unsigned)c->cfg->batch_size) {
                 batch_commit(c);
                 c->busy = 1;
+                c->mt.busy = 1;
             }
         } else if (rc == RC_NOTFOUND) {
-            /* drained or the batch is old enough */
-            batch_commit(c);
-            c->busy = 0;
+            long age = c->b.open ? dt_mono_ms() - c->b.started_ms : 0;
+
+            /* drained (once the window has passed) or the batch is old enough */
+            if (c->b.open &&
+                (age >= c->cfg->commit_window_ms || age >= c->cfg->batch_ms || stopping)) {
+                batch_commit(c);
+                c->busy = 0;
+                c->mt.busy = 0;
+            }
         } else {
             batch_abort(c, "broker connection lost");
+            if (broker_blocked(c)) {
+                backoff(c, "rabbitmq");
+            } else {
+                set_state(c, "retrying", "rabbitmq connection lost");
+            }
             continue;
         }
-        if (!c->b.open && dt_mono_ms() - c->last_heartbeat_ms >= HEARTBEAT_EVERY_MS) {
-            if (db_status_heartbeat(c->db, mq_is_connected(c->mq)) == RC_UNAVAIL) {
+        if (!c->b.open &&
+            (c->report_due || dt_mono_ms() - c->last_heartbeat_ms >= HEARTBEAT_EVERY_MS)) {
+            report(c, 1);
+            if (!mq_is_connected(c->mq)) {
                 mq_close(c->mq);
             }
-            c->last_heartbeat_ms = dt_mono_ms();
         }
     }
     /* stopping: finish the batch in hand */
@@ -344,11 +586,11 @@ main(int argc, char **argv)
     c.cfg = &cfg;
     c.backoff_ms = 100;
     c.started = (int64_t)time(NULL);
+    c.state = "running";
     c.db = db_new(&cfg, 0);
     db_status_register(c.db);
     apply_register(c.db);
     c.mq = mq_new(&cfg);
-    c.mirror = mirror_new(&cfg, c.db);
     c.cache = idcache_new();
     if (cfg.commit_clock_file[0] != '\0') {
         c.clock = commitclock_open(cfg.commit_clock_file);
@@ -358,13 +600,15 @@ main(int argc, char **argv)
     if (db_connect(c.db, -1, &stopping) == RC_OK) {
         (void)db_status_started(c.db, (int)getpid());
         log_info("consumer", "event=started pid=%ld", (long)getpid());
+        /* after the first connection: the client library is initialised */
+        mirror_thread_start(&c.mt, &cfg);
         run(&c);
         mq_close(c.mq);
         (void)db_status_stopped(c.db, (int)getpid());
     }
     log_info("consumer", "event=stopped pid=%ld", (long)getpid());
+    mirror_thread_stop(&c.mt);
     free(c.b.dead);
-    mirror_free(c.mirror);
     commitclock_close(c.clock);
     mq_free(c.mq);
     idcache_free(c.cache);

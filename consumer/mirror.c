@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db_matches.h"
+#include "db_status.h"
 #include "db_outbox.h"
 #include "es.h"
 #include "log.h"
@@ -47,6 +48,7 @@ struct mirror {
     struct arena arena;
     buf_t scratch;
     int down_logged; /* the engine is unreachable and that was logged */
+    int active;      /* this process is the active consumer and holds the lock */
 };
 
 struct mirror *
@@ -87,6 +89,25 @@ mirror_free(struct mirror *m)
     free(m->rows);
     free(m->renamed);
     free(m);
+}
+
+int
+mirror_is_active(struct mirror *m, int pid)
+{
+    struct consumer_status cs;
+    int mine = db_status_get(m->db, &cs) == RC_OK && cs.pid == pid;
+    int locked = mine && db_outbox_lock(m->db) == RC_OK;
+
+    if (!locked && m->active) {
+        (void)db_outbox_unlock(m->db);
+        log_info("mirror", "event=mirror_standing_by reason=\"%s\"",
+                 mine ? "another mirror holds the lock" : "another consumer is the active one");
+    } else if (locked && !m->active) {
+        log_info("mirror", "event=mirror_active");
+        m->pending = 1; /* whatever the previous mirror left */
+    }
+    m->active = locked;
+    return locked;
 }
 
 void

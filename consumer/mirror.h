@@ -1,5 +1,6 @@
 /*
- * mirror.h: the search mirror of the consumer. Between batches it sends the
+ * mirror.h: the search mirror of the consumer. In a thread of its own (with
+ * its own database connection; consumer/main.c) it sends the
  * documents of the matches named in search_outbox to the search engine in
  * one _bulk per round, deletes the outbox rows the engine confirmed, counts
  * failures per row and parks a row after MIRROR_MAX_ATTEMPTS. The engine
@@ -19,6 +20,11 @@ struct mirror;
 struct mirror *mirror_new(const struct config *cfg, struct db *db);
 /* Accepts NULL. */
 void mirror_free(struct mirror *m);
+
+/* Whether this process (pid) should mirror: it is the status row's active
+ * consumer and holds the mirror's lock (taken here; given back when it is
+ * no longer the active one). A stand-by consumer never mirrors. */
+int mirror_is_active(struct mirror *m, int pid);
 
 /* A commit queued outbox rows: there is work again. Accepts NULL. */
 void mirror_notify(struct mirror *m);

@@ -24,9 +24,14 @@ struct mq_delivery {
     int redelivered;
     const char *body; /* borrowed: valid until mq_release() */
     size_t len;
+    /* the AMQP short strings as the broker sent them: any bytes, NUL
+     * included, at most 255 (each also NUL-terminated for logs) */
     char exchange[256];
+    size_t exchange_len;
     char routing_key[256];
-    char message_id[256]; /* "" when the publisher set none */
+    size_t routing_key_len;
+    char message_id[256]; /* empty when the publisher set none */
+    size_t message_id_len;
 };
 
 struct mq *mq_new(const struct config *cfg);
@@ -47,6 +52,19 @@ int mq_is_connected(const struct mq *mq);
  */
 int mq_next(struct mq *mq, int timeout_ms, struct mq_delivery *d);
 void mq_release(struct mq *mq);
+
+/* Messages ready in the queue (a passive queue.declare on a channel of its
+ * own), or -1 when not connected or it failed (the connection is then
+ * treated as lost). */
+int64_t mq_queue_depth(struct mq *mq);
+
+/* The reply code (and "code text" in *text) of the broker's last close of
+ * the connection or a channel, 0 once a delivery came through since. A 541
+ * whose text names content_properties_shortstr_overflow means the broker
+ * cannot encode the message at the head of the queue (a property over 255
+ * bytes, published through the management API): every consume fails until
+ * that message is moved away (README: "A message the broker cannot deliver"). */
+int mq_broker_close(const struct mq *mq, const char **text);
 
 /* basic.ack of every delivery up to and including tag. */
 int mq_ack_upto(struct mq *mq, uint64_t tag);

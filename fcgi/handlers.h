@@ -30,5 +30,8 @@ int h_page_list(struct req *r);
 int h_page_match(struct req *r);
 /* An HTML error page (400, 404, 405, 500, 503) from the site's layout. */
 int page_error(struct req *r, int status, const char *message);
+/* Whether ingestion is stalled (the pages' banner; judged at most once a
+ * second per worker). */
+int pages_ingest_stalled(struct req *r);
 
 #endif

@@ -88,8 +88,12 @@ get(const uint64_t *p)
 }
 
 void
-metrics_render(buf_t *out, const char *const *names, size_t n, const struct consumer_status *cs)
+metrics_render(buf_t *out, const char *const *names, size_t n, const struct consumer_status *cs,
+               int stall_s)
 {
+    static const char *const states[] = {"running", "retrying", "blocked",
+                                         "stalled", "down",     "stopped"};
+    struct ingest_health h;
     size_t r, s, b;
 
     if (m == NULL) {
@@ -163,4 +167,30 @@ metrics_render(buf_t *out, const char *const *names, size_t n, const struct cons
                 "esports_consumer_last_applied_timestamp_seconds %lld\n",
                 (unsigned long long)cs->applied, (unsigned long long)cs->rejected,
                 (long long)cs->last_applied_at);
+    ingest_judge(cs, stall_s, &h);
+    buf_appendf(
+        out,
+        "# HELP esports_ingest_stalled 1 while messages wait without a commit past "
+        "HEALTH_STALL_S, or the consumer is silent that long (/healthz answers 503).\n"
+        "# TYPE esports_ingest_stalled gauge\nesports_ingest_stalled %d\n"
+        "# HELP esports_ingest_waiting_seconds How long messages have waited without a "
+        "commit.\n"
+        "# TYPE esports_ingest_waiting_seconds gauge\nesports_ingest_waiting_seconds %lld\n"
+        "# HELP esports_queue_depth Messages ready in the queue, as the consumer last "
+        "measured (-1: never).\n"
+        "# TYPE esports_queue_depth gauge\nesports_queue_depth %lld\n"
+        "# HELP esports_consumer_failed_batches Batches rolled back since the last commit.\n"
+        "# TYPE esports_consumer_failed_batches gauge\nesports_consumer_failed_batches %lld\n"
+        "# HELP esports_consumer_heartbeat_age_seconds Seconds since the consumer's last "
+        "sign of life.\n"
+        "# TYPE esports_consumer_heartbeat_age_seconds gauge\n"
+        "esports_consumer_heartbeat_age_seconds %lld\n"
+        "# HELP esports_consumer_state The consumer's state, as /healthz reports it.\n"
+        "# TYPE esports_consumer_state gauge\n",
+        h.stalled, (long long)h.stalled_s, (long long)cs->queue_depth,
+        (long long)cs->failed_batches, (long long)cs->heartbeat_age);
+    for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
+        buf_appendf(out, "esports_consumer_state{state=\"%s\"} %d\n", states[k],
+                    strcmp(states[k], h.state) == 0);
+    }
 }

@@ -26,6 +26,6 @@ void metrics_db_error(void);
 /* The Prometheus text: routes are named by names[0..n); cs (may be NULL) adds
  * the consumer's progress. */
 void metrics_render(buf_t *out, const char *const *names, size_t n,
-                    const struct consumer_status *cs);
+                    const struct consumer_status *cs, int stall_s);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "db_matches.h"
+#include "db_status.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
@@ -320,12 +321,38 @@ match_from_doc(json_object *doc, struct arena *a, struct match_view *m)
     }
 }
 
+/* Whether ingestion is stalled, as /healthz judges it; asked of the
+ * database at most once a second per worker, so the pages' hot path stays
+ * free of round trips. */
+int
+pages_ingest_stalled(struct req *r)
+{
+    static long checked_ms = -1;
+    static int stalled;
+    long now = dt_mono_ms();
+
+    if (checked_ms < 0 || now - checked_ms >= 1000) {
+        struct consumer_status cs;
+        struct ingest_health h;
+
+        if (db_status_get(r->db, &cs) == RC_OK) {
+            ingest_judge(&cs, r->cfg->health_stall_s, &h);
+            stalled = h.stalled;
+        }
+        checked_ms = now;
+    }
+    return stalled;
+}
+
 /* Renders template name with ctx and sends it with status; frees ctx. */
 static int
 send_page(struct req *r, int status, const char *name, json_object *ctx)
 {
     int rc;
 
+    if (pages_ingest_stalled(r)) {
+        json_object_object_add(ctx, "ingest_stalled", json_object_new_boolean(1));
+    }
     buf_reset(&r->body);
     rc = mustache_render(templates, name, ctx, &r->body);
     json_object_put(ctx);

@@ -123,14 +123,18 @@ run_cached(struct req *r, const struct route *rt)
     } else {
         r->data_version = version;
     }
-    /* the origin too: list responses carry absolute next/previous links */
+    /* the origin too: list responses carry absolute next/previous links;
+     * and a page shows the stalled banner or not */
     origin = req_origin(r);
     olen = strlen(origin);
-    key = arena_alloc(&r->arena, olen + plen + qlen + 2);
+    key = arena_alloc(&r->arena, olen + plen + qlen + 3);
     memcpy(key, origin, olen);
     memcpy(key + olen, r->path, plen);
     key[olen + plen] = '?';
     memcpy(key + olen + plen + 1, r->query, qlen + 1);
+    if (rt->html && pages_ingest_stalled(r)) {
+        memcpy(key + olen + plen + 1 + qlen, "\x01", 2); /* no byte of a request line */
+    }
     if (cache_get(key, version, &r->body, etag) == RC_OK) {
         if (rt->html) {
             resp_html_etag(r, etag);

@@ -63,12 +63,19 @@ static const struct cfg_entry cfg_table[] = {
     {"AMQP_DEAD_QUEUE", CFG_NAME, 0, "matches.dead", 0, 0, F(amqp_dead_queue),
      "queue holding rejected messages"},
     {"AMQP_PREFETCH", CFG_INT, 0, "300", 1, 65535, F(amqp_prefetch), "basic.qos prefetch count"},
-    {"AMQP_HEARTBEAT", CFG_INT, 0, "30", 0, 3600, F(amqp_heartbeat_s),
-     "AMQP heartbeat, seconds (0 = off)"},
+    {"AMQP_HEARTBEAT", CFG_INT, 0, "10", 0, 3600, F(amqp_heartbeat_s),
+     "AMQP heartbeat, seconds (0 = off); the broker hands the queue to a stand-by about two "
+     "heartbeats after a consumer stops answering"},
     {"CONSUMER_BATCH_SIZE", CFG_INT, 0, "100", 1, 10000, F(batch_size),
      "messages per transaction at most"},
     {"CONSUMER_BATCH_MS", CFG_INT, 0, "200", 1, 60000, F(batch_ms),
      "a batch is committed at the latest this many ms after its first message"},
+    {"COMMIT_WINDOW_MS", CFG_INT, 0, "25", 0, 60000, F(commit_window_ms),
+     "group commit: a batch stays open at least this many ms for more deliveries, so a steady "
+     "feed commits (and invalidates the workers' caches) at most about 1000/N times a second"},
+    {"HEALTH_STALL_S", CFG_INT, 0, "30", 1, 86400, F(health_stall_s),
+     "/healthz answers 503 when messages have waited this many seconds without a commit, or the "
+     "consumer has been silent that long"},
     {"MAX_MESSAGE_BYTES", CFG_INT, 0, "1048576", 64, 67108864, F(max_message_bytes),
      "larger messages are rejected"},
     {"SOURCE_TIMEZONE", CFG_TZ, 0, "UTC", 0, 0, F(source_timezone),

@@ -38,6 +38,8 @@ struct config {
     /* consumer */
     int batch_size;
     int batch_ms;
+    int commit_window_ms; /* a batch stays open at least this long (group commit) */
+    int health_stall_s;   /* waiting without progress this long: /healthz says stalled */
     int max_message_bytes;
     char *source_timezone; /* "UTC" or "+HH:MM" / "-HH:MM": how naive source times are read */
 

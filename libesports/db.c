@@ -28,10 +28,11 @@ struct db {
     int flags;
     struct db_entry *stmts;
     size_t nstmts;
-    int in_tx;   /* a transaction is open */
-    int tx_lost; /* the connection died inside a transaction: nothing runs
-                  * until the caller rolls back or begins again, so no write
-                  * of that transaction can land in autocommit mode */
+    int in_tx;            /* a transaction is open */
+    int tx_lost;          /* the connection died inside a transaction: nothing runs
+                           * until the caller rolls back or begins again, so no write
+                           * of that transaction can land in autocommit mode */
+    char last_error[512]; /* the server's text of the last failure */
 };
 
 struct db *
@@ -127,6 +128,41 @@ transient(unsigned int err)
     }
 }
 
+/* Errors that refuse the values of one statement, not the server's state nor
+ * the schema: the message that brought them is at fault, and only it must be
+ * rejected. (SQLSTATE classes 22, data exception, and 23, integrity
+ * constraint, plus the strict-mode conversions MariaDB files under HY000.) */
+static int
+refused_value(unsigned int err)
+{
+    switch (err) {
+    case ER_DUP_ENTRY:
+    case ER_BAD_NULL_ERROR:
+    case ER_DATA_TOO_LONG:
+    case ER_WARN_DATA_OUT_OF_RANGE:
+    case WARN_DATA_TRUNCATED:
+    case ER_TRUNCATED_WRONG_VALUE:
+    case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
+    case ER_ILLEGAL_VALUE_FOR_TYPE:
+    case ER_WRONG_VALUE_FOR_TYPE:
+    case ER_DATA_OUT_OF_RANGE:
+    case ER_INVALID_CHARACTER_STRING:
+    case ER_NO_REFERENCED_ROW:
+    case ER_NO_REFERENCED_ROW_2:
+    case ER_DIVISION_BY_ZERO:
+    case 4025: /* ER_CONSTRAINT_FAILED: a CHECK constraint */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *
+db_last_error(const struct db *db)
+{
+    return db->last_error;
+}
+
 /* The first line of an SQL text, at most 60 bytes, for log lines. */
 static int
 sql_head(const char *sql)
@@ -138,8 +174,10 @@ sql_head(const char *sql)
 
 /* Records a failure of the connection or of stmt; returns the rc to give back. */
 static int
-db_fail(struct db *db, unsigned int no, const char *err, const char *what, const char *sql)
+db_fail(struct db *db, unsigned int no, const char *sqlstate, const char *err, const char *what,
+        const char *sql)
 {
+    snprintf(db->last_error, sizeof(db->last_error), "%s", err ? err : "");
     if (conn_lost(no)) {
         log_warn("db", "event=connection_lost during=%s errno=%u err=\"%s\"", what, no, err);
         db_close_conn(db);
@@ -149,9 +187,10 @@ db_fail(struct db *db, unsigned int no, const char *err, const char *what, const
         log_warn("db", "event=server_busy during=%s errno=%u err=\"%s\"", what, no, err);
         return RC_UNAVAIL;
     }
-    if (no == ER_DUP_ENTRY) {
-        log_warn("db", "event=duplicate during=%s err=\"%s\" sql=\"%.*s\"", what, err,
-                 sql ? sql_head(sql) : 0, sql ? sql : "");
+    if (refused_value(no) ||
+        (sqlstate != NULL && sqlstate[0] == '2' && (sqlstate[1] == '2' || sqlstate[1] == '3'))) {
+        log_warn("db", "event=values_refused during=%s errno=%u err=\"%s\" sql=\"%.*s\"", what, no,
+                 err, sql ? sql_head(sql) : 0, sql ? sql : "");
         return RC_INVALID;
     }
     log_error("db", "event=query_failed during=%s errno=%u err=\"%s\" sql=\"%.*s\"", what, no, err,
@@ -170,7 +209,8 @@ prepare_one(struct db *db, struct db_entry *e)
     }
     if (mysql_stmt_prepare(e->st, e->sql, (unsigned long)strlen(e->sql)) != 0) {
         unsigned int no = mysql_stmt_errno(e->st);
-        int rc = db_fail(db, no, mysql_stmt_error(e->st), "prepare", e->sql);
+        int rc =
+            db_fail(db, no, mysql_stmt_sqlstate(e->st), mysql_stmt_error(e->st), "prepare", e->sql);
 
         if (e->st != NULL) { /* db_fail may have closed the connection and it */
             mysql_stmt_close(e->st);
@@ -285,7 +325,8 @@ db_ping(struct db *db)
         return RC_UNAVAIL;
     }
     if (mysql_ping(db->conn) != 0) {
-        db_fail(db, mysql_errno(db->conn), mysql_error(db->conn), "ping", NULL);
+        db_fail(db, mysql_errno(db->conn), mysql_sqlstate(db->conn), mysql_error(db->conn), "ping",
+                NULL);
         return db_ensure(db);
     }
     return RC_OK;
@@ -298,7 +339,8 @@ db_simple(struct db *db, const char *q, const char *what)
         return RC_UNAVAIL;
     }
     if (mysql_real_query(db->conn, q, (unsigned long)strlen(q)) != 0) {
-        return db_fail(db, mysql_errno(db->conn), mysql_error(db->conn), what, NULL);
+        return db_fail(db, mysql_errno(db->conn), mysql_sqlstate(db->conn), mysql_error(db->conn),
+                       what, NULL);
     }
     return RC_OK;
 }
@@ -419,10 +461,12 @@ db_execute(struct db *db, const char *sql, MYSQL_BIND *params)
         }
         rc = stmt_get(db, sql, &st);
         if (rc == RC_OK && params != NULL && mysql_stmt_bind_param(st, params) != 0) {
-            rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "bind", sql);
+            rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
+                         "bind", sql);
         }
         if (rc == RC_OK && mysql_stmt_execute(st) != 0) {
-            rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "execute", sql);
+            rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
+                         "execute", sql);
         }
         if (rc != RC_UNAVAIL || db->conn != NULL || !was_connected || in_tx) {
             return rc;
@@ -448,13 +492,16 @@ db_execute_many(struct db *db, const char *sql, MYSQL_BIND *params, unsigned int
         return rc;
     }
     if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &n) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "array_size", sql);
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
+                       "array_size", sql);
     }
     if (mysql_stmt_bind_param(st, params) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "bind", sql);
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
+                       "bind", sql);
     }
     if (mysql_stmt_execute(st) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "execute", sql);
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
+                       "execute", sql);
     }
     return RC_OK;
 }
@@ -507,7 +554,8 @@ db_bind_result(struct db *db, const char *sql, MYSQL_BIND *results)
         return RC_UNAVAIL;
     }
     if (mysql_stmt_bind_result(st, results) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "bind_result", sql);
+        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
+                       "bind_result", sql);
     }
     return RC_OK;
 }
@@ -528,7 +576,8 @@ db_fetch(struct db *db, const char *sql)
     if (r == MYSQL_NO_DATA) {
         return RC_NOTFOUND;
     }
-    return db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), "fetch", sql);
+    return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st), "fetch",
+                   sql);
 }
 
 void

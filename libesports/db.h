@@ -49,6 +49,18 @@ int db_ping(struct db *db);
 /* 1 while the handle believes it is connected. */
 int db_is_connected(const struct db *db);
 
+/*
+ * Every statement function returns RC_OK, RC_NOTFOUND (no row), or:
+ *   RC_UNAVAIL  the server's state: connection lost, server busy, locked,
+ *               read-only, disk full: worth retrying later;
+ *   RC_INVALID  the server refused the values of this statement (too long,
+ *               out of range, a duplicate, a failed CHECK): the input is at
+ *               fault, retrying the same values fails again;
+ *   RC_ERR      anything else: a broken schema, permissions, our bug.
+ * db_last_error() gives the server's text of the last failure.
+ */
+const char *db_last_error(const struct db *db);
+
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 /* Rolls back; a lost connection rolls back by itself, so that is RC_OK too. */

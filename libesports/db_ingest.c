@@ -13,6 +13,7 @@
 #include "db_internal.h"
 #include "mem.h"
 #include "rc.h"
+#include "text.h"
 
 static const char SQL_SAVEPOINT[] = "SAVEPOINT msg";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT msg";
@@ -42,7 +43,7 @@ static const char SQL_TEAM[] =
 
 static const char SQL_MATCH[] =
     "INSERT INTO matches (source_id, external_id, url, state, bestof, date_start, title_id,"
-    " tournament_id) VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?)"
+    " tournament_id) VALUES (?, ?, ?, ?, ?, CAST(? AS DATETIME), ?, ?)"
     " ON DUPLICATE KEY UPDATE url = VALUES(url),"
     " state = VALUES(state), bestof = VALUES(bestof), date_start = VALUES(date_start),"
     " title_id = VALUES(title_id), tournament_id = VALUES(tournament_id),"
@@ -285,7 +286,7 @@ fetch_ids(struct db *db, struct match_row *rows, const size_t *idx, size_t n)
     MYSQL_BIND p[2 * MATCH_IDS_CHUNK], r[3];
     int64_t sids[MATCH_IDS_CHUNK], id = 0, sid = 0;
     unsigned long lens[MATCH_IDS_CHUNK], extlen = 0;
-    char nulls[MATCH_IDS_CHUNK], ext[4 * MATCH_KEY_MAX + 1];
+    char nulls[MATCH_IDS_CHUNK], ext[4 * MATCH_ID_MAX + 1];
     size_t k, found = 0;
     int rc;
 
@@ -330,6 +331,7 @@ db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n, uint64_t
 {
     MYSQL_BIND p[8];
     struct columns c;
+    char(*dates)[20];
     struct idcache *seen;
     size_t r, nd = 0, *idx, *first;
     char key[1024];
@@ -339,31 +341,35 @@ db_ingest_matches_many(struct db *db, struct match_row *rows, size_t n, uint64_t
     if (n == 0) {
         return RC_OK;
     }
-    /* ints: source, state, bestof, date, title, tournament; strings: external id, url */
-    columns_init(&c, n, 6, 2);
+    /* ints: source, state, bestof, title, tournament; strings: external id,
+     * url, date (as DATETIME text: no epoch conversion, years 1000-9999) */
+    columns_init(&c, n, 5, 3);
+    dates = xmalloc(n * sizeof(*dates));
     for (r = 0; r < n; r++) {
         const struct match_row *m = &rows[r];
 
         set_int(&c, 0, r, (int64_t)m->source_id, 0);
         set_int(&c, 1, r, m->state, !m->has_state);
         set_int(&c, 2, r, m->bestof, !m->has_bestof);
-        set_int(&c, 3, r, m->date_start, !m->has_date);
-        set_int(&c, 4, r, (int64_t)m->title_id, m->title_id == 0);
-        set_int(&c, 5, r, (int64_t)m->tournament_id, m->tournament_id == 0);
+        set_int(&c, 3, r, (int64_t)m->title_id, m->title_id == 0);
+        set_int(&c, 4, r, (int64_t)m->tournament_id, m->tournament_id == 0);
         set_str(&c, 0, r, m->external_id);
         set_str(&c, 1, r, m->url);
+        dt_format_sql(m->date_start, dates[r]);
+        set_str(&c, 2, r, m->has_date ? dates[r] : NULL);
     }
     bind_int_col(&p[0], &c, 0);
     bind_str_col(&p[1], &c, 0);
     bind_str_col(&p[2], &c, 1);
     bind_int_col(&p[3], &c, 1);
     bind_int_col(&p[4], &c, 2);
-    bind_int_col(&p[5], &c, 3);
-    bind_int_col(&p[6], &c, 4);
-    bind_int_col(&p[7], &c, 5);
+    bind_str_col(&p[5], &c, 2);
+    bind_int_col(&p[6], &c, 3);
+    bind_int_col(&p[7], &c, 4);
     *inserted = 0;
     rc = db_execute_many(db, SQL_MATCH, p, (unsigned int)n);
     columns_cleanup(&c);
+    free(dates);
     if (rc != RC_OK) {
         return rc;
     }

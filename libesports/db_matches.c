@@ -10,6 +10,7 @@
 #include "db_internal.h"
 #include "db_matches.h"
 #include "rc.h"
+#include "text.h"
 
 /* 20 parameters: pairs of (value, value) for each optional filter */
 #define FILTERS                                                                                    \
@@ -18,8 +19,8 @@
     " AND (? IS NULL OR m.tournament_id = ?)"                                                      \
     " AND (? IS NULL OR m.tournament_id IN (SELECT id FROM tournaments WHERE name_key = ?))"       \
     " AND (? IS NULL OR m.state = ?)"                                                              \
-    " AND (? IS NULL OR m.date_start >= FROM_UNIXTIME(?))"                                         \
-    " AND (? IS NULL OR m.date_start <= FROM_UNIXTIME(?))"                                         \
+    " AND (? IS NULL OR m.date_start >= CAST(? AS DATETIME))"                                      \
+    " AND (? IS NULL OR m.date_start <= CAST(? AS DATETIME))"                                      \
     " AND (? IS NULL OR EXISTS (SELECT 1 FROM match_teams mt WHERE mt.match_id = m.id"             \
     " AND mt.team_id = ?))"                                                                        \
     " AND (? IS NULL OR EXISTS (SELECT 1 FROM match_teams mt JOIN teams t ON t.id = mt.team_id"    \
@@ -111,6 +112,7 @@ struct filter_params {
     int64_t v[NFILTER];
     unsigned long len[NFILTER];
     char null[NFILTER];
+    char dates[2][20]; /* the date bounds as DATETIME text */
 };
 
 static void
@@ -127,6 +129,16 @@ bind_opt_s(MYSQL_BIND *p, struct filter_params *fp, int k, const char *s)
     fp->null[k] = s == NULL;
     fp->len[k] = s ? (unsigned long)strlen(s) : 0;
     db_bind_str(&p[k], s ? s : "", &fp->len[k], &fp->null[k]);
+}
+
+/* A date bound as DATETIME text: no epoch conversion, so every year from
+ * 1000 to 9999 compares right; a bound outside that range is clamped to it,
+ * which selects the same rows. */
+static void
+bind_opt_date(MYSQL_BIND *p, struct filter_params *fp, int k, int set, int64_t v, char *text)
+{
+    dt_format_sql(v, text);
+    bind_opt_s(p, fp, k, set ? text : NULL);
 }
 
 static void
@@ -152,10 +164,10 @@ bind_filters(MYSQL_BIND *p, struct filter_params *fp, const struct match_filter 
             bind_opt_i64(p, fp, k, f->has_state, f->state);
             break;
         case 5:
-            bind_opt_i64(p, fp, k, f->has_gte, f->gte);
+            bind_opt_date(p, fp, k, f->has_gte, f->gte, fp->dates[0]);
             break;
         case 6:
-            bind_opt_i64(p, fp, k, f->has_lte, f->lte);
+            bind_opt_date(p, fp, k, f->has_lte, f->lte, fp->dates[1]);
             break;
         case 7:
             bind_opt_i64(p, fp, k, f->team_id != 0, f->team_id);

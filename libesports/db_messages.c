@@ -24,13 +24,14 @@ db_messages_register(struct db *db)
     db_register(db, message_sqls, sizeof(message_sqls) / sizeof(message_sqls[0]));
 }
 
-/* Binds an optional string: NULL or "" becomes SQL NULL. */
+/* Binds optional bytes: none (n = 0) becomes SQL NULL. */
 static void
-bind_opt_str(MYSQL_BIND *b, const char *s, unsigned long *len, char *is_null)
+bind_opt_bytes(MYSQL_BIND *b, const char *s, size_t n, unsigned long *len, char *is_null)
 {
-    *is_null = s == NULL || s[0] == '\0';
-    *len = *is_null ? 0 : (unsigned long)strlen(s);
+    *is_null = s == NULL || n == 0;
+    *len = *is_null ? 0 : (unsigned long)n;
     db_bind_str(b, *is_null ? "" : s, len, is_null);
+    b->buffer_type = MYSQL_TYPE_BLOB;
 }
 
 /* Column arrays of the 13 parameters of SQL_INSERT for n rows. */
@@ -80,9 +81,9 @@ db_messages_insert_many(struct db *db, const struct raw_message *rows, size_t n)
         put_str(STR_AT(C_ERROR), r, m->error, m->error ? strlen(m->error) : 0);
         put_str(STR_AT(C_SOURCE), r, m->source, m->source ? strlen(m->source) : 0);
         put_str(STR_AT(C_EXT), r, m->external_id, m->external_id ? strlen(m->external_id) : 0);
-        put_str(STR_AT(C_EXCHANGE), r, m->exchange, m->exchange ? strlen(m->exchange) : 0);
-        put_str(STR_AT(C_RKEY), r, m->routing_key, m->routing_key ? strlen(m->routing_key) : 0);
-        put_str(STR_AT(C_MSGID), r, m->message_id, m->message_id ? strlen(m->message_id) : 0);
+        put_str(STR_AT(C_EXCHANGE), r, m->exchange, m->exchange_len);
+        put_str(STR_AT(C_RKEY), r, m->routing_key, m->routing_key_len);
+        put_str(STR_AT(C_MSGID), r, m->message_id, m->message_id_len);
 #undef STR_AT
         iv[I_SIZE * n + r] = (int64_t)m->len;
         iv[I_MATCH * n + r] = (int64_t)m->match_id;
@@ -100,7 +101,8 @@ db_messages_insert_many(struct db *db, const struct raw_message *rows, size_t n)
 
         if (c >= 0) {
             db_bind_str_array(&p[k], sv + (size_t)c * n, lens + (size_t)c * n, ind + (size_t)c * n,
-                              c == C_PAYLOAD || c == C_SHA);
+                              c == C_PAYLOAD || c == C_SHA || c == C_EXCHANGE || c == C_RKEY ||
+                                  c == C_MSGID);
         } else {
             size_t col = (size_t)(-1 - c);
 
@@ -117,7 +119,8 @@ out:
 }
 
 int
-db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN], const char *message_id)
+db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN], const char *message_id,
+                 size_t id_len)
 {
     MYSQL_BIND p[2];
     unsigned long shalen = SHA256_LEN, idlen;
@@ -125,6 +128,6 @@ db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN], const ch
     int64_t one;
 
     db_bind_blob(&p[0], sha256, &shalen);
-    bind_opt_str(&p[1], message_id, &idlen, &id_null);
+    bind_opt_bytes(&p[1], message_id, id_len, &idlen, &id_null);
     return db_select_i64(db, SQL_SEEN, p, &one, NULL);
 }

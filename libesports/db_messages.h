@@ -22,9 +22,13 @@ struct raw_message {
     uint64_t match_id; /* 0 = none */
     uint64_t delivery_tag;
     int redelivered;
+    /* delivery properties: bytes with their lengths (0 = none) */
     const char *exchange;
+    size_t exchange_len;
     const char *routing_key;
-    const char *message_id; /* NULL or "" = none */
+    size_t routing_key_len;
+    const char *message_id;
+    size_t message_id_len;
 };
 
 void db_messages_register(struct db *db);
@@ -32,9 +36,10 @@ void db_messages_register(struct db *db);
 /* Inserts n rows in one round trip (array binding), in order. */
 int db_messages_insert_many(struct db *db, const struct raw_message *rows, size_t n);
 
-/* Whether a message with this SHA-256 and message id (NULL or "" = none) is
- * already in the log: RC_OK yes, RC_NOTFOUND no. Asked for redeliveries, to
- * skip what an interrupted run had already committed. */
-int db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN], const char *message_id);
+/* Whether a message with this SHA-256 and message id (id_len bytes; 0 =
+ * none) is already in the log: RC_OK yes, RC_NOTFOUND no. Asked for
+ * redeliveries, to skip what an interrupted run had already committed. */
+int db_messages_seen(struct db *db, const unsigned char sha256[SHA256_LEN], const char *message_id,
+                     size_t id_len);
 
 #endif

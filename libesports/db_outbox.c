@@ -20,10 +20,10 @@ static const char SQL_FAILED[] =
     " last_error = ? WHERE id = ?";
 static const char SQL_COUNT_PENDING[] = "SELECT COUNT(*) FROM search_outbox WHERE parked = 0";
 static const char SQL_COUNT_PARKED[] = "SELECT COUNT(*) FROM search_outbox WHERE parked = 1";
-static const char SQL_NOW[] = "SELECT UNIX_TIMESTAMP()";
+static const char SQL_NOW[] = "SELECT TIMESTAMPDIFF(SECOND, '1970-01-01', UTC_TIMESTAMP())";
 static const char SQL_ENQUEUE_SINCE[] =
     "INSERT INTO search_outbox (match_id)"
-    " SELECT id FROM matches WHERE updated_at >= FROM_UNIXTIME(?)"
+    " SELECT id FROM matches WHERE updated_at >= '1970-01-01' + INTERVAL ? SECOND"
     " ORDER BY id";
 
 /* updated_at moves only when the name changes (db_ingest.c); the tables are
@@ -34,16 +34,40 @@ static const char SQL_ENQUEUE_SINCE[] =
 static const char SQL_RENAMED_TOURNAMENTS[] = RENAMED("tournaments");
 static const char SQL_RENAMED_TEAMS[] = RENAMED("teams");
 
+/* One mirror at a time: a named lock held by the mirror's connection (and
+ * freed with it, when its process dies). Taken only when not held already,
+ * so it never nests. */
+static const char SQL_LOCK[] = "SELECT IF(IS_USED_LOCK('esports_mirror') <=> CONNECTION_ID(), 1,"
+                               " COALESCE(GET_LOCK('esports_mirror', 0), 0))";
+static const char SQL_UNLOCK[] = "SELECT COALESCE(RELEASE_LOCK('esports_mirror'), 0)";
+
 static const char *const outbox_sqls[] = {
     SQL_PENDING,       SQL_DELETE, SQL_FAILED,        SQL_COUNT_PENDING,
     SQL_COUNT_PARKED,  SQL_NOW,    SQL_ENQUEUE_SINCE, SQL_RENAMED_TOURNAMENTS,
-    SQL_RENAMED_TEAMS,
+    SQL_RENAMED_TEAMS, SQL_LOCK,   SQL_UNLOCK,
 };
 
 void
 db_outbox_register(struct db *db)
 {
     db_register(db, outbox_sqls, sizeof(outbox_sqls) / sizeof(outbox_sqls[0]));
+}
+
+int
+db_outbox_lock(struct db *db)
+{
+    int64_t held = 0;
+    int rc = db_select_i64(db, SQL_LOCK, NULL, &held, NULL);
+
+    return rc != RC_OK ? rc : held == 1 ? RC_OK : RC_NOTFOUND;
+}
+
+int
+db_outbox_unlock(struct db *db)
+{
+    int64_t released = 0;
+
+    return db_select_i64(db, SQL_UNLOCK, NULL, &released, NULL);
 }
 
 int

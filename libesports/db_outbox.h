@@ -21,6 +21,12 @@ struct outbox_row {
 
 void db_outbox_register(struct db *db);
 
+/* The mirror's lock, so two mirrors never send at once: RC_OK when this
+ * connection holds it (now or already), RC_NOTFOUND when another one does. */
+int db_outbox_lock(struct db *db);
+/* Gives the lock back (RC_OK also when it was not held). */
+int db_outbox_unlock(struct db *db);
+
 /* Up to limit pending (not parked) rows with an id of at least from, oldest
  * first, into rows (room for limit). RC_OK with *n (0: none) or an error. */
 int db_outbox_pending(struct db *db, uint64_t from, size_t limit, struct outbox_row *rows,

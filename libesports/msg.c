@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,11 +19,25 @@
 
 #define MAX_DEPTH 32
 
+/* Integers with this many digits or more may not fit in 64 bits: the cleaned
+ * copy quotes them, so ids keep their digits exactly and json-c never clamps
+ * one (an id 18446744073709551616 is the id "18446744073709551616"). */
+#define BIG_INT_DIGITS 19
+
+/* Where the cleaned copy differs from the bytes: from cleaned offset at on,
+ * an original offset is delta further on (a dropped comma: +1, an added
+ * quote: -1). */
+struct edit {
+    size_t at;
+    int delta;
+};
+
 struct cleaned {
     char *p;
     size_t n;
-    size_t *removed; /* offsets in p at which a comma was dropped */
-    size_t nremoved;
+    struct edit *edits; /* in increasing order of at */
+    size_t nedits, capedits;
+    size_t after; /* where something follows the closed top-level value, or SIZE_MAX */
 };
 
 static int fail(char *why, size_t whylen, const char *fmt, ...)
@@ -32,10 +47,14 @@ static int
 fail(char *why, size_t whylen, const char *fmt, ...)
 {
     va_list ap;
+    int n;
 
     va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
+    n = vsnprintf(why, whylen, fmt, ap);
     va_end(ap);
+    if (n >= 0 && (size_t)n >= whylen && whylen > 1) {
+        text_cut_utf8(why); /* the reason is stored in a utf8mb4 column */
+    }
     return RC_INVALID;
 }
 
@@ -49,28 +68,50 @@ is_ws(char c)
 static size_t
 original_offset(const struct cleaned *c, size_t off)
 {
-    size_t k, add = 0;
+    size_t k;
+    long long o = (long long)off;
 
-    for (k = 0; k < c->nremoved && c->removed[k] <= off; k++) {
-        add++;
+    for (k = 0; k < c->nedits && c->edits[k].at <= off; k++) {
+        o += c->edits[k].delta;
     }
-    return off + add;
+    return o < 0 ? 0 : (size_t)o;
+}
+
+static void
+add_edit(struct arena *a, struct cleaned *c, size_t at, int delta)
+{
+    if (c->nedits == c->capedits) {
+        struct edit *grown = arena_alloc(a, 2 * c->capedits * sizeof(*grown));
+
+        memcpy(grown, c->edits, c->capedits * sizeof(*grown));
+        c->edits = grown;
+        c->capedits *= 2;
+    }
+    c->edits[c->nedits].at = at;
+    c->edits[c->nedits++].delta = delta;
 }
 
 /*
  * Copies p without commas that directly precede } or ] (white space between
- * allowed) and checks that every bare word is true, false or null.
+ * allowed), with integers of BIG_INT_DIGITS digits or more quoted, and checks
+ * that every bare word is true, false or null and that no string holds a raw
+ * control character (RFC 8259 wants them escaped; json-c lets them through).
  */
 static int
 clean_json(const char *p, size_t n, struct arena *a, struct cleaned *c, char *why, size_t whylen)
 {
-    size_t i = 0, j = 0, cap_removed = 16;
-    char last = 0; /* last significant character copied, outside strings */
+    size_t i = 0, j = 0;
+    char last = 0;  /* last significant character copied, outside strings */
+    long depth = 0; /* open objects and arrays */
+    int ended = 0;  /* the top-level object or array is closed */
 
     c->n = 0;
-    c->p = arena_alloc(a, n + 1);
-    c->removed = arena_alloc(a, cap_removed * sizeof(size_t));
-    c->nremoved = 0;
+    /* each quoted integer adds two bytes and has at least BIG_INT_DIGITS */
+    c->p = arena_alloc(a, n + 2 * (n / BIG_INT_DIGITS) + 3);
+    c->capedits = 16;
+    c->edits = arena_alloc(a, c->capedits * sizeof(*c->edits));
+    c->nedits = 0;
+    c->after = SIZE_MAX;
     while (i < n) {
         char ch = p[i];
 
@@ -78,8 +119,18 @@ clean_json(const char *p, size_t n, struct arena *a, struct cleaned *c, char *wh
             /* copy the whole string; json-c checks its escapes */
             c->p[j++] = p[i++];
             while (i < n && p[i] != '"') {
+                if ((unsigned char)p[i] < 0x20) {
+                    c->p[j] = '\0';
+                    return fail(why, whylen,
+                                "invalid JSON at byte %zu: control character U+%04X inside a "
+                                "string (write it escaped)",
+                                i, (unsigned)(unsigned char)p[i]);
+                }
                 if (p[i] == '\\' && i + 1 < n) {
                     c->p[j++] = p[i++];
+                    if ((unsigned char)p[i] < 0x20) {
+                        continue; /* checked above, as the next character */
+                    }
                 }
                 c->p[j++] = p[i++];
             }
@@ -89,6 +140,27 @@ clean_json(const char *p, size_t n, struct arena *a, struct cleaned *c, char *wh
             last = '"';
             continue;
         }
+        if ((ch == '-' || (ch >= '0' && ch <= '9')) &&
+            (last == 0 || last == '[' || last == ':' || last == ',')) {
+            size_t k = i + (ch == '-'), d;
+
+            while (k < n && p[k] >= '0' && p[k] <= '9') {
+                k++;
+            }
+            d = k - i - (ch == '-');
+            if (d >= BIG_INT_DIGITS && p[i + (ch == '-')] != '0' &&
+                (k == n || (p[k] != '.' && p[k] != 'e' && p[k] != 'E'))) {
+                c->p[j++] = '"';
+                add_edit(a, c, j, -1);
+                memcpy(c->p + j, p + i, k - i);
+                j += k - i;
+                c->p[j++] = '"';
+                add_edit(a, c, j, -1);
+                i = k;
+                last = '0';
+                continue;
+            }
+        }
         if (ch == ',' && last != '{' && last != '[' && last != ',') {
             size_t k = i + 1;
 
@@ -96,14 +168,7 @@ clean_json(const char *p, size_t n, struct arena *a, struct cleaned *c, char *wh
                 k++;
             }
             if (k < n && (p[k] == '}' || p[k] == ']')) {
-                if (c->nremoved == cap_removed) {
-                    size_t *grown = arena_alloc(a, 2 * cap_removed * sizeof(size_t));
-
-                    memcpy(grown, c->removed, cap_removed * sizeof(size_t));
-                    c->removed = grown;
-                    cap_removed *= 2;
-                }
-                c->removed[c->nremoved++] = j;
+                add_edit(a, c, j, 1);
                 i++;
                 continue;
             }
@@ -128,6 +193,9 @@ clean_json(const char *p, size_t n, struct arena *a, struct cleaned *c, char *wh
             last = 'w';
             continue;
         }
+        if (!is_ws(ch) && ended && c->after == SIZE_MAX) {
+            c->after = j; /* json-c will fail here; parse_json says why */
+        }
         if (!is_ws(ch)) {
             if (strchr("{}[],:-+.0123456789", ch) == NULL || ch == '\0') {
                 c->p[j] = '\0';
@@ -135,6 +203,10 @@ clean_json(const char *p, size_t n, struct arena *a, struct cleaned *c, char *wh
                             ch >= 0x20 && ch < 0x7f ? ch : '?');
             }
             last = ch;
+            depth += ch == '{' || ch == '[';
+            if ((ch == '}' || ch == ']') && --depth == 0) {
+                ended = 1;
+            }
         }
         c->p[j++] = p[i++];
     }
@@ -153,7 +225,7 @@ type_name(json_object *v)
     case json_type_boolean:
         return "a boolean";
     case json_type_double:
-        return "a fractional number";
+        return "a number with a fraction or an exponent";
     case json_type_int:
         return "an integer";
     case json_type_object:
@@ -166,36 +238,99 @@ type_name(json_object *v)
     return "?";
 }
 
-/* An id: an integer or a non-empty string, as text ("1" for 1 and "1"). */
+/* At most max characters of the (well-formed UTF-8) string s[0..n), control
+ * characters shown as \uXXXX, "..." when cut: safe to echo in a reason. */
+static const char *
+excerpt(struct arena *a, const char *s, size_t n, size_t max)
+{
+    char *d = arena_alloc(a, 6 * max + 4);
+    size_t i = 0, j = 0, chars = 0;
+
+    while (i < n && chars < max) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+
+        if (c < 0x20 || c == 0x7F) {
+            j += (size_t)snprintf(d + j, 7, "\\u%04X", c);
+            i++;
+        } else {
+            for (size_t k = 0; k < len && i < n; k++) {
+                d[j++] = s[i++];
+            }
+        }
+        chars++;
+    }
+    if (i < n) {
+        memcpy(d + j, "...", 3);
+        j += 3;
+    }
+    d[j] = '\0';
+    return d;
+}
+
+/* The first control character (U+0000-U+001F, U+007F) in s[0..n), or -1. */
 static int
-get_id(struct arena *a, json_object *v, const char *path, const char **out, char *why,
+control_char(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20 || c == 0x7F) {
+            return c;
+        }
+    }
+    return -1;
+}
+
+/* A string value's text, cleaned, or RC_INVALID when it holds a control
+ * character (a NUL would cut it short: "c001\u0000-x" must not be "c001") or
+ * is longer than max characters. */
+static int
+clean_string(struct arena *a, json_object *v, const char *path, size_t max, const char **out,
+             char *why, size_t whylen)
+{
+    const char *raw = json_object_get_string(v);
+    size_t n = (size_t)json_object_get_string_len(v);
+    int bad = control_char(raw, n);
+    const char *s;
+
+    if (bad >= 0) {
+        return fail(why, whylen, "%s: contains the control character U+%04X", path, bad);
+    }
+    s = text_clean(a, raw, n);
+    if (utf8_len(s, strlen(s)) > max) {
+        return fail(why, whylen, "%s: longer than %zu characters", path, max);
+    }
+    *out = s;
+    return RC_OK;
+}
+
+/* An id: an integer or a non-empty string, as text ("1" for 1 and "1"; the
+ * digits of an integer of any size, never clamped). present tells an absent
+ * member from a null one. */
+static int
+get_id(struct arena *a, json_object *v, int present, const char *path, const char **out, char *why,
        size_t whylen)
 {
     if (v == NULL) {
-        return fail(why, whylen, "%s: missing", path);
+        return present ? fail(why, whylen, "%s: must be an integer or a string, not null", path)
+                       : fail(why, whylen, "%s: missing", path);
     }
     if (json_object_is_type(v, json_type_int)) {
         char num[32];
 
-        errno = 0;
+        /* clean_json quoted every integer that might not fit in 64 bits */
         snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(v));
-        if (errno == ERANGE) {
-            return fail(why, whylen, "%s: integer out of range", path);
-        }
         *out = arena_strndup(a, num, strlen(num));
         return RC_OK;
     }
     if (json_object_is_type(v, json_type_string)) {
-        const char *s =
-            text_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-
-        if (s[0] == '\0') {
+        if (clean_string(a, v, path, MATCH_ID_MAX, out, why, whylen) != RC_OK) {
+            return RC_INVALID;
+        }
+        if ((*out)[0] == '\0') {
             return fail(why, whylen, "%s: empty", path);
         }
-        if (utf8_len(s, strlen(s)) > MATCH_KEY_MAX) {
-            return fail(why, whylen, "%s: longer than %d characters", path, MATCH_KEY_MAX);
-        }
-        *out = s;
         return RC_OK;
     }
     return fail(why, whylen, "%s: must be an integer or a string, not %s", path, type_name(v));
@@ -207,43 +342,40 @@ static int
 get_int(struct arena *a, json_object *v, const char *path, int64_t lo, int64_t hi, int *has,
         int64_t *out, char *why, size_t whylen)
 {
+    const char *txt; /* the value as written, for the reason */
     int64_t val;
+    int range = 0;
 
     *has = 0;
     if (v == NULL || json_object_is_type(v, json_type_null)) {
         return RC_OK;
     }
     if (json_object_is_type(v, json_type_int)) {
-        errno = 0;
-        val = json_object_get_int64(v);
-        if (errno == ERANGE) {
-            val = INT64_MAX;
-        }
+        val = json_object_get_int64(v); /* at most 18 digits: exact */
+        txt = json_object_to_json_string(v);
     } else if (json_object_is_type(v, json_type_string)) {
-        const char *s =
-            text_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        const char *raw = json_object_get_string(v);
+        size_t n = (size_t)json_object_get_string_len(v);
+        const char *s = text_clean(a, raw, n);
         const char *d = s + (s[0] == '-' || s[0] == '+');
         char *end;
 
-        if (*d < '0' || *d > '9') {
-            return fail(why, whylen, "%s: must be an integer, not the string \"%.40s\"", path,
-                        json_object_get_string(v));
+        txt = excerpt(a, raw, n, 40);
+        if (control_char(raw, n) >= 0 || *d < '0' || *d > '9') {
+            return fail(why, whylen, "%s: must be an integer, not the string \"%s\"", path, txt);
         }
         errno = 0;
         val = strtoll(s, &end, 10);
         if (*end != '\0') {
-            return fail(why, whylen, "%s: must be an integer, not the string \"%.40s\"", path,
-                        json_object_get_string(v));
+            return fail(why, whylen, "%s: must be an integer, not the string \"%s\"", path, txt);
         }
-        if (errno == ERANGE) {
-            val = INT64_MAX;
-        }
+        range = errno == ERANGE;
     } else {
         return fail(why, whylen, "%s: must be an integer, not %s", path, type_name(v));
     }
-    if (val < lo || val > hi) {
-        return fail(why, whylen, "%s: %lld is out of range %lld..%lld", path, (long long)val,
-                    (long long)lo, (long long)hi);
+    if (range || val < lo || val > hi) {
+        return fail(why, whylen, "%s: %s is out of range %lld..%lld", path, txt, (long long)lo,
+                    (long long)hi);
     }
     *has = 1;
     *out = val;
@@ -255,8 +387,6 @@ static int
 get_text(struct arena *a, json_object *v, const char *path, size_t max, const char **out, char *why,
          size_t whylen)
 {
-    const char *s;
-
     *out = NULL;
     if (v == NULL || json_object_is_type(v, json_type_null)) {
         return RC_OK;
@@ -264,20 +394,23 @@ get_text(struct arena *a, json_object *v, const char *path, size_t max, const ch
     if (!json_object_is_type(v, json_type_string)) {
         return fail(why, whylen, "%s: must be a string, not %s", path, type_name(v));
     }
-    s = text_clean(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-    if (utf8_len(s, strlen(s)) > max) {
-        return fail(why, whylen, "%s: longer than %zu characters", path, max);
-    }
-    *out = s;
-    return RC_OK;
+    return clean_string(a, v, path, max, out, why, whylen);
 }
 
+/* The member name of o; NULL when absent or null. */
 static json_object *
 field(json_object *o, const char *name)
 {
     json_object *v = NULL;
 
     return json_object_object_get_ex(o, name, &v) ? v : NULL;
+}
+
+/* Whether o has a member name (null or not). */
+static int
+present(json_object *o, const char *name)
+{
+    return json_object_object_get_ex(o, name, NULL);
 }
 
 static int
@@ -299,7 +432,7 @@ parse_tournament(struct arena *a, json_object *v, struct match_event *ev, char *
         rc = get_text(a, field(v, "name"), "data.tournament.name", MATCH_NAME_MAX, &name, why,
                       whylen);
         if (rc == RC_OK && idv != NULL && !json_object_is_type(idv, json_type_null)) {
-            rc = get_id(a, idv, "data.tournament.id", &id, why, whylen);
+            rc = get_id(a, idv, 1, "data.tournament.id", &id, why, whylen);
         }
         if (rc == RC_OK && id == NULL && (name == NULL || name[0] == '\0')) {
             return fail(why, whylen, "data.tournament: has neither id nor name");
@@ -328,10 +461,7 @@ parse_tournament(struct arena *a, json_object *v, struct match_event *ev, char *
 
         klen = strlen(nk) + 6;
         key = arena_alloc(a, klen);
-        snprintf(key, klen, "name:%s", nk);
-        if (utf8_len(key, klen - 1) > MATCH_KEY_MAX) {
-            return fail(why, whylen, "data.tournament: name too long to key");
-        }
+        snprintf(key, klen, "name:%s", nk); /* at most 5 + MATCH_NAME_MAX characters */
     }
     ev->tournament_key = key;
     return RC_OK;
@@ -363,7 +493,8 @@ parse_teams(struct arena *a, json_object *teams, json_object *scores, struct mat
                             type_name(t));
             }
             snprintf(path, sizeof(path), "data.teams[%zu].id", i);
-            if (get_id(a, field(t, "id"), path, &mt->external_id, why, whylen) != RC_OK) {
+            if (get_id(a, field(t, "id"), present(t, "id"), path, &mt->external_id, why, whylen) !=
+                RC_OK) {
                 return RC_INVALID;
             }
             for (k = 0; k < i; k++) {
@@ -403,7 +534,8 @@ parse_teams(struct arena *a, json_object *teams, json_object *scores, struct mat
                         type_name(s));
         }
         snprintf(path, sizeof(path), "data.scores[%zu].team", i);
-        if (get_id(a, field(s, "team"), path, &ref, why, whylen) != RC_OK || ref == NULL) {
+        if (get_id(a, field(s, "team"), present(s, "team"), path, &ref, why, whylen) != RC_OK ||
+            ref == NULL) {
             return RC_INVALID;
         }
         for (k = 0; k < ev->nteams; k++) {
@@ -442,7 +574,7 @@ static int
 parse_event(struct arena *a, json_object *root, const struct msg_opts *o, struct match_event *ev,
             char *why, size_t whylen)
 {
-    json_object *data, *src, *v;
+    json_object *data, *src;
     const char *s;
 
     if (!json_object_is_type(root, json_type_object)) {
@@ -450,12 +582,13 @@ parse_event(struct arena *a, json_object *root, const struct msg_opts *o, struct
     }
     src = field(root, "source");
     if (src == NULL) {
-        return fail(why, whylen, "source: missing");
+        return present(root, "source") ? fail(why, whylen, "source: must be a string, not null")
+                                       : fail(why, whylen, "source: missing");
     }
     if (!json_object_is_type(src, json_type_string)) {
         return fail(why, whylen, "source: must be a string, not %s", type_name(src));
     }
-    if (get_text(a, src, "source", MATCH_KEY_MAX, &ev->source, why, whylen) != RC_OK) {
+    if (get_text(a, src, "source", MATCH_ID_MAX, &ev->source, why, whylen) != RC_OK) {
         return RC_INVALID;
     }
     if (ev->source == NULL || ev->source[0] == '\0') {
@@ -463,15 +596,18 @@ parse_event(struct arena *a, json_object *root, const struct msg_opts *o, struct
     }
     data = field(root, "data");
     if (data == NULL) {
-        return fail(why, whylen, "data: missing");
+        return present(root, "data") ? fail(why, whylen, "data: must be an object, not null")
+                                     : fail(why, whylen, "data: missing");
     }
     if (!json_object_is_type(data, json_type_object)) {
         return fail(why, whylen, "data: must be an object, not %s", type_name(data));
     }
-    if (get_id(a, field(data, "id"), "data.id", &ev->external_id, why, whylen) != RC_OK) {
+    if (get_id(a, field(data, "id"), present(data, "id"), "data.id", &ev->external_id, why,
+               whylen) != RC_OK) {
         return RC_INVALID;
     }
-    if (get_text(a, field(data, "url"), "data.url", 2048, &ev->url, why, whylen) != RC_OK ||
+    if (get_text(a, field(data, "url"), "data.url", MATCH_URL_MAX, &ev->url, why, whylen) !=
+            RC_OK ||
         get_int(a, field(data, "state"), "data.state", INT32_MIN, INT32_MAX, &ev->has_state,
                 &ev->state, why, whylen) != RC_OK ||
         get_int(a, field(data, "bestof"), "data.bestof", 0, INT32_MAX, &ev->has_bestof, &ev->bestof,
@@ -495,13 +631,19 @@ parse_event(struct arena *a, json_object *root, const struct msg_opts *o, struct
         RC_OK) {
         return RC_INVALID;
     }
-    v = field(data, "date_start_text");
     if (s != NULL && s[0] != '\0') {
+        const char *shown = excerpt(a, s, strlen(s), 40);
+
         if (dt_parse(s, strlen(s), o->tz_offset_s, 0, &ev->date_start, NULL) != RC_OK) {
             return fail(why, whylen,
-                        "data.date_start_text: \"%.40s\" is not a date-time (expected "
+                        "data.date_start_text: \"%s\" is not a date-time (expected "
                         "YYYY-MM-DD HH:MM:SS or ISO 8601)",
-                        json_object_get_string(v));
+                        shown);
+        }
+        if (!dt_in_range(ev->date_start)) {
+            return fail(why, whylen,
+                        "data.date_start_text: \"%s\" is outside the years 1000 to 9999 (UTC)",
+                        shown);
         }
         ev->has_date = 1;
     }
@@ -515,7 +657,8 @@ parse_json(const char *p, size_t n, struct arena *a, json_object **root, char *w
 {
     struct cleaned c;
     json_tokener *tok;
-    size_t bad;
+    enum json_tokener_error e;
+    size_t bad, end;
     int rc = RC_OK;
 
     *root = NULL;
@@ -533,16 +676,30 @@ parse_json(const char *p, size_t n, struct arena *a, json_object **root, char *w
         return fail(why, whylen, "out of memory");
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    *root = json_tokener_parse_ex(tok, c.p, (int)c.n);
-    if (*root == NULL) {
-        enum json_tokener_error e = json_tokener_get_error(tok);
-        size_t at = original_offset(&c, json_tokener_get_parse_end(tok));
-
-        if (e == json_tokener_continue || e == json_tokener_success) {
-            rc =
-                fail(why, whylen, "truncated JSON: the message ends at byte %zu inside a value", n);
-        } else {
-            rc = fail(why, whylen, "invalid JSON at byte %zu: %s", at, json_tokener_error_desc(e));
+    /* the terminating NUL too, so a value at the very end (null, 5) is complete */
+    *root = json_tokener_parse_ex(tok, c.p, (int)c.n + 1);
+    e = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    if (*root == NULL && e == json_tokener_success) {
+        rc = fail(why, whylen, "message is null, not a JSON object");
+    } else if (*root == NULL &&
+               (e == json_tokener_continue || (e == json_tokener_error_parse_eof && end >= c.n))) {
+        rc = fail(why, whylen, "truncated JSON: the message ends at byte %zu inside a value", n);
+    } else if (*root == NULL && c.after != SIZE_MAX && end >= c.after) {
+        rc = fail(why, whylen, "invalid JSON at byte %zu: data after the end of the value",
+                  original_offset(&c, c.after));
+    } else if (*root == NULL) {
+        rc = fail(why, whylen, "invalid JSON at byte %zu: %s", original_offset(&c, end),
+                  json_tokener_error_desc(e));
+    } else {
+        while (end < c.n && is_ws(c.p[end])) {
+            end++;
+        }
+        if (end < c.n) {
+            rc = fail(why, whylen, "invalid JSON at byte %zu: data after the end of the value",
+                      original_offset(&c, end));
+            json_object_put(*root);
+            *root = NULL;
         }
     }
     json_tokener_free(tok);

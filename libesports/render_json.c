@@ -33,42 +33,51 @@ render_json_value(buf_t *out, json_object *o)
     buf_append(out, s, len);
 }
 
+/* An optional count or age: JSON null for -1. */
+static json_object *
+json_opt(int64_t v)
+{
+    return v >= 0 ? json_object_new_int64(v) : NULL;
+}
+
 int
-render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs)
+render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs, int stall_s)
 {
     json_object *root = json_object_new_object();
     json_object *c = json_object_new_object();
-    const char *consumer_state = "unknown", *broker = "unknown", *status;
+    const char *broker = "unknown", *status;
+    struct ingest_health h;
 
+    ingest_judge(db_ok ? cs : NULL, stall_s, &h);
     if (cs != NULL) {
-        int fresh = cs->heartbeat_age >= 0 && cs->heartbeat_age <= CONSUMER_STALE_AFTER_S;
-
-        if (cs->pid == 0) {
-            consumer_state = "stopped";
-        } else {
-            consumer_state = fresh ? "running" : "stale";
-        }
-        if (cs->pid != 0 && fresh) {
+        if (cs->pid != 0 && strcmp(h.state, "down") != 0) {
             broker = cs->broker_connected ? "connected" : "disconnected";
         }
         json_object_object_add(c, "pid", cs->pid ? json_object_new_int(cs->pid) : NULL);
         json_object_object_add(c, "started_at", json_time(cs->started_at));
-        json_object_object_add(c, "heartbeat_age_seconds",
-                               cs->heartbeat_age >= 0 ? json_object_new_int64(cs->heartbeat_age)
-                                                      : NULL);
+        json_object_object_add(c, "heartbeat_age_seconds", json_opt(cs->heartbeat_age));
         json_object_object_add(c, "messages_applied", json_object_new_uint64(cs->applied));
         json_object_object_add(c, "messages_rejected", json_object_new_uint64(cs->rejected));
         json_object_object_add(c, "last_applied_at", json_time(cs->last_applied_at));
+        json_object_object_add(c, "seconds_since_commit", json_opt(cs->commit_age));
+        json_object_object_add(c, "queue_depth", json_opt(cs->queue_depth));
+        json_object_object_add(c, "queue_depth_age_seconds", json_opt(cs->queue_depth_age));
+        json_object_object_add(c, "waiting_seconds", json_object_new_int64(h.stalled_s));
+        json_object_object_add(c, "failed_batches", json_object_new_int64(cs->failed_batches));
         json_object_object_add(c, "last_error",
                                cs->last_error[0] ? json_object_new_string(cs->last_error) : NULL);
         json_object_object_add(c, "last_error_at", json_time(cs->last_error_at));
     }
-    json_object_object_add(c, "state", json_object_new_string(consumer_state));
+    json_object_object_add(c, "state", json_object_new_string(db_ok ? h.state : "unknown"));
+    json_object_object_add(c, "reason",
+                           db_ok && h.reason[0] ? json_object_new_string(h.reason) : NULL);
+    json_object_object_add(c, "stall_after_seconds", json_object_new_int(stall_s));
 
     if (!db_ok) {
         status = "unavailable";
-    } else if (cs != NULL && cs->pid != 0 && strcmp(consumer_state, "running") == 0 &&
-               cs->broker_connected) {
+    } else if (h.stalled) {
+        status = "stalled";
+    } else if (cs != NULL && strcmp(h.state, "running") == 0 && cs->broker_connected) {
         status = "ok";
     } else {
         status = "degraded";
@@ -79,7 +88,7 @@ render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs)
     json_object_object_add(root, "consumer", c);
     render_json_value(out, root);
     json_object_put(root);
-    return db_ok ? 200 : 503;
+    return db_ok && !h.stalled ? 200 : 503;
 }
 
 void

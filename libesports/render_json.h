@@ -11,13 +11,12 @@
 
 struct json_object;
 
-/* How fresh the consumer's heartbeat must be to count as running, seconds. */
-#define CONSUMER_STALE_AFTER_S 30
-
 /* The /healthz document. db_ok: the database answered; cs: the consumer
- * status row, or NULL when it could not be read. Returns the HTTP status
- * (200, or 503 when the database is down). */
-int render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs);
+ * status row, or NULL when it could not be read; stall_s: HEALTH_STALL_S.
+ * Returns the HTTP status: 200, or 503 when the database is down or
+ * ingestion is stalled (messages wait without a commit past stall_s, or the
+ * consumer has been silent that long). */
+int render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs, int stall_s);
 
 /* {"id", "source", "external_id", "url", "state", "bestof", "date_start", "title",
  * "tournament", "teams": [{"id", "name", "score", "winner"}], "updated_at"} */

@@ -1,4 +1,5 @@
 /* text.c: UTF-8 checks, name normalization and date parsing; see text.h. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -65,6 +66,24 @@ utf8_len(const char *s, size_t n)
         }
     }
     return count;
+}
+
+void
+text_cut_utf8(char *s)
+{
+    size_t n = strlen(s), lead = n;
+
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80) {
+        lead--;
+    }
+    if (lead > 0 && (unsigned char)s[lead - 1] >= 0xC0) {
+        unsigned char c = (unsigned char)s[lead - 1];
+        size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+
+        if (lead - 1 + len > n) {
+            s[lead - 1] = '\0';
+        }
+    }
 }
 
 /* Length of the white space at s (0 when none): ASCII or U+00A0 (C2 A0). */
@@ -281,14 +300,65 @@ dt_parse(const char *s, size_t n, int default_offset_s, int allow_date, int64_t 
     return RC_OK;
 }
 
+/* The proleptic Gregorian date of a day count since 1970-01-01 (the inverse
+ * of days_from_civil). */
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+int
+dt_in_range(int64_t t)
+{
+    return t >= DT_MIN && t <= DT_MAX;
+}
+
+/* Splits t (clamped to the stored range) into its civil fields. */
+static void
+dt_split(int64_t t, int f[6])
+{
+    int64_t days, secs;
+
+    t = t < DT_MIN ? DT_MIN : t > DT_MAX ? DT_MAX : t;
+    days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    secs = t - days * 86400;
+    civil_from_days(days, &f[0], &f[1], &f[2]);
+    f[3] = (int)(secs / 3600);
+    f[4] = (int)(secs / 60 % 60);
+    f[5] = (int)(secs % 60);
+}
+
 void
 dt_format(int64_t t, char out[21])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
+    int f[6];
 
-    gmtime_r(&tt, &tm);
-    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    dt_split(t, f);
+    snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)f[0] % 10000u,
+             (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, (unsigned)f[3] % 100u,
+             (unsigned)f[4] % 100u, (unsigned)f[5] % 100u);
+}
+
+void
+dt_format_sql(int64_t t, char out[20])
+{
+    int f[6];
+
+    dt_split(t, f);
+    snprintf(out, 20, "%04u-%02u-%02u %02u:%02u:%02u", (unsigned)f[0] % 10000u,
+             (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, (unsigned)f[3] % 100u,
+             (unsigned)f[4] % 100u, (unsigned)f[5] % 100u);
 }
 
 double

@@ -18,6 +18,10 @@ int utf8_check(const char *s, size_t n, size_t *bad);
 /* Code points in well-formed UTF-8. */
 size_t utf8_len(const char *s, size_t n);
 
+/* Cuts the NUL-terminated s short of a trailing, incomplete UTF-8 sequence
+ * (left by a truncating snprintf), so it stays well-formed. */
+void text_cut_utf8(char *s);
+
 /* s trimmed, with every run of white space inside turned into one space.
  * White space: ASCII space, \t \n \v \f \r and U+00A0. */
 char *text_clean(struct arena *a, const char *s, size_t n);
@@ -45,7 +49,20 @@ double dt_mono(void);
 /* The same in whole milliseconds. */
 long dt_mono_ms(void);
 
-/* Formats unix seconds as YYYY-MM-DDTHH:MM:SSZ into out (21 bytes). */
+/* The range of instants the service stores and filters on, the range of
+ * MariaDB's DATETIME: 1000-01-01 00:00:00 to 9999-12-31 23:59:59 UTC, as unix
+ * seconds. dt_parse reads any year 0001-9999; callers check this range. */
+#define DT_MIN (-30610224000LL)
+#define DT_MAX (253402300799LL)
+
+/* Whether t lies within [DT_MIN, DT_MAX]. */
+int dt_in_range(int64_t t);
+
+/* Formats unix seconds (DT_MIN..DT_MAX) as YYYY-MM-DDTHH:MM:SSZ into out
+ * (21 bytes). Pure calendar arithmetic: no time_t, so no 1970 or 2038 edge. */
 void dt_format(int64_t t, char out[21]);
+/* The same as "YYYY-MM-DD HH:MM:SS", the text MariaDB reads as a DATETIME
+ * (20 bytes). */
+void dt_format_sql(int64_t t, char out[20]);
 
 #endif

@@ -156,7 +156,8 @@ BAD = [
      'data.scores[0].score: must be an integer, not the string "two"'),
     (b'{"source": "bad-src", "data": {"id": 4, "state": "live"}}', 'data.state: must be an integer, not the string "live"'),
     (b'{"source": "bad-\xff", "data": {"id": 5}}', "invalid UTF-8 at byte 16"),
-    (b'{"source": "s", "data": {"id": 6}} {}', "invalid JSON at byte 35: unexpected character"),
+    (b'{"source": "s", "data": {"id": 6}} {}',
+     "invalid JSON at byte 35: data after the end of the value"),
     (b"{" + b" " * (1024 * 1024) + b"}", "payload of 1048578 bytes exceeds the limit of 1048576 (MAX_MESSAGE_BYTES)"),
 ]
 
@@ -306,7 +307,7 @@ def test_a_write_the_database_refuses_rejects_only_that_message(stack):
     wait_until(lambda: iso.count() == 41, timeout=60, what="all 41 on record")
     assert iso.count("applied") == 40
     assert stack.sql("SELECT external_id, error FROM messages WHERE status = 'rejected'", iso.db) == \
-        [["poison", "the database refused the values"]]
+        [["poison", "the database refused the values: Column 'external_id' cannot be null"]]
     assert int(stack.scalar("SELECT COUNT(*) FROM matches", iso.db)) == 40
     assert int(stack.scalar("SELECT COUNT(*) FROM match_teams", iso.db)) == 40
     dead = wait_until(lambda: stack.drain(iso.name + ".dead") or None, timeout=30, what="dead letter")
@@ -333,23 +334,3 @@ def test_silently_dead_broker_is_detected_by_heartbeats(stack):
     wait_until(lambda: iso.count("applied") == 1, timeout=60, what="applied after reconnecting")
     assert "heartbeat" in log.read_text().lower()
 
-
-def test_a_database_refusing_everything_stalls_instead_of_dead_lettering(stack):
-    """When the server refuses every message (a broken schema, say), careful
-    mode must not reject and dead-letter the whole queue: the consumer rolls
-    back, backs off and retries, and applies everything once it is fixed."""
-    iso = Isolated(stack, "systemic")
-    stack.sql("CREATE TRIGGER refuse_all BEFORE INSERT ON matches FOR EACH ROW "
-              "SET NEW.external_id = NULL", iso.db)
-    iso.declare()
-    iso.publish([f'{{"source": "sys", "data": {{"id": {i}}}}}'.encode() for i in range(12)])
-    iso.start()
-    log = stack.dir / "log" / f"consumer-{iso.name}.log"
-    wait_until(lambda: "event=systemic_refusal" in log.read_text(), timeout=60, what="the stall")
-    time.sleep(1)
-    assert iso.count() == 0  # nothing committed, nothing rejected
-    assert stack.queue_depth(iso.name + ".dead") == 0
-    stack.sql("DROP TRIGGER refuse_all", iso.db)
-    wait_until(lambda: iso.count("applied") == 12, timeout=60, what="all applied once fixed")
-    assert iso.count() == 12
-    assert stack.queue_depth(iso.name + ".dead") == 0

@@ -88,14 +88,67 @@ test_offsets_and_format(void **state)
     assert_string_equal(s, "2020-01-07T14:30:00Z");
 }
 
+/* Calendar arithmetic over the whole stored range, both ways. */
+static void
+test_format_range(void **state)
+{
+    static const struct {
+        long long t;
+        const char *iso, *sql;
+    } cases[] = {
+        {-1, "1969-12-31T23:59:59Z", "1969-12-31 23:59:59"},
+        {0, "1970-01-01T00:00:00Z", "1970-01-01 00:00:00"},
+        {2147483648LL, "2038-01-19T03:14:08Z", "2038-01-19 03:14:08"},
+        {2208988800LL, "2040-01-01T00:00:00Z", "2040-01-01 00:00:00"},
+        {DT_MIN, "1000-01-01T00:00:00Z", "1000-01-01 00:00:00"},
+        {DT_MAX, "9999-12-31T23:59:59Z", "9999-12-31 23:59:59"},
+        {DT_MIN - 1, "1000-01-01T00:00:00Z", "1000-01-01 00:00:00"}, /* clamped */
+        {951782400LL, "2000-02-29T00:00:00Z", "2000-02-29 00:00:00"},
+    };
+    char iso[21], sql[20];
+    int64_t back;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        dt_format(cases[k].t, iso);
+        dt_format_sql(cases[k].t, sql);
+        assert_string_equal(iso, cases[k].iso);
+        assert_string_equal(sql, cases[k].sql);
+        if (dt_in_range(cases[k].t)) {
+            assert_int_equal(dt_parse(iso, strlen(iso), 0, 0, &back, NULL), RC_OK);
+            assert_int_equal(back, cases[k].t);
+        }
+    }
+    assert_true(dt_in_range(DT_MIN));
+    assert_true(dt_in_range(DT_MAX));
+    assert_false(dt_in_range(DT_MAX + 1));
+}
+
+/* A truncating snprintf must not leave half a UTF-8 sequence behind. */
+static void
+test_cut_utf8(void **state)
+{
+    char s[8];
+
+    (void)state;
+    memcpy(s, "abcde\xc3\xa9", 8); /* whole: kept */
+    text_cut_utf8(s);
+    assert_string_equal(s, "abcde\xc3\xa9");
+    memcpy(s, "abcdef\xc3", 8); /* a 2-byte sequence cut after its lead */
+    text_cut_utf8(s);
+    assert_string_equal(s, "abcdef");
+    memcpy(s, "abcd\xf0\x9f\x8e", 8); /* a 4-byte sequence cut after 3 */
+    text_cut_utf8(s);
+    assert_string_equal(s, "abcd");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_dates),
-        cmocka_unit_test(test_offsets_and_format),
+        cmocka_unit_test(test_utf8),         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_dates),        cmocka_unit_test(test_offsets_and_format),
+        cmocka_unit_test(test_format_range), cmocka_unit_test(test_cut_utf8),
     };
 
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);
