@@ -118,10 +118,10 @@ stop:
 	@tools/stack down
 
 fmt:
-	clang-format -i $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c
+	clang-format -i $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
 
 lint:
-	clang-format --dry-run --Werror $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c
+	clang-format --dry-run --Werror $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --suppress=missingIncludeSystem --inline-suppr -Ilibesports libesports fcgi consumer tools
 	clang-tidy --quiet $(LIB_SRC) fcgi/*.c consumer/*.c tools/*.c -- \
