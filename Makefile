@@ -18,8 +18,15 @@ MODELDFLAGS =
 endif
 
 PKGS     := json-c libmariadb librabbitmq fcgi libcurl libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The libraries' flags are asked of pkg-config when a recipe first needs
+# them, not when make reads this file: `make run`, `make test` and `make
+# bench` install the -dev packages (tools/deps) before they build. A library
+# pkg-config cannot find stops the build naming it, before any compiler runs.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(call pkg_flags,--cflags,| sed 's/-I/-isystem /g'))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(call pkg_flags,--libs))$(PKG_LIBS)
+pkg_flags  = $(if $(shell pkg-config --exists $(PKGS) && echo ok),$(shell pkg-config $(1) $(PKGS) $(2)),$(error \
+    pkg-config cannot find $(strip $(shell for p in $(PKGS); do pkg-config --exists $$p || echo $$p; done)):\
+    install the -dev packages with tools/deps (as root; make run and make test run it first)))
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wvla -fno-common
@@ -110,7 +117,9 @@ test-integration: all $(VENV)/ready
 check-asan: deps
 	@$(MAKE) --no-print-directory MODE=asan all test-unit test-integration
 
-run: deps all
+# deps first, then the build in a new make that reads the packages' flags
+run: deps
+	@$(MAKE) --no-print-directory all
 	@tools/stack up
 	@tools/stack urls
 
@@ -129,7 +138,8 @@ lint:
 
 # Every figure of the README (bench/run.py): consumer, search mirror, HTTP
 # through nginx against the static ceiling, memory, 200,000-match scale.
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	$(PYTHON) bench/run.py
 
 clean:
