@@ -54,7 +54,7 @@ SPEC_BIN := $(BUILD)/tests/mustache_spec
 # keep the objects of tools and tests between runs
 .SECONDARY:
 
-.PHONY: all help deps test test-unit test-integration check-asan run stop fmt lint bench clean
+.PHONY: all help deps test test-unit test-integration check-asan run stop demo fmt lint bench clean
 
 all: $(BINS)
 
@@ -62,6 +62,7 @@ help:
 	@echo "make            build every binary into $(BUILD)/ (release)"
 	@echo "make run        install packages, start the local stack, print where to browse"
 	@echo "make stop       stop everything 'make run' started"
+	@echo "make demo N=20000  publish N generated messages into the running stack"
 	@echo "make test       unit + integration tests against real services"
 	@echo "make check-asan the same tests under AddressSanitizer + UBSan (build/asan/)"
 	@echo "make fuzz       libFuzzer targets (clang, build/fuzz/), FUZZ_SECONDS=60 each"
@@ -121,10 +122,19 @@ check-asan: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/stack up
+	@tools/stack seed
 	@tools/stack urls
 
 stop:
 	@tools/stack down
+
+# Generated matches (sources demo1..demo3, never the samples' own) for a
+# realistic browse; SEED picks another set.
+N    ?= 20000
+demo:
+	@env=$${STACK_DIR:-var}/stack.env; \
+	[ -f "$$env" ] || { echo "make demo: no stack is running ($$env is missing): make run first" >&2; exit 1; }; \
+	tools/send_msg --env-file "$$env" --generate $(N) --seed $${SEED:-$$(date +%s)} --source-prefix demo
 
 fmt:
 	clang-format -i $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
