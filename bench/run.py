@@ -202,7 +202,7 @@ def http_figures(s, scale_only=False):
     titles = [r[0] for r in s.sql("SELECT id FROM titles")]
     teams = [r[0] for r in s.sql("SELECT name FROM teams ORDER BY RAND(2) LIMIT 500")]
     filters = [f"source=bench{rnd.randint(1, 3)}&state={rnd.randint(1, 3)}"
-               f"&title={rnd.choice(titles)}&date_start__gte=2020-{rnd.randint(1, 12):02d}-01"
+               f"&title_id={rnd.choice(titles)}&date_start__gte=2020-{rnd.randint(1, 12):02d}-01"
                f"&page={rnd.randint(1, 3)}&page_size=20" for _ in range(5000)]
     ceiling = ROOT / "static" / "bench-ceiling.json"
     ceiling.write_bytes(s.get("/api/matches/").content)

@@ -31,8 +31,11 @@ static const char *es_index;
 void
 search_init(const struct config *cfg)
 {
-    struct es_options opt = {
-        .connect_timeout_ms = 500, .timeout_ms = 3000, .retries = 1, .retry_max_ms = 200};
+    /* the same settings as the consumer's mirror (README, Configuration) */
+    struct es_options opt = {.connect_timeout_ms = cfg->es_connect_timeout_ms,
+                             .timeout_ms = cfg->es_timeout_ms,
+                             .retries = cfg->es_retries,
+                             .retry_max_ms = cfg->es_retry_max_ms};
 
     if (cfg->elasticsearch_url[0] != '\0') {
         es = es_new(cfg->elasticsearch_url, &opt);
@@ -68,8 +71,8 @@ term(const char *field, json_object *v)
     return obj1("term", obj1(field, v));
 }
 
-/* A name filter: by id, or by the name's key (case and runs of white space
- * ignored, as the list does for tournaments and teams). */
+/* A filter by id, by the name's key (case and runs of white space ignored,
+ * as the list does for tournaments and teams), or both. */
 static void
 name_filter(json_object *filters, const char *field, int64_t id, const char *key)
 {
@@ -78,7 +81,8 @@ name_filter(json_object *filters, const char *field, int64_t id, const char *key
     if (id > 0) {
         snprintf(f, sizeof(f), "%s.id", field);
         json_object_array_add(filters, term(f, json_object_new_int64(id)));
-    } else if (key != NULL) {
+    }
+    if (key != NULL) {
         snprintf(f, sizeof(f), "%s.name.key", field);
         json_object_array_add(filters, term(f, json_object_new_string(key)));
     }
@@ -251,19 +255,23 @@ search_check_params(const struct query *qs, struct arena *a, const char **q, str
     param_match_filter(qs, a, f, e);
     *ordered = f->has_order;
     v = query_get(qs, "q", e);
+    if (v != NULL && utf8_len(v, strlen(v)) > SEARCH_Q_MAX) {
+        param_error(e, "q", "at most %d characters", SEARCH_Q_MAX);
+        return RC_INVALID;
+    }
     v = v != NULL ? text_clean(a, v, strlen(v)) : NULL;
     if (v == NULL || v[0] == '\0') {
         param_error(e, "q", "give the words to search for");
-    } else if (utf8_len(v, strlen(v)) > SEARCH_Q_MAX) {
-        param_error(e, "q", "at most %d characters", SEARCH_Q_MAX);
     } else {
         *q = v;
     }
-    if (f->page_size > 0 && f->page > 0 && f->page * f->page_size > SEARCH_WINDOW) {
-        param_error(e, "page", "search results go %d deep at most; narrow the search",
-                    SEARCH_WINDOW);
-    }
     return e->n == 0 ? RC_OK : RC_INVALID;
+}
+
+int
+search_past_window(const struct match_filter *f)
+{
+    return f->page * f->page_size > SEARCH_WINDOW;
 }
 
 int
@@ -340,6 +348,9 @@ h_api_search(struct req *r)
     }
     if (search_check_params(&r->q, &r->arena, &q, &f, &ordered, &r->errors) != RC_OK) {
         return resp_param_errors(r);
+    }
+    if (search_past_window(&f)) {
+        return resp_error(r, 404, "Invalid page.");
     }
     rc = search_run(q, &f, ordered, &res);
     if (rc != RC_OK) {

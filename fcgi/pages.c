@@ -23,15 +23,19 @@
 #include "search.h"
 #include "text.h"
 
-/* Options of a filter select: more would make the page heavier than useful. */
-#define SELECT_MAX 1000
+/* Options of the title select: titles are games, a handful. */
+#define SELECT_MAX 200
+/* Suggestions under the tournament and team fields: the most active ones;
+ * any other name is typed (the page's weight must not grow with the data). */
+#define SUGGEST_MAX 30
 
 static struct mustache_set *templates;
 
 /*
- * The reference lists of the form's selects change only with a commit, and
- * counting the matches of every team is the costliest query of the page; so
- * each worker keeps them for the data_version they were read at.
+ * The form's reference lists (the titles, the most active tournaments and
+ * teams) change only with a commit, and counting matches is the costliest
+ * query of the page; so each worker keeps them for the data_version they
+ * were read at.
  */
 static struct {
     uint64_t version; /* 0: nothing kept */
@@ -110,6 +114,30 @@ static void
 add_bool(json_object *o, const char *key, int v)
 {
     json_object_object_add(o, key, json_object_new_boolean(v != 0));
+}
+
+/* An ISO 8601 instant for a datetime attribute: HTML allows at most three
+ * digits of a second's fraction ("...:56.123456Z" becomes "...:56.123Z"). */
+static void
+add_datetime(json_object *o, const char *key, const char *iso)
+{
+    char s[40];
+    const char *dot;
+    size_t n;
+
+    if (iso == NULL) {
+        return;
+    }
+    dot = strchr(iso, '.');
+    n = strlen(iso);
+    if (dot == NULL || n >= sizeof(s) || strspn(dot + 1, "0123456789") <= 3) {
+        add_str(o, key, iso);
+        return;
+    }
+    memcpy(s, iso, (size_t)(dot - iso) + 4);
+    snprintf(s + (dot - iso) + 4, sizeof(s) - (size_t)(dot - iso) - 4, "%s",
+             dot + 1 + strspn(dot + 1, "0123456789"));
+    add_str(o, key, s);
 }
 
 /* "2020-01-07T14:30:00Z" as "2020-01-07 14:30" (the pages say UTC). */
@@ -210,7 +238,7 @@ match_ctx(const struct match_view *m)
         add_int(o, "bestof", m->bestof);
     }
     add_bool(o, "has_bestof", m->has_bestof);
-    add_str(o, "date_start_iso", m->date_start);
+    add_datetime(o, "date_start_iso", m->date_start);
     add_time(o, "date_start", m->date_start, 0);
     add_str(o, "title", m->title_name);
     add_str(o, "tournament", m->tournament_name);
@@ -459,6 +487,22 @@ field_ctx(const struct req *r, const char *name, const char *label)
     return o;
 }
 
+/* A date field: a date input can only hold a valid YYYY-MM-DD, so it gets
+ * the date part of what was typed when there is one (a time after it
+ * aside), and nothing otherwise; the error says what was wrong. */
+static json_object *
+date_ctx(const struct req *r, const char *name, const char *label)
+{
+    json_object *o = field_ctx(r, name, label);
+    const char *v = form_value(r, name);
+    int64_t t;
+
+    if (v != NULL && strlen(v) >= 10 && dt_parse(v, 10, 0, 1, &t, NULL) == RC_OK) {
+        json_object_object_add(o, "date_value", json_object_new_string_len(v, 10));
+    }
+    return o;
+}
+
 /* Adds {value, label, selected} to the options of select. */
 static void
 add_option(json_object *opts, const char *current, const char *value, const char *label)
@@ -496,7 +540,8 @@ keep_refs(uint64_t version, struct ref_view *const v[3], const size_t n[3])
     refs_kept.version = version;
 }
 
-/* The titles, tournaments and teams of the selects (REF_* order). */
+/* The form's lists (REF_* order): every title (up to SELECT_MAX), the
+ * SUGGEST_MAX most active tournaments and teams. */
 static int
 form_refs(struct req *r, struct ref_view *v[3], size_t n[3])
 {
@@ -511,12 +556,17 @@ form_refs(struct req *r, struct ref_view *v[3], size_t n[3])
         }
         return RC_OK;
     }
-    for (k = 0; k < 3; k++) {
-        rc = db_matches_refs(r->db, (enum ref_kind)k, 1, SELECT_MAX, &r->arena, &v[k], &n[k],
-                             &count);
-        if (rc != RC_OK) {
-            return rc;
-        }
+    rc = db_matches_refs(r->db, REF_TITLES, 1, SELECT_MAX, &r->arena, &v[REF_TITLES],
+                         &n[REF_TITLES], &count);
+    if (rc == RC_OK) {
+        rc = db_matches_top(r->db, REF_TOURNAMENTS, SUGGEST_MAX, &r->arena, &v[REF_TOURNAMENTS],
+                            &n[REF_TOURNAMENTS]);
+    }
+    if (rc == RC_OK) {
+        rc = db_matches_top(r->db, REF_TEAMS, SUGGEST_MAX, &r->arena, &v[REF_TEAMS], &n[REF_TEAMS]);
+    }
+    if (rc != RC_OK) {
+        return rc;
     }
     if (r->data_version != 0) {
         keep_refs(r->data_version, v, n);
@@ -524,31 +574,47 @@ form_refs(struct req *r, struct ref_view *v[3], size_t n[3])
     return RC_OK;
 }
 
-/* A select of the form filled from a reference list, by id. */
-static void
-ref_select(struct req *r, const struct ref_view *v, size_t n, const char *name, const char *label,
-           const char *any, json_object *selects)
+/* The title select: names as values (the title parameter takes a name),
+ * the one equal to the filter's ignoring case and white space selected. */
+static json_object *
+title_select(struct req *r, const struct ref_view *v, size_t n)
 {
-    json_object *sel, *opts;
-    const char *current = form_value(r, name);
+    json_object *sel = field_ctx(r, "title", "Title"), *opts = json_object_new_array();
+    const char *current = form_value(r, "title");
+    const char *ckey = current ? text_title_key(&r->arena, current, strlen(current)) : NULL;
     size_t i;
 
-    sel = field_ctx(r, name, label);
-    add_str(sel, "any", any);
-    opts = json_object_new_array();
+    add_str(sel, "any", "Any title");
+    add_bool(sel, "select", 1);
     for (i = 0; i < n; i++) {
-        char id[24], text[600];
+        json_object *o = json_object_new_object();
+        const char *key = text_title_key(&r->arena, v[i].name, strlen(v[i].name));
 
-        snprintf(id, sizeof(id), "%llu", (unsigned long long)v[i].id);
-        if (v[i].source != NULL) {
-            snprintf(text, sizeof(text), "%s (%s)", v[i].name, v[i].source);
-        } else {
-            snprintf(text, sizeof(text), "%s", v[i].name);
-        }
-        add_option(opts, current, id, text);
+        add_str(o, "value", v[i].name);
+        add_str(o, "label", v[i].name);
+        add_bool(o, "selected", ckey != NULL && ckey[0] != '\0' && strcmp(ckey, key) == 0);
+        json_object_array_add(opts, o);
     }
     json_object_object_add(sel, "options", opts);
-    json_object_array_add(selects, sel);
+    return sel;
+}
+
+/* A name field (tournament, team): typed, matched as the API matches names,
+ * with the most active names as suggestions (a datalist). */
+static json_object *
+name_field(struct req *r, const struct ref_view *v, size_t n, const char *name, const char *label,
+           const char *any)
+{
+    json_object *f = field_ctx(r, name, label), *opts = json_object_new_array();
+    size_t i;
+
+    add_str(f, "any", any);
+    add_bool(f, "text", 1);
+    for (i = 0; i < n; i++) {
+        json_object_array_add(opts, json_object_new_string(v[i].name));
+    }
+    json_object_object_add(f, "suggestions", opts);
+    return f;
 }
 
 /* The filter form as submitted: the selects (reference lists, states,
@@ -557,12 +623,6 @@ ref_select(struct req *r, const struct ref_view *v, size_t n, const char *name, 
 static int
 form_ctx(struct req *r, json_object **out)
 {
-    static const struct {
-        enum ref_kind kind;
-        const char *name, *label, *any;
-    } refs[] = {{REF_TITLES, "title", "Title", "Any title"},
-                {REF_TOURNAMENTS, "tournament", "Tournament", "Any tournament"},
-                {REF_TEAMS, "team", "Team", "Any team"}};
     static const struct {
         const char *value, *label;
     } orderings[] = {{"-date_start", "Newest first"},
@@ -580,6 +640,9 @@ form_ctx(struct req *r, json_object **out)
                   {"title", "Title"},
                   {"tournament", "Tournament"},
                   {"team", "Team"},
+                  {"title_id", "Title id"},
+                  {"tournament_id", "Tournament id"},
+                  {"team_id", "Team id"},
                   {"page", "Page"},
                   {"page_size", "Page size"},
                   {"source", "Source"}};
@@ -600,12 +663,14 @@ form_ctx(struct req *r, json_object **out)
     all = json_object_new_array();
     json_object_object_add(form, "selects", selects);
     json_object_object_add(form, "errors", all);
-    for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
-        ref_select(r, views[refs[i].kind], nviews[refs[i].kind], refs[i].name, refs[i].label,
-                   refs[i].any, selects);
-    }
+    json_object_array_add(selects, title_select(r, views[REF_TITLES], nviews[REF_TITLES]));
+    json_object_array_add(selects, name_field(r, views[REF_TOURNAMENTS], nviews[REF_TOURNAMENTS],
+                                              "tournament", "Tournament", "Any tournament"));
+    json_object_array_add(
+        selects, name_field(r, views[REF_TEAMS], nviews[REF_TEAMS], "team", "Team", "Any team"));
     sel = field_ctx(r, "state", "State");
     add_str(sel, "any", "Any state");
+    add_bool(sel, "select", 1);
     opts = json_object_new_array();
     for (i = 0; i < NSTATES; i++) {
         snprintf(s, sizeof(s), "%lld", (long long)state_labels[i].state);
@@ -615,6 +680,7 @@ form_ctx(struct req *r, json_object **out)
     json_object_array_add(selects, sel);
 
     sel = field_ctx(r, "ordering", "Order");
+    add_bool(sel, "select", 1);
     opts = json_object_new_array();
     for (i = 0; i < sizeof(orderings) / sizeof(orderings[0]); i++) {
         add_option(opts, form_value(r, "ordering"), orderings[i].value, orderings[i].label);
@@ -623,8 +689,8 @@ form_ctx(struct req *r, json_object **out)
     json_object_array_add(selects, sel);
 
     json_object_object_add(form, "q", field_ctx(r, "q", "Search"));
-    json_object_object_add(form, "date_from", field_ctx(r, "date_start__gte", "From"));
-    json_object_object_add(form, "date_to", field_ctx(r, "date_start__lte", "To"));
+    json_object_object_add(form, "date_from", date_ctx(r, "date_start__gte", "From"));
+    json_object_object_add(form, "date_to", date_ctx(r, "date_start__lte", "To"));
     for (i = 0; i < r->errors.n; i++) {
         json_object *e = json_object_new_object();
         size_t k;
@@ -685,12 +751,13 @@ static json_object *
 facet_links(struct req *r, json_object *facets)
 {
     static const char *const fields[] = {"title", "tournament"};
+    static const char *const id_params[] = {"title_id", "tournament_id"};
     json_object *out = json_object_new_array(), *list, *b, *v;
     size_t i, k, n;
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         /* a field already filtered has nothing to refine */
-        if (form_value(r, fields[i]) != NULL ||
+        if (form_value(r, fields[i]) != NULL || form_value(r, id_params[i]) != NULL ||
             !json_object_object_get_ex(facets, fields[i], &list)) {
             continue;
         }
@@ -710,10 +777,10 @@ facet_links(struct req *r, json_object *facets)
             (void)json_object_object_get_ex(b, "count", &v);
             add_int(o, "count", json_object_get_int64(v));
             (void)json_object_object_get_ex(b, "id", &v);
-            len = strlen(base) + strlen(fields[i]) + 32;
+            len = strlen(base) + strlen(id_params[i]) + 32;
             href = arena_alloc(&r->arena, len);
-            snprintf(href, len, "%s%s%s=%lld", base, strcmp(base, "?") == 0 ? "" : "&", fields[i],
-                     (long long)json_object_get_int64(v));
+            snprintf(href, len, "%s%s%s=%lld", base, strcmp(base, "?") == 0 ? "" : "&",
+                     id_params[i], (long long)json_object_get_int64(v));
             add_str(o, "href", href);
             json_object_array_add(out, o);
         }
@@ -741,6 +808,9 @@ h_page_list(struct req *r)
         if (!search_enabled()) {
             param_error(&r->errors, "q", "search is off on this server");
         } else if (search_check_params(&r->q, &r->arena, &q, &f, &ordered, &r->errors) == RC_OK) {
+            if (search_past_window(&f)) {
+                return page_error(r, 404, "There is no such page of matches.");
+            }
             if (search_run(q, &f, ordered, &res) != RC_OK) {
                 return page_error(r, 503, "Search is unavailable. Please try again shortly.");
             }
@@ -830,7 +900,7 @@ h_page_match(struct req *r)
         json_object *o = json_object_new_object();
 
         add_int(o, "id", (int64_t)msgs[i].id);
-        add_str(o, "received_at_iso", msgs[i].received_at);
+        add_datetime(o, "received_at_iso", msgs[i].received_at);
         add_time(o, "received_at", msgs[i].received_at, 1);
         add_str(o, "status", msgs[i].status);
         add_str(o, "error", msgs[i].error);

@@ -138,31 +138,48 @@ param_id(const char *s, uint64_t *id)
     return RC_OK;
 }
 
-/* A filter given as a numeric id or a name: sets *id, or *key (the name's
- * key made by keyfn). */
+/* The value of key when given and not empty. An empty value (what an empty
+ * form field sends: "title=&state=") means the parameter is absent, as
+ * django-filter reads it. */
+static const char *
+given(const struct query *q, const char *key, struct param_errors *e)
+{
+    const char *v = query_get(q, key, e);
+
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* A filter by name (title, tournament, team), always a name, digits or not:
+ * matched by its key (keyfn), so case and runs of white space do not count;
+ * only white space is no filter. At most MATCH_NAME_MAX characters as given. */
 static void
-name_or_id(const struct query *q, struct arena *a, const char *name, int64_t *id, const char **key,
+name_param(const struct query *q, struct arena *a, const char *name, const char **key,
            char *(*keyfn)(struct arena *, const char *, size_t), struct param_errors *e)
 {
-    const char *v = query_get(q, name, e);
+    const char *v = given(q, name, e);
     const char *k;
 
     if (v == NULL) {
         return;
     }
-    if (v[0] >= '0' && v[0] <= '9') {
-        if (parse_int(v, 1, INT64_MAX, id) != RC_OK) {
-            param_error(e, name, "an id must be a whole number from 1");
-        }
+    if (utf8_len(v, strlen(v)) > MATCH_NAME_MAX) {
+        param_error(e, name, "longer than %d characters", MATCH_NAME_MAX);
         return;
     }
     k = keyfn(a, v, strlen(v));
-    if (k[0] == '\0') {
-        param_error(e, name, "give a name or an id");
-    } else if (utf8_len(k, strlen(k)) > MATCH_NAME_MAX) {
-        param_error(e, name, "longer than %d characters", MATCH_NAME_MAX);
-    } else {
+    if (k[0] != '\0') {
         *key = k;
+    }
+}
+
+/* A filter by id (title_id, tournament_id, team_id). */
+static void
+id_param(const struct query *q, const char *name, int64_t *id, struct param_errors *e)
+{
+    const char *v = given(q, name, e);
+
+    if (v != NULL && parse_int(v, 1, INT64_MAX, id) != RC_OK) {
+        param_error(e, name, "must be a whole number from 1 to %lld", (long long)INT64_MAX);
     }
 }
 
@@ -170,13 +187,13 @@ static void
 date_bound(const struct query *q, const char *name, int upper, int *has, int64_t *out,
            struct param_errors *e)
 {
-    const char *v = query_get(q, name, e);
+    const char *v = given(q, name, e);
     int date_only = 0;
 
     if (v == NULL) {
         return;
     }
-    if (dt_parse(v, strlen(v), 0, 1, out, &date_only) != RC_OK) {
+    if (strlen(v) > PARAM_DATE_MAX || dt_parse(v, strlen(v), 0, 1, out, &date_only) != RC_OK) {
         param_error(e, name,
                     "not a date: use YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or ISO 8601 "
                     "(2020-01-07T14:30:00Z)");
@@ -195,10 +212,16 @@ param_pagination(const struct query *q, int64_t *page, int64_t *page_size, struc
 
     *page = 1;
     *page_size = PAGE_SIZE_DEFAULT;
-    if ((v = query_get(q, "page", e)) != NULL && parse_int(v, 1, 1000000000, page) != RC_OK) {
-        param_error(e, "page", "must be a whole number from 1");
+    if ((v = given(q, "page", e)) != NULL) {
+        size_t n = strspn(v, "0123456789");
+
+        if (v[n] != '\0' || strspn(v, "0") == n) {
+            param_error(e, "page", "must be a whole number from 1");
+        } else if (parse_int(v, 1, PAGE_BEYOND, page) != RC_OK) {
+            *page = PAGE_BEYOND; /* any larger page is past the end too: 404 */
+        }
     }
-    if ((v = query_get(q, "page_size", e)) != NULL &&
+    if ((v = given(q, "page_size", e)) != NULL &&
         parse_int(v, 1, PAGE_SIZE_MAX, page_size) != RC_OK) {
         param_error(e, "page_size", "must be a whole number from 1 to %d", PAGE_SIZE_MAX);
     }
@@ -219,10 +242,13 @@ param_match_filter(const struct query *q, struct arena *a, struct match_filter *
     size_t i;
 
     memset(f, 0, sizeof(*f));
-    name_or_id(q, a, "title", &f->title_id, &f->title_key, text_title_key, e);
-    name_or_id(q, a, "tournament", &f->tournament_id, &f->tournament_key, text_key, e);
-    name_or_id(q, a, "team", &f->team_id, &f->team_key, text_key, e);
-    if ((v = query_get(q, "state", e)) != NULL) {
+    name_param(q, a, "title", &f->title_key, text_title_key, e);
+    name_param(q, a, "tournament", &f->tournament_key, text_key, e);
+    name_param(q, a, "team", &f->team_key, text_key, e);
+    id_param(q, "title_id", &f->title_id, e);
+    id_param(q, "tournament_id", &f->tournament_id, e);
+    id_param(q, "team_id", &f->team_id, e);
+    if ((v = given(q, "state", e)) != NULL) {
         if (parse_int(v, INT32_MIN, INT32_MAX, &f->state) != RC_OK) {
             param_error(e, "state", "must be a whole number");
         } else {
@@ -231,17 +257,17 @@ param_match_filter(const struct query *q, struct arena *a, struct match_filter *
     }
     date_bound(q, "date_start__gte", 0, &f->has_gte, &f->gte, e);
     date_bound(q, "date_start__lte", 1, &f->has_lte, &f->lte, e);
-    if ((v = query_get(q, "source", e)) != NULL) {
+    if ((v = given(q, "source", e)) != NULL) {
         const char *s = text_clean(a, v, strlen(v));
 
-        if (s[0] == '\0' || utf8_len(s, strlen(s)) > MATCH_KEY_MAX) {
-            param_error(e, "source", "give a source name of 1 to %d characters", MATCH_KEY_MAX);
-        } else {
+        if (utf8_len(v, strlen(v)) > MATCH_ID_MAX) {
+            param_error(e, "source", "longer than %d characters", MATCH_ID_MAX);
+        } else if (s[0] != '\0') {
             f->source = s;
         }
     }
     f->order = ORDER_DATE_DESC;
-    if ((v = query_get(q, "ordering", e)) != NULL) {
+    if ((v = given(q, "ordering", e)) != NULL) {
         f->has_order = 1;
         for (i = 0; i < sizeof(orderings) / sizeof(orderings[0]); i++) {
             if (strcmp(v, orderings[i].name) == 0) {

@@ -16,6 +16,12 @@
 #define PARAM_VALUE_MAX   1024 /* bytes of one decoded value */
 #define PAGE_SIZE_DEFAULT 50
 #define PAGE_SIZE_MAX     500
+/* Pages from here on are past the end of any list (a 404, like any page
+ * past the end); larger numbers are read as this one. */
+#define PAGE_BEYOND 1000000000000LL
+/* Characters of a date parameter at most (the longest ISO 8601 form with
+ * nanoseconds and an offset is 35). */
+#define PARAM_DATE_MAX 40
 
 struct param {
     const char *key;
@@ -47,7 +53,9 @@ void param_error(struct param_errors *e, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Reads the list filters, ordering and pagination of /api/matches/ from q
- * into f; problems go to e. */
+ * into f; problems go to e. A parameter given empty is taken as absent;
+ * title, tournament and team are names (whatever their first character),
+ * title_id, tournament_id and team_id ids. */
 void param_match_filter(const struct query *q, struct arena *a, struct match_filter *f,
                         struct param_errors *e);
 /* page and page_size only. */

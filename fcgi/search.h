@@ -31,9 +31,12 @@ int search_enabled(void);
 
 /* Reads q and the list's filters, ordering and pagination from qs; *ordered
  * tells whether an ordering was given (otherwise: by relevance). Problems
- * go to e (q missing, blank or too long; a page past the result window). */
+ * go to e (q missing, blank or longer than SEARCH_Q_MAX as given). */
 int search_check_params(const struct query *qs, struct arena *a, const char **q,
                         struct match_filter *f, int *ordered, struct param_errors *e);
+/* Whether f's page lies beyond the engine's result window (10,000 hits):
+ * such a page is past the end of what search can show, a 404. */
+int search_past_window(const struct match_filter *f);
 
 /* Runs the search: RC_OK with res filled (search_result_cleanup() it), or
  * RC_UNAVAIL when the engine is off, down or refused the query (logged). */

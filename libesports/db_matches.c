@@ -87,16 +87,37 @@ static const char SQL_TOURNAMENTS[] =
 static const char SQL_TEAMS[] =
     "SELECT t.id, t.name, s.name, (SELECT COUNT(*) FROM match_teams mt WHERE mt.team_id = t.id)"
     " FROM teams t JOIN sources s ON s.id = t.source_id ORDER BY t.name, t.id LIMIT ? OFFSET ?";
+/* The most active tournaments and teams, one row per name key (the way the
+ * filters match names), for the website's suggestions. */
+static const char SQL_TOP_TOURNAMENTS[] =
+    "SELECT MIN(tn.id), MIN(tn.name), NULL, COUNT(*) AS c FROM matches m"
+    " JOIN tournaments tn ON tn.id = m.tournament_id GROUP BY tn.name_key"
+    " ORDER BY c DESC, MIN(tn.name) LIMIT ?";
+static const char SQL_TOP_TEAMS[] =
+    "SELECT MIN(t.id), MIN(t.name), NULL, COUNT(*) AS c FROM match_teams mt"
+    " JOIN teams t ON t.id = mt.team_id GROUP BY t.name_key ORDER BY c DESC, MIN(t.name) LIMIT ?";
 static const char SQL_COUNT_TITLES[] = "SELECT COUNT(*) FROM titles";
 static const char SQL_COUNT_TOURNAMENTS[] = "SELECT COUNT(*) FROM tournaments";
 static const char SQL_COUNT_TEAMS[] = "SELECT COUNT(*) FROM teams";
 
 static const char *const matches_sqls[] = {
-    SQL_COUNT,         SQL_COUNT_ALL,         SQL_PAGE_DATE_DESC,
-    SQL_PAGE_DATE_ASC, SQL_PAGE_ID_ASC,       SQL_PAGE_ID_DESC,
-    SQL_ONE,           SQL_MESSAGES,          SQL_EXISTS,
-    SQL_TITLES,        SQL_TOURNAMENTS,       SQL_TEAMS,
-    SQL_COUNT_TITLES,  SQL_COUNT_TOURNAMENTS, SQL_COUNT_TEAMS,
+    SQL_COUNT,
+    SQL_COUNT_ALL,
+    SQL_PAGE_DATE_DESC,
+    SQL_PAGE_DATE_ASC,
+    SQL_PAGE_ID_ASC,
+    SQL_PAGE_ID_DESC,
+    SQL_ONE,
+    SQL_MESSAGES,
+    SQL_EXISTS,
+    SQL_TITLES,
+    SQL_TOURNAMENTS,
+    SQL_TEAMS,
+    SQL_COUNT_TITLES,
+    SQL_COUNT_TOURNAMENTS,
+    SQL_COUNT_TEAMS,
+    SQL_TOP_TOURNAMENTS,
+    SQL_TOP_TEAMS,
 };
 static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER};
 
@@ -199,7 +220,7 @@ select_count(struct db *db, const char *sql, MYSQL_BIND *params, uint64_t *count
 struct view_row {
     int64_t id, state, bestof, title_id, tournament_id, team_id, score;
     int winner;
-    char source[4 * MATCH_KEY_MAX + 1], external_id[4 * MATCH_KEY_MAX + 1];
+    char source[4 * MATCH_ID_MAX + 1], external_id[4 * MATCH_ID_MAX + 1];
     char url[4 * 2048 + 1], date[32], title[4 * MATCH_NAME_MAX + 1];
     char tournament[4 * MATCH_NAME_MAX + 1], updated[40], team[4 * MATCH_NAME_MAX + 1];
     unsigned long len[16];
@@ -432,6 +453,38 @@ db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct message_
     }
 }
 
+/* Fetches up to cap rows (id, name, source, matches) of the executed sql. */
+static int
+fetch_refs(struct db *db, const char *sql, size_t cap, struct arena *a, struct ref_view **out,
+           size_t *n)
+{
+    MYSQL_BIND r[4];
+    int64_t id = 0, matches = 0;
+    char name[4 * MATCH_NAME_MAX + 1], source[4 * MATCH_ID_MAX + 1];
+    unsigned long nlen = 0, slen = 0;
+    char snull = 0;
+    struct ref_view *refs = arena_alloc(a, (cap ? cap : 1) * sizeof(*refs));
+    size_t k = 0;
+    int rc;
+
+    db_bind_i64(&r[0], &id, NULL);
+    db_bind_out_str(&r[1], name, sizeof(name) - 1, &nlen, NULL);
+    db_bind_out_str(&r[2], source, sizeof(source) - 1, &slen, &snull);
+    db_bind_i64(&r[3], &matches, NULL);
+    rc = db_bind_result(db, sql, r);
+    while (rc == RC_OK && k < cap && (rc = db_fetch(db, sql)) == RC_OK) {
+        refs[k].id = (uint64_t)id;
+        refs[k].name = arena_strndup(a, name, nlen < sizeof(name) ? nlen : sizeof(name) - 1);
+        refs[k].source = snull ? NULL : arena_strndup(a, source, slen < sizeof(source) ? slen : 0);
+        refs[k].matches = (uint64_t)matches;
+        k++;
+    }
+    db_stmt_done(db, sql);
+    *out = refs;
+    *n = k;
+    return rc == RC_NOTFOUND || rc == RC_OK ? RC_OK : rc;
+}
+
 int
 db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_size, struct arena *a,
                 struct ref_view **out, size_t *n, uint64_t *count)
@@ -439,13 +492,8 @@ db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_si
     static const char *const lists[] = {SQL_TITLES, SQL_TOURNAMENTS, SQL_TEAMS};
     static const char *const counts[] = {SQL_COUNT_TITLES, SQL_COUNT_TOURNAMENTS, SQL_COUNT_TEAMS};
     const char *sql = lists[kind];
-    MYSQL_BIND p[2], r[4];
-    int64_t limit = page_size, offset = (page - 1) * page_size, id = 0, matches = 0;
-    char name[4 * MATCH_NAME_MAX + 1], source[4 * MATCH_KEY_MAX + 1];
-    unsigned long nlen = 0, slen = 0;
-    char snull = 0;
-    struct ref_view *refs;
-    size_t k = 0;
+    MYSQL_BIND p[2];
+    int64_t limit = page_size, offset = (page - 1) * page_size;
     int rc;
 
     *out = NULL;
@@ -460,23 +508,26 @@ db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_si
     if (rc != RC_OK) {
         return rc;
     }
-    refs = arena_alloc(a, (size_t)page_size * sizeof(*refs));
-    db_bind_i64(&r[0], &id, NULL);
-    db_bind_out_str(&r[1], name, sizeof(name) - 1, &nlen, NULL);
-    db_bind_out_str(&r[2], source, sizeof(source) - 1, &slen, &snull);
-    db_bind_i64(&r[3], &matches, NULL);
-    rc = db_bind_result(db, sql, r);
-    while (rc == RC_OK && k < (size_t)page_size && (rc = db_fetch(db, sql)) == RC_OK) {
-        refs[k].id = (uint64_t)id;
-        refs[k].name = arena_strndup(a, name, nlen < sizeof(name) ? nlen : sizeof(name) - 1);
-        refs[k].source = snull ? NULL : arena_strndup(a, source, slen < sizeof(source) ? slen : 0);
-        refs[k].matches = (uint64_t)matches;
-        k++;
+    return fetch_refs(db, sql, (size_t)page_size, a, out, n);
+}
+
+int
+db_matches_top(struct db *db, enum ref_kind kind, size_t limit, struct arena *a,
+               struct ref_view **out, size_t *n)
+{
+    const char *sql = kind == REF_TEAMS ? SQL_TOP_TEAMS : SQL_TOP_TOURNAMENTS;
+    MYSQL_BIND p[1];
+    int64_t lim = (int64_t)limit;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    db_bind_i64(&p[0], &lim, NULL);
+    rc = db_execute(db, sql, p);
+    if (rc != RC_OK) {
+        return rc;
     }
-    db_stmt_done(db, sql);
-    *out = refs;
-    *n = k;
-    return rc == RC_NOTFOUND || rc == RC_OK ? RC_OK : rc;
+    return fetch_refs(db, sql, limit, a, out, n);
 }
 
 int

@@ -16,7 +16,8 @@
 
 enum match_order { ORDER_DATE_DESC, ORDER_DATE_ASC, ORDER_ID_ASC, ORDER_ID_DESC };
 
-/* A list request. Unset filters are 0 / NULL. */
+/* A list request. Unset filters are 0 / NULL; an id and a name of the same
+ * kind may both be set (both must hold). */
 struct match_filter {
     int64_t title_id;
     const char *title_key; /* text_title_key of a title name */
@@ -97,5 +98,10 @@ int db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct mess
 /* A page of a reference list, by name, and the total count. */
 int db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_size,
                     struct arena *a, struct ref_view **out, size_t *n, uint64_t *count);
+/* The limit most active tournaments or teams (REF_TOURNAMENTS, REF_TEAMS),
+ * most matches first, one per name as the filters match names (matches
+ * counted over every source; source NULL): the website's suggestions. */
+int db_matches_top(struct db *db, enum ref_kind kind, size_t limit, struct arena *a,
+                   struct ref_view **out, size_t *n);
 
 #endif

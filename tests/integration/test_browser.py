@@ -56,13 +56,20 @@ def test_filter_by_title_and_open_a_match(samples, browser):
     assert b.find_element(By.TAG_NAME, "h1").text == "Matches"
     shot(b, "01-list")
 
-    # filter by title and team, as a person would: pick them in the selects
-    # and submit (other tests may have loaded many more Overcooked matches)
+    # filter by title and team, as a person would: pick the title in its
+    # select, type the team (the field suggests the most active teams), and
+    # submit (other tests may have loaded many more Overcooked matches)
     Select(b.find_element(By.ID, "f-title")).select_by_visible_text("Overcooked")
-    Select(b.find_element(By.ID, "f-team")).select_by_visible_text("Bayes Team 3 (source1)")
+    team = b.find_element(By.ID, "f-team")
+    assert team.get_attribute("list") == "l-team"
+    suggested = [o.get_attribute("value")
+                 for o in b.find_elements(By.CSS_SELECTOR, "datalist#l-team option")]
+    assert suggested and len(suggested) <= 50
+    team.send_keys("bayes team 3")  # any case: matched as the API matches names
     b.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
     wait_until(lambda: "title=" in b.current_url and "team=" in b.current_url, timeout=10,
                what="the filtered page")
+    assert b.find_element(By.ID, "f-team").get_attribute("value") == "bayes team 3"
     shot(b, "02-filtered")
     rows = b.find_elements(By.CSS_SELECTOR, "table.matches tbody tr")
     assert rows, "no rows after filtering by title"

@@ -74,12 +74,98 @@ test_errors(void **state)
     expect_error("page_size=501", "page_size", "1 to 500");
     expect_error("date_start__gte=2020-13-45", "date_start__gte", "not a date");
     expect_error("ordering=foo", "ordering", "one of");
-    expect_error("title=0", "title", "id must be");
-    expect_error("team=+++", "team", "name or an id");
+    expect_error("title_id=0", "title_id", "from 1");
+    expect_error("team_id=Bayes", "team_id", "whole number");
+    expect_error("page=000", "page", "from 1");
+    expect_error("date_start__gte=2020-01-07T14:30:00.0000000000000000000000000Z",
+                 "date_start__gte", "not a date");
     memset(big, 'x', sizeof(big));
     memcpy(big, "title=", 6);
     big[sizeof(big) - 1] = '\0';
     expect_error(big, "title", "longer than 1024 bytes");
+    big[6 + 256] = '\0';
+    expect_error(big, "title", "longer than 255 characters");
+    memset(big, 'x', sizeof(big));
+    memcpy(big, "source=", 7);
+    big[7 + 192] = '\0';
+    expect_error(big, "source", "longer than 191 characters");
+}
+
+/* Parses qs into f expecting no error. */
+static void
+filter_of(const char *qs, struct match_filter *f)
+{
+    struct query q;
+    struct param_errors e = {0};
+
+    assert_int_equal(query_parse(qs, &a, &q, &e), RC_OK);
+    param_match_filter(&q, &a, f, &e);
+    if (e.n != 0) {
+        fail_msg("%s: %s: %s", qs, e.name[0], e.msg[0]);
+    }
+}
+
+/* Names are names whatever their first character; ids have their own
+ * parameters. */
+static void
+test_names_and_ids(void **state)
+{
+    struct match_filter f;
+
+    (void)state;
+    filter_of("team=100%20Thieves&title=2XKO&tournament=2024+Spring", &f);
+    assert_string_equal(f.team_key, "100 thieves");
+    assert_string_equal(f.title_key, "2xko");
+    assert_string_equal(f.tournament_key, "2024 spring");
+    assert_int_equal(f.team_id, 0);
+    assert_int_equal(f.title_id, 0);
+    filter_of("team=7&team_id=7&title_id=3&tournament_id=12", &f);
+    assert_string_equal(f.team_key, "7");
+    assert_int_equal(f.team_id, 7);
+    assert_int_equal(f.title_id, 3);
+    assert_int_equal(f.tournament_id, 12);
+    assert_null(f.tournament_key);
+}
+
+/* An empty value is an absent parameter (what an empty form field sends);
+ * a name of white space is no filter either. */
+static void
+test_empty_is_absent(void **state)
+{
+    struct match_filter f;
+
+    (void)state;
+    filter_of("title=&tournament=&team=&title_id=&tournament_id=&team_id=&state="
+              "&date_start__gte=&date_start__lte=&source=&ordering=&page=&page_size=",
+              &f);
+    assert_null(f.title_key);
+    assert_null(f.team_key);
+    assert_null(f.source);
+    assert_int_equal(f.team_id, 0);
+    assert_int_equal(f.has_state, 0);
+    assert_int_equal(f.has_gte, 0);
+    assert_int_equal(f.has_lte, 0);
+    assert_int_equal(f.has_order, 0);
+    assert_int_equal(f.order, ORDER_DATE_DESC);
+    assert_int_equal(f.page, 1);
+    assert_int_equal(f.page_size, PAGE_SIZE_DEFAULT);
+    filter_of("team=+%C2%A0+&source=%20", &f);
+    assert_null(f.team_key);
+    assert_null(f.source);
+}
+
+/* Any page number from 1 is valid; the ones no list reaches read as
+ * PAGE_BEYOND, a page past the end. */
+static void
+test_huge_pages(void **state)
+{
+    struct match_filter f;
+
+    (void)state;
+    filter_of("page=1536022769989019178458094239744000", &f);
+    assert_int_equal(f.page, PAGE_BEYOND);
+    filter_of("page=0042", &f);
+    assert_int_equal(f.page, 42);
 }
 
 static void
@@ -90,7 +176,7 @@ test_filter(void **state)
     struct match_filter f;
 
     (void)state;
-    assert_int_equal(query_parse("title=+OverCooked+&tournament=12&team=Bayes++Team+3&state=2"
+    assert_int_equal(query_parse("title=+OverCooked+&tournament_id=12&team=Bayes++Team+3&state=2"
                                  "&date_start__gte=2020-01-07&date_start__lte=2020-01-07"
                                  "&source=source1&ordering=-id&page=3&page_size=20&unknown=1",
                                  &a, &q, &e),
@@ -136,6 +222,9 @@ main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_names_and_ids),
+        cmocka_unit_test(test_empty_is_absent),
+        cmocka_unit_test(test_huge_pages),
         cmocka_unit_test(test_ids),
     };
 
