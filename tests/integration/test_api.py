@@ -177,9 +177,11 @@ def test_forwarded_proto_and_host(data):
     # its links to a client behind a proxy
     direct = data.get("/api/matches/", params={"page_size": 1})
     assert direct.json()["next"].startswith(data.http + "/api/matches/")
+    # a client's own X-Forwarded-* are not believed (only a trusted proxy's:
+    # test_contract.py), so the links keep the request's own host
     r = data.get("/api/matches/", params={"page_size": 1},
                  headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "matches.example"})
-    assert r.json()["next"].startswith("https://matches.example/api/matches/?page_size=1&page=2")
+    assert r.json()["next"].startswith(data.http + "/api/matches/?page_size=1&page=2")
 
 
 def test_reference_lists(data):
