@@ -50,9 +50,10 @@ SCALE = int(os.environ.get("BENCH_SCALE", "0" if QUICK else "200000"))
 RESULTS = HERE / "results"
 
 BENCH_ENV = {
-    "STACK_DIR": str(ROOT / "var" / "bench"), "HTTP_PORT": "28080", "MARIADB_PORT": "23307",
-    "AMQP_PORT": "23672", "RABBITMQ_MGMT_PORT": "23673", "RABBITMQ_DIST_PORT": "23674",
-    "EPMD_PORT": "4390", "SEARCH_PORT": "29211", "SEARCH_TRANSPORT_PORT": "29311",
+    # ports of its own: it can run beside make run, make test and make test-faults
+    "STACK_DIR": str(ROOT / "var" / "bench"), "HTTP_PORT": "27080", "MARIADB_PORT": "27307",
+    "AMQP_PORT": "27672", "RABBITMQ_MGMT_PORT": "27673", "RABBITMQ_DIST_PORT": "27674",
+    "EPMD_PORT": "4395", "SEARCH_PORT": "27201", "SEARCH_TRANSPORT_PORT": "27301",
     "ELASTICSEARCH_URL": "", "ESPORTS_BUILD": str(ROOT / "build"), "FCGI_WORKERS": "2",
 }
 
@@ -243,12 +244,56 @@ def http_figures(s, scale_only=False):
     return out
 
 
+# ---- 3b. reads while the consumer ingests -------------------------------------
+
+INGEST_RATE = int(os.environ.get("BENCH_INGEST_RATE", "2000"))
+
+
+def while_ingesting(s, window_ms):
+    """The hot list with the consumer applying a paced feed (INGEST_RATE
+    messages/s, updates of the loaded matches): each commit moves
+    data_version and so drops every worker's cached responses, which is what
+    the group-commit window (COMMIT_WINDOW_MS) bounds. Returns wrk's figures
+    and the commits per second during the run."""
+    s.stack("down", "consumer")
+    s.stack("up", "consumer", env={"COMMIT_WINDOW_MS": str(window_ms)})
+    n = INGEST_RATE * (WARMUP + SECONDS * RUNS + 10)
+    p = subprocess.Popen([str(ROOT / "tools" / "send_msg"), "--env-file", str(s.dir / "stack.env"),
+                          "--generate", str(n), "--seed", "5", "--update-ratio", "1",
+                          "--source-prefix", "bench", "--rate", str(INGEST_RATE)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: int(s.scalar("SELECT COUNT(*) FROM messages")) > N + INGEST_RATE,
+                   timeout=120, what="the paced feed flowing")
+        v0, t0 = int(s.scalar("SELECT data_version FROM consumer_status")), time.monotonic()
+        r = measure(f"{s.http}/api/matches/")
+        v1, t1 = int(s.scalar("SELECT data_version FROM consumer_status")), time.monotonic()
+    finally:
+        p.terminate()
+        p.wait(timeout=60)
+    r["commits_per_s"] = round((v1 - v0) / (t1 - t0), 1)
+    r["commit_window_ms"] = window_ms
+    r["ingest_rate"] = INGEST_RATE
+    return r
+
+
+def ingest_figures(s, idle):
+    out = {"idle": idle}
+    for window in (0, 25):
+        log(f"wrk hot list while ingesting, COMMIT_WINDOW_MS={window}")
+        out[f"window_{window}ms"] = while_ingesting(s, window)
+        out[f"window_{window}ms"]["of_idle"] = round(out[f"window_{window}ms"]["rps"] / idle["rps"], 3)
+    s.stack("down", "consumer")
+    s.stack("up", "consumer")
+    return out
+
+
 # The list's WHERE clause as the workers run it (db_matches.c), parameters
 # written in as the server sees them once bound: unset filters are NULL.
 WHERE = ("(%(title_id)s IS NULL OR m.title_id = %(title_id)s)"
          " AND (%(title_key)s IS NULL OR m.title_id = (SELECT id FROM titles WHERE name_key = %(title_key)s))"
          " AND (%(state)s IS NULL OR m.state = %(state)s)"
-         " AND (%(gte)s IS NULL OR m.date_start >= FROM_UNIXTIME(%(gte)s))"
+         " AND (%(gte)s IS NULL OR m.date_start >= CAST(%(gte)s AS DATETIME))"
          " AND (%(team_id)s IS NULL OR EXISTS (SELECT 1 FROM match_teams mt WHERE mt.match_id = m.id"
          " AND mt.team_id = %(team_id)s))"
          " AND (%(source)s IS NULL OR m.source_id = (SELECT id FROM sources WHERE name = %(source)s))")
@@ -260,7 +305,7 @@ def explain(s):
             "team_id": "NULL", "source": "NULL"}
     cases = {"no filter (count read from consumer_status.matches_total)": {},
              "title (name)": {"title_key": "'overcooked'"}, "title (id)": {"title_id": "1"},
-             "state": {"state": "2"}, "date_start__gte": {"gte": "1590969600"},
+             "state": {"state": "2"}, "date_start__gte": {"gte": "'2020-06-01 00:00:00'"},
              "team (id)": {"team_id": "5"}, "source": {"source": "'bench2'"}}
     out = {}
     for name, over in cases.items():
@@ -312,6 +357,14 @@ def markdown(res):
                    f"ingest with the mirror on {mi['ingest_msgs_per_s_with_mirror']:,.0f} msgs/s.")
     elif mi:
         out.append(f"- Search mirror: skipped ({mi.get('skipped')}).")
+    ing = res.get("ingest")
+    if ing:
+        parts = [f"COMMIT_WINDOW_MS={r['commit_window_ms']}: {r['rps']:,.0f} req/s "
+                 f"({100 * r['of_idle']:.0f}% of idle, p99 {r['p99_ms']:.1f} ms, "
+                 f"{r['commits_per_s']:,.0f} commits/s)"
+                 for k, r in ing.items() if k != "idle"]
+        out.append(f"- Hot `/api/matches/` while the consumer applies {ing['window_0ms']['ingest_rate']:,} "
+                   f"updates/s: idle {ing['idle']['rps']:,.0f} req/s; " + "; ".join(parts) + ".")
     if res.get("scale"):
         sc = res["scale"]
         out += ["", f"At {sc['matches']:,} matches (the list endpoint):", "", table(sc["http"]), ""]
@@ -394,6 +447,7 @@ def main():
         publish_generated(s, N, 5, "bench")
         wait_loaded(s, N)
         res["http"] = http_figures(s)
+        res["ingest"] = ingest_figures(s, res["http"]["hot: /api/matches/ page 1"])
         res["memory"] = {"worker_rss_kb": max(rss_kb(p) for p in worker_pids(s)),
                          "consumer_rss_kb": rss_kb(int((s.dir / "run" / "consumer.pid").read_text()))}
         if SCALE > N:

@@ -120,6 +120,12 @@ check_rpc(struct mq *mq, const char *what)
     return RC_UNAVAIL;
 }
 
+int64_t
+mq_last_depth(const struct mq *mq)
+{
+    return mq->depth;
+}
+
 int
 mq_broker_close(const struct mq *mq, const char **text)
 {
@@ -236,6 +242,8 @@ mq_connect(struct mq *mq)
     int st;
 
     mq_close(mq);
+    mq->close_code = 0; /* a new connection: what closed the last one is history */
+    mq->depth = -1;
     if (url_parse(c->amqp_url, &u, &why) != RC_OK) {
         log_error("amqp", "event=bad_url err=\"%s\"", why); /* config_load checked it */
         return RC_ERR;

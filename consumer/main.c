@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ struct mirror_thread {
     pthread_cond_t cv;
     int notified;
     volatile sig_atomic_t stop;
-    volatile sig_atomic_t busy; /* the consumer's last batch filled up */
+    atomic_int busy; /* the consumer's last batch filled up */
     struct db *db;
     struct mirror *m;
     int started;
@@ -89,7 +90,8 @@ struct consumer {
     char reason[512];  /* why, when not running */
     long waiting_ms;   /* monotonic ms since deliveries wait uncommitted; 0 = none */
     unsigned failed_batches;
-    int report_due; /* the state changed: report at the next chance */
+    int report_due;     /* the state changed: report at the next chance */
+    int broker_trouble; /* the state is the broker's doing: a working connection ends it */
 };
 
 /* Sets the state the status row reports; logs each change once. */
@@ -105,8 +107,17 @@ set_state(struct consumer *c, const char *state, const char *reason)
         c->report_due = 1;
     }
     c->state = state;
+    c->broker_trouble = 0;
     snprintf(c->reason, sizeof(c->reason), "%s", reason);
     text_cut_utf8(c->reason);
+}
+
+/* The same for a state the broker caused (unreachable, lost, blocked). */
+static void
+set_broker_state(struct consumer *c, const char *state, const char *reason)
+{
+    set_state(c, state, reason);
+    c->broker_trouble = 1;
 }
 
 /* Deliveries wait from now on, unless they already did. */
@@ -127,7 +138,7 @@ report(struct consumer *c, int measure)
 {
     struct consumer_report r;
     int connected = mq_is_connected(c->mq);
-    int64_t depth = measure && connected ? mq_queue_depth(c->mq) : -1;
+    int64_t depth = measure && connected ? mq_queue_depth(c->mq) : mq_last_depth(c->mq);
 
     if (!db_is_connected(c->db)) {
         return;
@@ -168,7 +179,7 @@ mirror_main(void *arg)
                 check_ms = dt_mono_ms() + 1000;
             }
             if (active) {
-                wait = mirror_poll(t->m, t->busy, 1000);
+                wait = mirror_poll(t->m, atomic_load(&t->busy), 1000);
             }
         }
         clock_gettime(CLOCK_REALTIME, &until);
@@ -433,9 +444,12 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
     return RC_OK;
 }
 
-/* The broker closed us for a message it cannot encode (a property over 255
- * bytes, which only its management API lets in): every consume fails until
- * that message is moved away. Says so once per episode. */
+/* The broker closed the connection with 541 INTERNAL_ERROR before any
+ * delivery came through: it fails to deliver the message at the head of the
+ * queue. The known cause is a property over 255 bytes, which its management
+ * API lets in and no AMQP frame can carry (its log says
+ * content_properties_shortstr_overflow); every consume fails until that
+ * message is moved away. */
 static int
 broker_blocked(struct consumer *c)
 {
@@ -443,14 +457,16 @@ broker_blocked(struct consumer *c)
     int code = mq_broker_close(c->mq, &text);
     char why[512];
 
-    if (code != 541 || strstr(text, "shortstr_overflow") == NULL) {
+    if (code != 541) {
         return 0;
     }
     snprintf(why, sizeof(why),
-             "the broker cannot deliver the message at the head of queue %s (%s): move that "
-             "message away, see the README, 'A message the broker cannot deliver'",
+             "the broker cannot deliver the message at the head of queue %s (%s; its log "
+             "names the cause, usually content_properties_shortstr_overflow: a property over "
+             "255 bytes): move that message away, see the README, 'A message the broker "
+             "cannot deliver'",
              c->cfg->amqp_queue, text);
-    set_state(c, "blocked", why);
+    set_broker_state(c, "blocked", why);
     return 1;
 }
 
@@ -468,10 +484,13 @@ ensure_connected(struct consumer *c)
         if (!mq_is_connected(c->mq)) {
             if (mq_connect(c->mq) != RC_OK) {
                 if (!broker_blocked(c)) {
-                    set_state(c, "retrying", "rabbitmq unreachable");
+                    set_broker_state(c, "retrying", "rabbitmq unreachable");
                 }
                 backoff(c, "rabbitmq");
                 continue;
+            }
+            if (c->broker_trouble && strcmp(c->state, "blocked") != 0) {
+                set_state(c, "running", ""); /* connected again */
             }
             report(c, 0);
         }
@@ -514,6 +533,9 @@ run(struct consumer *c)
         now = dt_mono_ms();
         rc = mq_next(c->mq, next_timeout(c, now), &d);
         if (rc == RC_OK) {
+            if (c->broker_trouble) {
+                set_state(c, "running", ""); /* the broker delivers again */
+            }
             rc = handle_delivery(c, &d);
             mq_release(c->mq);
             if (rc != RC_OK) {
@@ -526,7 +548,7 @@ run(struct consumer *c)
             if (c->b.n >= (unsigned)c->cfg->batch_size) {
                 batch_commit(c);
                 c->busy = 1;
-                c->mt.busy = 1;
+                atomic_store(&c->mt.busy, 1);
             }
         } else if (rc == RC_NOTFOUND) {
             long age = c->b.open ? dt_mono_ms() - c->b.started_ms : 0;
@@ -536,14 +558,14 @@ run(struct consumer *c)
                 (age >= c->cfg->commit_window_ms || age >= c->cfg->batch_ms || stopping)) {
                 batch_commit(c);
                 c->busy = 0;
-                c->mt.busy = 0;
+                atomic_store(&c->mt.busy, 0);
             }
         } else {
             batch_abort(c, "broker connection lost");
             if (broker_blocked(c)) {
                 backoff(c, "rabbitmq");
             } else {
-                set_state(c, "retrying", "rabbitmq connection lost");
+                set_broker_state(c, "retrying", "rabbitmq connection lost");
             }
             continue;
         }

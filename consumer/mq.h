@@ -57,6 +57,9 @@ void mq_release(struct mq *mq);
  * own), or -1 when not connected or it failed (the connection is then
  * treated as lost). */
 int64_t mq_queue_depth(struct mq *mq);
+/* The depth the last connection attempt's queue.declare-ok gave (a blocked
+ * queue is declared before the consume fails), or -1. */
+int64_t mq_last_depth(const struct mq *mq);
 
 /* The reply code (and "code text" in *text) of the broker's last close of
  * the connection or a channel, 0 once a delivery came through since. A 541

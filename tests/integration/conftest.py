@@ -34,6 +34,9 @@ TEST_ENV = {
     "ELASTICSEARCH_URL": "",  # the stack's own engine, not one from the caller's shell
     "MIRROR_RETRY_MAX_MS": "2000",  # the engine is stopped and started by a test
     "FCGI_WORKERS": "2",
+    # ingestion counts as stalled (/healthz 503) after this many seconds, so
+    # the tests of stalls wait seconds, not the default half minute
+    "HEALTH_STALL_S": "6",
     "ESPORTS_BUILD": str(BUILD),
 }
 # ESPORTS_TEST_<NAME> overrides a setting, e.g. to run a second test stack
