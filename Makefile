@@ -65,6 +65,8 @@ help:
 	@echo "make demo N=20000  publish N generated messages into the running stack"
 	@echo "make test       unit + integration tests against real services"
 	@echo "make check-asan the same tests under AddressSanitizer + UBSan (build/asan/)"
+	@echo "make test-faults faults injected into a private stack while messages flow (FAULTS_SEED=S repeats a run)"
+	@echo "make soak       the same faults, more and longer (FAULTS_* settings, see README)"
 	@echo "make fuzz       libFuzzer targets (clang, build/fuzz/), FUZZ_SECONDS=60 each"
 	@echo "make fmt|lint   clang-format; clang-format check + cppcheck + clang-tidy"
 	@echo "make bench      performance figures (see README)"
@@ -117,6 +119,19 @@ test-integration: all $(VENV)/ready
 
 check-asan: deps
 	@$(MAKE) --no-print-directory MODE=asan all test-unit test-integration
+
+# Faults injected into a private stack (var/faults/, its own ports) while
+# messages are consumed: kill -9, broker and database restarts, the search
+# engine stopped, a standby consumer, SIGSTOP, hostile messages; each case
+# compares the final data with an uninterrupted run (tests/faults/).
+.PHONY: test-faults soak
+test-faults: deps
+	@$(MAKE) --no-print-directory all $(VENV)/ready
+	ESPORTS_BUILD=$(abspath $(BUILD)) $(VENV)/bin/python -m pytest -p no:cacheprovider tests/faults
+
+soak: deps
+	@$(MAKE) --no-print-directory all $(VENV)/ready
+	FAULTS_PROFILE=soak ESPORTS_BUILD=$(abspath $(BUILD)) $(VENV)/bin/python -m pytest -p no:cacheprovider tests/faults
 
 # deps first, then the build in a new make that reads the packages' flags
 run: deps
