@@ -47,8 +47,10 @@ BINS     := $(BUILD)/esports-fcgi $(BUILD)/esports-consumer $(TOOLS)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# the shared test tree (fixtures, conformance suites) next to the repository
+# the shared test tree (the conformance suites) next to the repository
 SHARED   ?= ../shared
+# the sample messages, kept in the repository (the unit tests read them too)
+FIXTURES ?= fixtures/challenge-messages
 SPEC_BIN := $(BUILD)/tests/mustache_spec
 
 # keep the objects of tools and tests between runs
@@ -106,7 +108,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-unit test-integration
 
 test-unit: $(UNIT_BIN) $(SPEC_BIN)
-	@tools/run-unit $(UNIT_BIN)
+	@ESPORTS_FIXTURES=$(FIXTURES) tools/run-unit $(UNIT_BIN)
 	@$(SPEC_BIN) $(SHARED)/conformance/mustache-spec
 
 $(VENV)/ready: tests/requirements.txt

@@ -16,7 +16,12 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("ESPORTS_BUILD", ROOT / "build"))
-FIXTURES = Path(os.environ.get("ESPORTS_FIXTURES", ROOT.parent / "shared" / "fixtures" / "challenge-messages"))
+# The four sample messages as the sources distributed them (and their strict
+# copies), kept in the repository; ESPORTS_FIXTURES points elsewhere.
+FIXTURES = Path(os.environ.get("ESPORTS_FIXTURES", ROOT / "fixtures" / "challenge-messages"))
+# where they were distributed from, when that tree is next to the repository
+# (test_fixtures.py checks that the two copies are the same)
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures" / "challenge-messages"
 
 # Ports that do not clash with `make run` (8080, 3307, 5673, 15673, 25673, 4370,
 # 9201, 9301).
