@@ -50,6 +50,12 @@ TEST_ENV.update({k: os.environ["ESPORTS_TEST_" + k] for k in TEST_ENV
                  if "ESPORTS_TEST_" + k in os.environ})
 
 
+def tag(name):
+    """A name for a test's own things (sources, message ids, queues) that no
+    other test, and no earlier run, uses."""
+    return f"{name}{uuid.uuid4().hex[:10]}"
+
+
 def wait_until(pred, timeout=30.0, interval=0.1, what="condition"):
     deadline = time.monotonic() + timeout
     last = None
@@ -59,6 +65,21 @@ def wait_until(pred, timeout=30.0, interval=0.1, what="condition"):
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class LogTail:
+    """What a log file gets from now on (the logs are appended to)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.start = self.path.stat().st_size if self.path.exists() else 0
+
+    def text(self):
+        if not self.path.exists():
+            return ""
+        with open(self.path, "rb") as f:
+            f.seek(self.start)
+            return f.read().decode(errors="replace")
 
 
 class Stack:
@@ -108,23 +129,58 @@ class Stack:
         return rows[0][0] if rows else None
 
     # -- RabbitMQ ---------------------------------------------------------
-    def publish(self, bodies, exchange="matches", routing_key="matches", message_ids=True):
+    def publish(self, bodies, exchange="matches", routing_key="matches", message_ids=True,
+                id_prefix=None):
+        """Publishes bodies (persistent, with confirms) and returns their
+        message ids. With id_prefix they are id_prefix-000000, -000001, ...:
+        the consumer logs each with its message id, so a test finds exactly
+        its own rows in `messages` (logged()), whatever their source."""
+        ids = []
         conn = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
         ch = conn.channel()
         ch.confirm_delivery()
-        for body in bodies:
-            props = pika.BasicProperties(
-                delivery_mode=2, content_type="application/json",
-                message_id=str(uuid.uuid4()) if message_ids else None)
+        for i, body in enumerate(bodies):
+            mid = None
+            if id_prefix is not None:
+                mid = f"{id_prefix}-{i:06d}"
+            elif message_ids:
+                mid = str(uuid.uuid4())
+            ids.append(mid)
+            props = pika.BasicProperties(delivery_mode=2, content_type="application/json",
+                                         message_id=mid)
             ch.basic_publish(exchange, routing_key, body, props, mandatory=True)
         conn.close()
+        return ids
 
-    def publish_applied(self, bodies, timeout=60):
-        """Publishes bodies and waits until the consumer has logged them all."""
-        before = int(self.scalar("SELECT COUNT(*) FROM messages"))
-        self.publish(bodies)
-        wait_until(lambda: int(self.scalar("SELECT COUNT(*) FROM messages")) >= before + len(bodies),
-                   timeout=timeout, what=f"{len(bodies)} messages applied")
+    def logged(self, id_prefix, db="esports", status=None):
+        """How many messages published with id_prefix the consumer has logged."""
+        where = f" AND status = '{status}'" if status else ""
+        return int(self.scalar(f"SELECT COUNT(*) FROM messages WHERE message_id LIKE "
+                               f"'{id_prefix}-%'{where}", db))
+
+    def publish_applied(self, bodies, timeout=60, db="esports", **kw):
+        """Publishes bodies under message ids of their own and waits until the
+        consumer has logged every one of them; returns the id prefix."""
+        prefix = tag("msg")
+        self.publish(bodies, id_prefix=prefix, **kw)
+        wait_until(lambda: self.logged(prefix, db) == len(bodies), timeout=timeout,
+                   what=f"{len(bodies)} messages applied")
+        return prefix
+
+    def settle(self, db="esports", exchange="matches", routing_key="matches", applied=True,
+               timeout=60):
+        """Publishes a marker behind everything sent so far and waits until the
+        consumer has logged it. The consumer takes its queue in order, so every
+        delivery before the marker (redeliveries too) has been handled: what
+        the log holds now is final. The marker is a match of its own source
+        (mark...), or with applied=False a message without a source, which is
+        rejected (and dead-lettered) and adds no match."""
+        mark = tag("mark")
+        body = (f'{{"source": "{mark}", "data": {{"id": 1}}}}' if applied
+                else f'{{"marker": "{mark}"}}').encode()
+        self.publish([body], exchange=exchange, routing_key=routing_key, id_prefix=mark)
+        wait_until(lambda: self.logged(mark, db) == 1, timeout=timeout, what="the marker logged")
+        return mark
 
     def queue_depth(self, queue):
         conn = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
@@ -133,18 +189,27 @@ class Stack:
         conn.close()
         return n
 
-    def drain(self, queue):
-        """Takes every message now in queue (acking them); returns their bodies."""
+    def drain(self, queue, with_props=False):
+        """Takes every message now in queue (acking them); returns their bodies
+        (with with_props, (properties, body) pairs)."""
         conn = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
         ch = conn.channel()
         out = []
         while True:
-            method, _props, body = ch.basic_get(queue, auto_ack=True)
+            method, props, body = ch.basic_get(queue, auto_ack=True)
             if method is None:
                 break
-            out.append(body)
+            out.append((props, body) if with_props else body)
         conn.close()
         return out
+
+    def consumers(self, queue):
+        """The consumers the broker has on queue, from the management API:
+        [{"consumer_tag", "active", "activity_status", ...}]."""
+        r = requests.get(self.vals["RABBITMQ_MGMT_URL"] + "/api/consumers/%2F",
+                         auth=("guest", "guest"), timeout=10)
+        r.raise_for_status()
+        return [c for c in r.json() if c["queue"]["name"] == queue]
 
     # -- HTTP through nginx -------------------------------------------------
     def get(self, path, **kw):

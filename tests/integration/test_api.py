@@ -13,10 +13,10 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import wait_until
+from conftest import tag, wait_until
 from gen import generate
 
-PREFIX = "apisrc"
+PREFIX = tag("apisrc")  # this module's sources: PREFIX1..3
 
 
 @pytest.fixture(scope="module")
@@ -328,7 +328,7 @@ def test_a_crashed_worker_is_restarted(data):
 def test_cached_responses_never_lag_a_commit(data):
     """The workers cache rendered responses per data_version: after each
     commit, the very next request shows the new data."""
-    src = "cachecheck"
+    src = tag("cachecheck")
     body = lambda state: (f'{{"source": "{src}", "data": {{"id": 1, "state": {state}, '
                           f'"teams": [{{"id": 1, "name": "A"}}]}}}}').encode()
     data.publish([body(1)])

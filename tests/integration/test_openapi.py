@@ -4,7 +4,6 @@ every route and parameter it lists."""
 import pytest
 import requests
 
-from conftest import wait_until
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
@@ -14,8 +13,7 @@ ROUTES = {"/api/matches/", "/api/matches/{id}/", "/api/matches/{id}/messages/", 
 
 @pytest.fixture(scope="module")
 def doc(stack, fixtures):
-    stack.publish([(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)])
-    wait_until(lambda: match_id(stack), what="the samples applied")
+    stack.publish_applied([(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)])
     r = stack.get("/api/openapi.json")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/json"

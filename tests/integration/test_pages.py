@@ -12,10 +12,11 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from conftest import BUILD, ROOT, wait_until
+from conftest import BUILD, ROOT, tag, wait_until
 from gen import generate
 
-PREFIX = "pagesrc"
+PREFIX = tag("pagesrc")  # this module's sources: PREFIX1..3, and XSS_SOURCE
+XSS_SOURCE = tag("pagesxss")
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_ATTR = '"><img src=x onerror=alert(1)>'
 
@@ -23,7 +24,7 @@ XSS_ATTR = '"><img src=x onerror=alert(1)>'
 def hostile_message():
     """A match whose every text field tries to become markup."""
     return json.dumps({
-        "source": "pagesxss",
+        "source": XSS_SOURCE,
         "data": {
             "id": 7, "url": "javascript:alert(1)", "state": 2, "bestof": 3,
             "teams": [{"id": 1, "name": XSS_SCRIPT}, {"id": 2, "name": XSS_ATTR}],
@@ -204,8 +205,8 @@ def test_undecodable_query_is_a_400_page(site):
 
 
 def test_hostile_names_show_as_text(site):
-    mid = match_id(site, "pagesxss", "7")
-    for path, params in (("/", {"source": "pagesxss"}), (f"/matches/{mid}/", {}), ("/", {})):
+    mid = match_id(site, XSS_SOURCE, "7")
+    for path, params in (("/", {"source": XSS_SOURCE}), (f"/matches/{mid}/", {}), ("/", {})):
         r, soup = page(site, path, **params)
         for bad in (XSS_SCRIPT, XSS_ATTR, "<b>Bold</b>", "src=x onerror"):
             if bad == "src=x onerror":

@@ -7,11 +7,11 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from conftest import wait_until
+from conftest import tag, wait_until
 from gen import generate
 from test_search_mirror import es  # noqa: F401  (the fixture)
 
-PREFIX = "srchsrc"
+PREFIX = tag("srchsrc")  # this module's sources: PREFIX1..3
 SRC = PREFIX + "1"
 
 
