@@ -92,6 +92,7 @@ struct consumer {
     unsigned failed_batches;
     int report_due;     /* the state changed: report at the next chance */
     int broker_trouble; /* the state is the broker's doing: a working connection ends it */
+    int db_trouble;     /* the state is the database being unreachable: reaching it ends it */
 };
 
 /* Sets the state the status row reports; logs each change once. */
@@ -108,6 +109,7 @@ set_state(struct consumer *c, const char *state, const char *reason)
     }
     c->state = state;
     c->broker_trouble = 0;
+    c->db_trouble = 0;
     snprintf(c->reason, sizeof(c->reason), "%s", reason);
     text_cut_utf8(c->reason);
 }
@@ -278,12 +280,11 @@ static void
 batch_abort(struct consumer *c, const char *why)
 {
     if (c->b.open) {
+        /* (n counts the messages applied so far, not the one that failed) */
         log_warn("consumer", "event=batch_rolled_back messages=%u reason=\"%s\"", c->b.n, why);
         db_rollback(c->db);
-        if (c->b.n > 0) {
-            c->failed_batches++;
-            note_waiting(c); /* they come back as redeliveries */
-        }
+        c->failed_batches++;
+        note_waiting(c); /* they come back as redeliveries */
     }
     batch_clear(&c->b);
     apply_pending_reset(&c->pending);
@@ -319,6 +320,7 @@ after_db_failure(struct consumer *c, int rc, const char *during)
                               : "mariadb refuses the writes (schema or permissions?)",
              db_last_error(c->db));
     set_state(c, "retrying", why);
+    c->db_trouble = rc == RC_UNAVAIL; /* a lost connection ends when it is back */
     (void)db_status_error(c->db, why);
     backoff(c, "mariadb");
 }
@@ -475,11 +477,17 @@ static int
 ensure_connected(struct consumer *c)
 {
     while (!stopping) {
-        if (!db_is_connected(c->db) && db_connect(c->db, 0, &stopping) != RC_OK) {
-            mq_close(c->mq); /* stop taking deliveries we cannot store */
-            set_state(c, "retrying", "mariadb unreachable");
-            backoff(c, "mariadb");
-            continue;
+        if (!db_is_connected(c->db)) {
+            if (db_connect(c->db, 0, &stopping) != RC_OK) {
+                mq_close(c->mq); /* stop taking deliveries we cannot store */
+                set_state(c, "retrying", "mariadb unreachable");
+                c->db_trouble = 1;
+                backoff(c, "mariadb");
+                continue;
+            }
+            if (c->db_trouble) {
+                set_state(c, "running", ""); /* reachable again */
+            }
         }
         if (!mq_is_connected(c->mq)) {
             if (mq_connect(c->mq) != RC_OK) {

@@ -34,12 +34,14 @@ static const char SQL_ENQUEUE_SINCE[] =
 static const char SQL_RENAMED_TOURNAMENTS[] = RENAMED("tournaments");
 static const char SQL_RENAMED_TEAMS[] = RENAMED("teams");
 
-/* One mirror at a time: a named lock held by the mirror's connection (and
- * freed with it, when its process dies). Taken only when not held already,
- * so it never nests. */
-static const char SQL_LOCK[] = "SELECT IF(IS_USED_LOCK('esports_mirror') <=> CONNECTION_ID(), 1,"
-                               " COALESCE(GET_LOCK('esports_mirror', 0), 0))";
-static const char SQL_UNLOCK[] = "SELECT COALESCE(RELEASE_LOCK('esports_mirror'), 0)";
+/* One mirror at a time per database: a named lock (named after the
+ * database, since named locks are the server's) held by the mirror's
+ * connection and freed with it, when its process dies. Taken only when not
+ * held already, so it never nests. */
+#define MIRROR_LOCK "CONCAT('esports_mirror:', MD5(DATABASE()))"
+static const char SQL_LOCK[] = "SELECT IF(IS_USED_LOCK(" MIRROR_LOCK ") <=> CONNECTION_ID(), 1,"
+                               " COALESCE(GET_LOCK(" MIRROR_LOCK ", 0), 0))";
+static const char SQL_UNLOCK[] = "SELECT COALESCE(RELEASE_LOCK(" MIRROR_LOCK "), 0)";
 
 static const char *const outbox_sqls[] = {
     SQL_PENDING,       SQL_DELETE, SQL_FAILED,        SQL_COUNT_PENDING,

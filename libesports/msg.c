@@ -325,12 +325,15 @@ get_id(struct arena *a, json_object *v, int present, const char *path, const cha
         return RC_OK;
     }
     if (json_object_is_type(v, json_type_string)) {
-        if (clean_string(a, v, path, MATCH_ID_MAX, out, why, whylen) != RC_OK) {
+        const char *s = NULL;
+
+        if (clean_string(a, v, path, MATCH_ID_MAX, &s, why, whylen) != RC_OK) {
             return RC_INVALID;
         }
-        if ((*out)[0] == '\0') {
+        if (s == NULL || s[0] == '\0') {
             return fail(why, whylen, "%s: empty", path);
         }
+        *out = s;
         return RC_OK;
     }
     return fail(why, whylen, "%s: must be an integer or a string, not %s", path, type_name(v));

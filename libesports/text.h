@@ -51,7 +51,9 @@ long dt_mono_ms(void);
 
 /* The range of instants the service stores and filters on, the range of
  * MariaDB's DATETIME: 1000-01-01 00:00:00 to 9999-12-31 23:59:59 UTC, as unix
- * seconds. dt_parse reads any year 0001-9999; callers check this range. */
+ * seconds. dt_parse reads any year 0001-9999: messages outside this range
+ * are rejected (msg.c); filter bounds outside it are clamped to it
+ * (db_matches.c), which selects the same rows. */
 #define DT_MIN (-30610224000LL)
 #define DT_MAX (253402300799LL)
 

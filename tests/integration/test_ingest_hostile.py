@@ -152,6 +152,21 @@ def test_dates_before_1970_and_after_2038_are_stored_and_filtered(stack):
     assert api_matches(stack, s, date_start__gte="9999-12-31")["count"] == 1
 
 
+def test_the_five_2040_messages_of_the_audit_and_the_valid_one_after_them(stack):
+    """The audit's reproducer: five 2040-dated messages, then a valid one.
+    The dates are within the stored range now, so all six are applied, in
+    seconds, with their dates exact."""
+    s = src("y2040")
+    bodies = [msg(s, f"d{i}", date_start_text="2040-01-01 00:00:00") for i in range(5)]
+    bodies.append(msg(s, "ok", date_start_text="2020-01-07 15:00:00"))
+    stack.publish(bodies)
+    rows = wait_logged(stack, s, 6, timeout=20)
+    assert [r[0] for r in rows] == ["applied"] * 6
+    got = {m["external_id"]: m["date_start"] for m in api_matches(stack, s)["results"]}
+    assert got == {**{f"d{i}": "2040-01-01T00:00:00Z" for i in range(5)},
+                   "ok": "2020-01-07T15:00:00Z"}
+
+
 # -- defect 3: ids are text, never clamped ---------------------------------
 
 
@@ -279,6 +294,15 @@ def test_a_message_the_broker_cannot_deliver_is_reported_with_the_remedy(stack):
     finally:
         if not removed:
             remedy(mgmt)
+        # it is in the dead-letter queue now, where no AMQP client can get it
+        # either: inspect it there through the management API, then drop it
+        dead = wait_until(lambda: requests.post(
+            f"{mgmt}/api/queues/%2F/matches.dead/get", auth=("guest", "guest"), timeout=10,
+            json={"count": 1000, "ackmode": "reject_requeue_true", "encoding": "auto"}).json(),
+            timeout=30, what="the dead-letter queue to hold it")
+        assert poison.decode() in [m["payload"] for m in dead]
+        requests.delete(f"{mgmt}/api/queues/%2F/matches.dead/contents", auth=("guest", "guest"),
+                        timeout=10)
     rows = wait_logged(stack, s, 1)
     assert [(x[0], x[2]) for x in rows] == [("applied", msg(s, "after"))]
     wait_until(lambda: health(stack)[1]["status"] == "ok", timeout=60, what="healthy again")
@@ -319,9 +343,10 @@ def test_a_stopped_consumer_is_reported_down_and_loses_nothing(stack):
     os.kill(pid, signal.SIGSTOP)
     try:
         stack.publish([msg(s, i) for i in range(5)])
-        code, body = wait_until(lambda: (lambda h: h if h[0] == 503 else None)(health(stack)),
-                                timeout=90, what="/healthz 503 for the stopped consumer")
-        assert body["consumer"]["state"] == "down"
+        code, body = wait_until(
+            lambda: (lambda h: h if h[1]["consumer"]["state"] == "down" else None)(health(stack)),
+            timeout=90, what="/healthz to call the stopped consumer down")
+        assert code == 503 and body["status"] == "stalled"
         assert f"pid {pid}" in body["consumer"]["reason"]
     finally:
         os.kill(pid, signal.SIGCONT)
