@@ -339,26 +339,28 @@ dt_split(int64_t t, int f[6])
     f[5] = (int)(secs % 60);
 }
 
-void
-dt_format(int64_t t, char out[21])
+/* t as YYYY-MM-DD<sep>HH:MM:SS<tail> into out (n bytes). */
+static void
+dt_write(int64_t t, char sep, const char *tail, char *out, size_t n)
 {
     int f[6];
 
     dt_split(t, f);
-    snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)f[0] % 10000u,
-             (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, (unsigned)f[3] % 100u,
-             (unsigned)f[4] % 100u, (unsigned)f[5] % 100u);
+    snprintf(out, n, "%04u-%02u-%02u%c%02u:%02u:%02u%s", (unsigned)f[0] % 10000u,
+             (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, sep, (unsigned)f[3] % 100u,
+             (unsigned)f[4] % 100u, (unsigned)f[5] % 100u, tail);
+}
+
+void
+dt_format(int64_t t, char out[21])
+{
+    dt_write(t, 'T', "Z", out, 21);
 }
 
 void
 dt_format_sql(int64_t t, char out[20])
 {
-    int f[6];
-
-    dt_split(t, f);
-    snprintf(out, 20, "%04u-%02u-%02u %02u:%02u:%02u", (unsigned)f[0] % 10000u,
-             (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, (unsigned)f[3] % 100u,
-             (unsigned)f[4] % 100u, (unsigned)f[5] % 100u);
+    dt_write(t, ' ', "", out, 20);
 }
 
 double
