@@ -12,10 +12,9 @@
 /* The limits of a message's fields, in characters (code points), each the
  * size of the column that stores it (migrations/0004_limits.sql). */
 #define MATCH_MAX_TEAMS 64
-#define MATCH_NAME_MAX  255          /* team, tournament and title names */
-#define MATCH_ID_MAX    191          /* source name; match, team and tournament ids */
-#define MATCH_URL_MAX   2048         /* data.url */
-#define MATCH_KEY_MAX   MATCH_ID_MAX /* the former name, while callers move over */
+#define MATCH_NAME_MAX  255  /* team, tournament and title names */
+#define MATCH_ID_MAX    191  /* source name; match, team and tournament ids */
+#define MATCH_URL_MAX   2048 /* data.url */
 
 /* A tri-state boolean: winner may be unknown. */
 enum tristate { TRI_NULL = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
