@@ -20,9 +20,9 @@ LIST_MAX_BYTES = 40 * 1024
 
 @pytest.fixture(scope="module")
 def site(stack, fixtures):
-    """The samples plus matches of 20 generated sources: about 4,000 teams."""
+    """The samples plus matches of 40 generated sources: about 4,000 teams."""
     bodies = [(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)]
-    bodies += generate(6000, seed=91, sources=20, prefix=PREFIX)
+    bodies += generate(4000, seed=91, sources=40, prefix=PREFIX)
     stack.publish_applied(bodies, timeout=120)
     return stack
 

@@ -28,7 +28,7 @@ COMMANDS = {
     "make fuzz": "run by CI (make -n is checked)",
     "tools/send_msg --queue matches fixtures/challenge-messages/message1.json": "run",
     "tools/send_msg fixtures/challenge-messages/": "run",
-    "tools/send_msg --generate 2000 --seed 7 --source-prefix demo": "run",
+    "tools/send_msg --generate 500 --seed 7 --source-prefix demo": "run",
     "tools/send_msg --generate 5 --dump": "run",
     "tools/send_msg --generate 5 --source-prefix demo --dump | tools/send_msg -": "run",
     "curl -u guest:guest -H 'content-type: application/json' "
