@@ -647,7 +647,8 @@ form_ctx(struct req *r, json_object **out)
                   {"page_size", "Page size"},
                   {"source", "Source"}};
     json_object *form, *selects;
-    json_object *sel, *opts, *all;
+    static const char *const id_params[] = {"title_id", "tournament_id", "team_id"};
+    json_object *sel, *opts, *all, *hidden;
     struct ref_view *views[3];
     size_t nviews[3];
     char s[24];
@@ -688,6 +689,14 @@ form_ctx(struct req *r, json_object **out)
     json_object_object_add(sel, "options", opts);
     json_object_array_add(selects, sel);
 
+    /* the id filters a facet link set have no field: kept when the form is sent again */
+    hidden = json_object_new_array();
+    for (i = 0; i < sizeof(id_params) / sizeof(id_params[0]); i++) {
+        if (form_value(r, id_params[i]) != NULL) {
+            json_object_array_add(hidden, field_ctx(r, id_params[i], id_params[i]));
+        }
+    }
+    json_object_object_add(form, "hidden", hidden);
     json_object_object_add(form, "q", field_ctx(r, "q", "Search"));
     json_object_object_add(form, "date_from", date_ctx(r, "date_start__gte", "From"));
     json_object_object_add(form, "date_to", date_ctx(r, "date_start__lte", "To"));

@@ -121,3 +121,13 @@ def test_a_typed_team_name_filters_as_the_api_does(site):
         assert n >= 1
         assert soup.find(class_="count").get_text().startswith(f"{n} match"), typed
         assert soup.find("input", id="f-team")["value"] == typed
+
+
+def test_an_id_filter_is_kept_when_the_form_is_sent_again(site):
+    tid = int(site.scalar("SELECT id FROM titles WHERE name_key = 'overcooked'"))
+    soup = BeautifulSoup(site.get("/", params={"title_id": tid, "state": "2"}).text,
+                         "html.parser")
+    form = soup.find("form", class_="filters")
+    kept = form.find("input", attrs={"type": "hidden", "name": "title_id"})
+    assert kept is not None and kept["value"] == str(tid)
+    assert form.find("input", attrs={"type": "hidden", "name": "state"}) is None
