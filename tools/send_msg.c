@@ -83,7 +83,7 @@ usage(FILE *f)
         "  -h, --help           this text\n"
         "\n"
         "Examples:\n"
-        "  send_msg ../shared/fixtures/challenge-messages/     # the four samples, in order\n"
+        "  send_msg fixtures/challenge-messages/               # the four samples, in order\n"
         "  send_msg --queue matches message1.json              # as if from the management UI\n"
         "  send_msg --generate 20000 --seed 7                  # 20,000 messages\n"
         "  send_msg --generate 5 --dump | send_msg -           # generate, then send from stdin\n");

@@ -20,7 +20,7 @@ fixtures_dir(void)
 {
     const char *d = getenv("ESPORTS_FIXTURES");
 
-    return d ? d : "../shared/fixtures/challenge-messages";
+    return d ? d : "fixtures/challenge-messages";
 }
 
 /* Reads a whole file (fatal to the test when missing); free() the result. */
