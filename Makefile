@@ -31,11 +31,17 @@ pkg_flags  = $(if $(shell pkg-config --exists $(PKGS) && echo ok),$(shell pkg-co
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wvla -fno-common
 CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(WARN) $(MODEFLAGS) \
-            -Ilibesports $(PKG_CFLAGS) -MMD -MP
+            $(LIB_INC) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += -Wl,--as-needed $(MODELDFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
 
-LIB_SRC  := $(wildcard libesports/*.c)
+# libesports/ in floors, each using only those below it: core (memory,
+# buffers, config, log, clock, text), model (messages, matches), db (the
+# SQL), render (JSON, mustache), search (the engine's client, its documents)
+LIB_DIRS := core model db render search
+LIB_INC  := $(LIB_DIRS:%=-Ilibesports/%)
+LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard libesports/$(d)/*.c))
+LIB_HDR  := $(foreach d,$(LIB_DIRS),$(wildcard libesports/$(d)/*.h))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libesports.a
 
@@ -154,14 +160,14 @@ demo:
 	tools/send_msg --env-file "$$env" --generate $(N) --seed $${SEED:-$$(date +%s)} --source-prefix demo
 
 fmt:
-	clang-format -i $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
+	clang-format -i $(LIB_SRC) $(LIB_HDR) fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
 
 lint:
-	clang-format --dry-run --Werror $(LIB_SRC) libesports/*.h fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
+	clang-format --dry-run --Werror $(LIB_SRC) $(LIB_HDR) fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --suppress=missingIncludeSystem --inline-suppr -Ilibesports libesports fcgi consumer tools
+	    --suppress=missingIncludeSystem --inline-suppr $(LIB_INC) libesports fcgi consumer tools
 	clang-tidy --quiet $(LIB_SRC) fcgi/*.c consumer/*.c tools/*.c -- \
-	    -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ilibesports $(PKG_CFLAGS)
+	    -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(LIB_INC) $(PKG_CFLAGS)
 
 # Every figure of the README (bench/run.py): consumer, search mirror, HTTP
 # through nginx against the static ceiling, memory, 200,000-match scale.

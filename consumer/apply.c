@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "clock.h"
 #include "db_ingest.h"
 #include "log.h"
 #include "msg.h"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "clock.h"
 #include "commitclock.h"
 #include "config.h"
 #include "db.h"

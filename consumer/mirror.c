@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "db_matches.h"
 #include "db_status.h"
 #include "db_outbox.h"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "db_matches.h"
 #include "db_status.h"
 #include "handlers.h"

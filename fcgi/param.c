@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "param.h"
 #include "rc.h"
 #include "text.h"

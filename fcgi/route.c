@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "commitclock.h"
 #include "db_status.h"
 #include "handlers.h"

@@ -13,12 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "db_matches.h"
 #include "db_outbox.h"
 #include "es.h"
 #include "log.h"
+#include "mapping.h"
 #include "mem.h"
 #include "rc.h"
 #include "search_doc.h"
@@ -286,7 +288,7 @@ reindex(const struct opts *o, const struct config *cfg)
         goto out;
     }
     search_doc_index_name(alias, (long long)since, index, sizeof(index));
-    body = es_match_index_body(NULL);
+    body = mapping_match_index(NULL);
     rc = es_index_create(es, index, body);
     json_object_put(body);
     if (rc != RC_OK) {

@@ -1,4 +1,5 @@
 /* test_text.c: UTF-8 checks, name keys and date parsing. */
+#include "clock.h"
 #include "testutil.h"
 
 #include "rc.h"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "db_ingest.h"
 #include "db_internal.h"
 #include "mem.h"

@@ -80,17 +80,6 @@ int es_alias_indices(struct es *es, const char *alias, json_object **indices);
  * objects, not consumed) atomically through POST /_aliases. */
 int es_aliases(struct es *es, json_object *actions);
 
-/*
- * The index body of the match documents (the JSON of /api/matches/{id}/):
- * explicit mapping, dynamic fields refused. Names (title.name,
- * tournament.name, teams.name) are text with a `keyword` sub-field (exact,
- * for terms aggregations) and a `key` sub-field (keyword, lower-cased and
- * ASCII-folded, for case-insensitive filters); teams is an array of objects
- * so a query on teams.name matches any one team. alias (may be NULL) is
- * added to the body's aliases. The caller puts the result.
- */
-json_object *es_match_index_body(const char *alias);
-
 /* ---- _search -------------------------------------------------------------- */
 
 /* POST /{index}/_search with a raw JSON body of len bytes. RC_OK with *out

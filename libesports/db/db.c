@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db_internal.h"
 #include "log.h"
 #include "mem.h"

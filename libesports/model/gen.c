@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "gen.h"
 #include "mem.h"
 #include "text.h"

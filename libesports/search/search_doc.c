@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mapping.h"
 #include "rc.h"
 #include "render_json.h"
 #include "search_doc.h"
@@ -18,7 +19,7 @@ search_doc_ensure_index(struct es *es, const char *alias)
         return rc;
     }
     snprintf(index, sizeof(index), "%s-v1", alias);
-    body = es_match_index_body(alias);
+    body = mapping_match_index(alias);
     rc = es_index_create(es, index, body);
     json_object_put(body);
     if (rc == RC_INVALID && strstr(es_last_error(es), "resource_already_exists") != NULL) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "msg.h"
 #include "rc.h"
 #include "text.h"

@@ -12,7 +12,7 @@
 #include "es.h"
 
 /* Makes sure alias can be written: when nothing has that name, creates the
- * concrete index "<alias>-v1" with the mapping of es_match_index_body() and
+ * concrete index "<alias>-v1" with the mapping of mapping_match_index() and
  * the alias pointing at it. RC_OK or the client's error. */
 int search_doc_ensure_index(struct es *es, const char *alias);
 

@@ -1,0 +1,21 @@
+/*
+ * mapping.h: what the search index of the matches looks like, kept apart
+ * from the generic client (es.h), which knows no document.
+ */
+#ifndef ESPORTS_MAPPING_H
+#define ESPORTS_MAPPING_H
+
+#include <json-c/json.h>
+
+/*
+ * The index body of the match documents (the JSON of /api/matches/{id}/):
+ * explicit mapping, dynamic fields refused. Names (title.name,
+ * tournament.name, teams.name) are text with a `keyword` sub-field (exact,
+ * for terms aggregations) and a `key` sub-field (keyword, lower-cased and
+ * ASCII-folded, for case-insensitive filters); teams is an array of objects
+ * so a query on teams.name matches any one team. alias (may be NULL) is
+ * added to the body's aliases. The caller puts the result.
+ */
+json_object *mapping_match_index(const char *alias);
+
+#endif
