@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "backoff.h"
 #include "clock.h"
 #include "commitclock.h"
 #include "config.h"
@@ -79,7 +80,7 @@ struct consumer {
     struct idcache *cache;        /* ids of rows this process upserted and committed */
     uint64_t expected_version;    /* data_version after our last commit */
     int version_known;
-    long backoff_ms;
+    struct backoff backoff;
     long last_heartbeat_ms;
     int64_t started;           /* unix time this process started */
     struct mirror_thread mt;   /* m == NULL when search is off */
@@ -267,12 +268,8 @@ static void
 backoff(struct consumer *c, const char *what)
 {
     report(c, 0);
-    log_info("consumer", "event=reconnecting target=%s delay_ms=%ld", what, c->backoff_ms);
-    struct timespec ts = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000000};
-
-    nanosleep(&ts, NULL);
-    c->backoff_ms =
-        c->backoff_ms * 2 > c->cfg->db_retry_max_ms ? c->cfg->db_retry_max_ms : c->backoff_ms * 2;
+    log_info("consumer", "event=reconnecting target=%s delay_ms=%ld", what, c->backoff.delay_ms);
+    backoff_sleep_ms(backoff_next(&c->backoff));
 }
 
 /* The transaction failed or the broker went away: undo everything and drop
@@ -362,7 +359,7 @@ batch_commit(struct consumer *c)
         after_db_failure(c, rc, "committing a batch");
         return rc;
     }
-    c->backoff_ms = 100; /* a commit went through: the next trouble starts from scratch */
+    backoff_reset(&c->backoff); /* a commit went through: the next trouble starts from scratch */
     c->failed_batches = 0;
     c->waiting_ms = 0;
     set_state(c, "running", "");
@@ -615,7 +612,7 @@ main(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     c.cfg = &cfg;
-    c.backoff_ms = 100;
+    backoff_init(&c.backoff, 100, cfg.db_retry_max_ms);
     c.started = (int64_t)time(NULL);
     c.state = "running";
     c.db = db_new(&cfg, 0);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "db_matches.h"
 #include "db_status.h"
@@ -35,7 +36,7 @@ struct mirror {
     int pending;     /* the outbox may hold rows */
     long next_ms;    /* no round before this (backoff) */
     long busy_ms;    /* while the queue is busy, no round before this */
-    long backoff_ms;
+    struct backoff backoff;
     uint64_t cursor; /* the outbox rows below this id are all deleted or parked */
     long rescan_ms;  /* when the cursor goes back to 0 */
     long check_ms;   /* when an empty outbox is looked at again */
@@ -66,7 +67,7 @@ mirror_new(const struct config *cfg, struct db *db)
     m->db = db;
     m->es = es_new_from_config(cfg);
     m->pending = 1; /* whatever a previous run left */
-    m->backoff_ms = BACKOFF_START_MS;
+    backoff_init(&m->backoff, BACKOFF_START_MS, cfg->mirror_retry_max_ms);
     m->rows = xmalloc((size_t)cfg->mirror_batch_size * sizeof(*m->rows));
     m->renamed = xmalloc(RENAMES_MAX * sizeof(*m->renamed));
     es_bulk_init(&m->bulk);
@@ -122,14 +123,12 @@ mirror_notify(struct mirror *m)
 static void
 back_off(struct mirror *m, const char *what, int rc, const char *err)
 {
-    if (!m->down_logged || m->backoff_ms >= m->cfg->mirror_retry_max_ms) {
+    if (!m->down_logged || m->backoff.delay_ms >= m->backoff.max_ms) {
         log_warn("mirror", "event=mirror_waiting target=%s rc=%s err=\"%s\" delay_ms=%ld", what,
-                 rc_name(rc), err, m->backoff_ms);
+                 rc_name(rc), err, m->backoff.delay_ms);
         m->down_logged = 1;
     }
-    m->next_ms = dt_mono_ms() + m->backoff_ms;
-    m->backoff_ms = m->backoff_ms * 2 > m->cfg->mirror_retry_max_ms ? m->cfg->mirror_retry_max_ms
-                                                                    : m->backoff_ms * 2;
+    m->next_ms = dt_mono_ms() + backoff_next(&m->backoff);
 }
 
 static int
@@ -386,7 +385,7 @@ round_trip(struct mirror *m, int *more)
         m->down_logged = 0;
         return RC_OK;
     }
-    m->backoff_ms = BACKOFF_START_MS;
+    backoff_reset(&m->backoff);
     *more = n == (size_t)m->cfg->mirror_batch_size;
     m->pending = *more;
     return RC_OK;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "db_internal.h"
 #include "log.h"
@@ -265,20 +266,14 @@ db_try_connect(struct db *db)
     return RC_OK;
 }
 
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-    /* a signal cuts the sleep short, which is what a stopping process wants */
-    nanosleep(&ts, NULL);
-}
-
 int
 db_connect(struct db *db, long wait_ms, volatile sig_atomic_t *stop)
 {
-    long start = dt_mono_ms(), delay = 100;
+    long start = dt_mono_ms();
     int attempt = 0;
+    struct backoff delay;
+
+    backoff_init(&delay, 100, db->cfg->db_retry_max_ms);
 
     for (;;) {
         int rc = db_try_connect(db);
@@ -290,17 +285,14 @@ db_connect(struct db *db, long wait_ms, volatile sig_atomic_t *stop)
         if (rc == RC_ERR) {
             return RC_ERR; /* the client library failed: retrying will not help */
         }
-        if ((stop != NULL && *stop) || (wait_ms >= 0 && dt_mono_ms() - start + delay > wait_ms)) {
+        if ((stop != NULL && *stop) ||
+            (wait_ms >= 0 && dt_mono_ms() - start + delay.delay_ms > wait_ms)) {
             log_error("db", "event=unavailable attempts=%d waited_ms=%ld", attempt,
                       dt_mono_ms() - start);
             return RC_UNAVAIL;
         }
-        log_info("db", "event=retry attempt=%d delay_ms=%ld", attempt, delay);
-        sleep_ms(delay);
-        delay *= 2;
-        if (delay > db->cfg->db_retry_max_ms) {
-            delay = db->cfg->db_retry_max_ms;
-        }
+        log_info("db", "event=retry attempt=%d delay_ms=%ld", attempt, delay.delay_ms);
+        backoff_sleep_ms(backoff_next(&delay));
     }
 }
 

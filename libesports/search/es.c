@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "es.h"
 #include "log.h"
 #include "mem.h"
@@ -103,14 +104,6 @@ on_data(char *p, size_t size, size_t nmemb, void *userdata)
     return b->err ? 0 : size * nmemb; /* 0 aborts the transfer */
 }
 
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-    nanosleep(&ts, NULL);
-}
-
 /* The rc for a final HTTP status. */
 static int
 status_rc(long status)
@@ -192,7 +185,7 @@ es_request(struct es *es, const char *method, const char *path, const char *cont
            const char *body, size_t len, long *status, json_object **out)
 {
     buf_t url;
-    long backoff = BACKOFF_START_MS;
+    struct backoff backoff;
     int attempt, rc = RC_UNAVAIL;
     json_object *answer = NULL;
 
@@ -205,6 +198,7 @@ es_request(struct es *es, const char *method, const char *path, const char *cont
         snprintf(es->err, sizeof(es->err), "no curl handle");
         return RC_ERR;
     }
+    backoff_init(&backoff, BACKOFF_START_MS, es->opt.retry_max_ms);
     buf_init(&url, 0);
     buf_append_str(&url, es->base);
     buf_append_str(&url, path);
@@ -221,10 +215,11 @@ es_request(struct es *es, const char *method, const char *path, const char *cont
         if (rc != RC_UNAVAIL || attempt >= es->opt.retries) {
             break;
         }
+        long delay = backoff_next(&backoff);
+
         log_debug("es", "event=retry method=%s path=\"%s\" status=%ld err=\"%s\" delay_ms=%ld",
-                  method, path, *status, es->err, backoff);
-        sleep_ms(backoff);
-        backoff = backoff * 2 > es->opt.retry_max_ms ? es->opt.retry_max_ms : backoff * 2;
+                  method, path, *status, es->err, delay);
+        backoff_sleep_ms(delay);
     }
     buf_cleanup(&url);
     if (*status != 0 && es->resp.len > 0 && es->resp.data[0] == '{') {
