@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "hash.h"
 #include "mem.h"
 #include "rc.h"
 
@@ -21,13 +22,7 @@ static size_t bytes; /* body bytes held */
 static size_t
 slot_of(const char *key)
 {
-    uint64_t h = 1469598103934665603ULL;
-
-    while (*key) {
-        h ^= (unsigned char)*key++;
-        h *= 1099511628211ULL;
-    }
-    return (size_t)(h % CACHE_SLOTS);
+    return (size_t)(hash_str(key) % CACHE_SLOTS);
 }
 
 static void

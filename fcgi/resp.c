@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hash.h"
 #include "rc.h"
 #include "render_json.h"
 #include "req.h"
@@ -106,14 +107,7 @@ resp_param_errors(struct req *r)
 static unsigned long long
 body_hash(const buf_t *b)
 {
-    unsigned long long h = 1469598103934665603ULL;
-    size_t i;
-
-    for (i = 0; i < b->len; i++) {
-        h ^= (unsigned char)b->data[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return hash_bytes(b->data, b->len);
 }
 
 static void

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "idcache.h"
 #include "mem.h"
 #include "rc.h"
@@ -21,18 +22,6 @@ struct idcache {
     size_t cap; /* power of two */
     size_t count;
 };
-
-static uint64_t
-hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-    while (*s) {
-        h ^= (unsigned char)*s++;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 struct idcache *
 idcache_new(void)
