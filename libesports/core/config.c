@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "rc.h"
 #include "url.h"
+#include "util.h"
 
 enum cfg_type {
     CFG_STR,    /* any text, may be empty */
@@ -113,7 +114,7 @@ static const struct cfg_entry cfg_table[] = {
 
 #undef F
 
-#define NENTRIES (sizeof(cfg_table) / sizeof(cfg_table[0]))
+#define NENTRIES ARRAY_SIZE(cfg_table)
 
 static int
 bad(char *err, size_t errlen, const struct cfg_entry *e, const char *val, const char *why)

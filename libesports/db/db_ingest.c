@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "rc.h"
 #include "text.h"
+#include "util.h"
 
 static const char SQL_SAVEPOINT[] = "SAVEPOINT msg";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT msg";
@@ -73,7 +74,7 @@ static const char *const ingest_sqls[] = {
 void
 db_ingest_register(struct db *db)
 {
-    db_register(db, ingest_sqls, sizeof(ingest_sqls) / sizeof(ingest_sqls[0]));
+    db_register(db, ingest_sqls, ARRAY_SIZE(ingest_sqls));
 }
 
 int

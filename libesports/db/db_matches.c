@@ -12,6 +12,7 @@
 #include "db_matches.h"
 #include "rc.h"
 #include "text.h"
+#include "util.h"
 
 /* 20 parameters: pairs of (value, value) for each optional filter */
 #define FILTERS                                                                                    \
@@ -125,8 +126,8 @@ static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER};
 void
 db_matches_register(struct db *db)
 {
-    db_register(db, matches_sqls, sizeof(matches_sqls) / sizeof(matches_sqls[0]));
-    db_register(db, search_sqls, sizeof(search_sqls) / sizeof(search_sqls[0]));
+    db_register(db, matches_sqls, ARRAY_SIZE(matches_sqls));
+    db_register(db, search_sqls, ARRAY_SIZE(search_sqls));
 }
 
 /* The bound values of FILTERS. */

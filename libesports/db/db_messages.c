@@ -6,6 +6,7 @@
 #include "db_messages.h"
 #include "mem.h"
 #include "rc.h"
+#include "util.h"
 
 static const char SQL_INSERT[] =
     "INSERT INTO messages (received_at, payload, payload_size, sha256, status, error, source,"
@@ -21,7 +22,7 @@ static const char *const message_sqls[] = {SQL_INSERT, SQL_SEEN};
 void
 db_messages_register(struct db *db)
 {
-    db_register(db, message_sqls, sizeof(message_sqls) / sizeof(message_sqls[0]));
+    db_register(db, message_sqls, ARRAY_SIZE(message_sqls));
 }
 
 /* Binds optional bytes: none (n = 0) becomes SQL NULL. */

@@ -5,6 +5,7 @@
 #include "db_migrations.h"
 #include "log.h"
 #include "rc.h"
+#include "util.h"
 
 static const char SQL_CREATE[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
                                  " name VARCHAR(191) NOT NULL PRIMARY KEY,"
@@ -23,7 +24,7 @@ static const char *const migration_sqls[] = {SQL_CREATE, SQL_LOCK, SQL_UNLOCK, S
 void
 db_migrations_register(struct db *db)
 {
-    db_register(db, migration_sqls, sizeof(migration_sqls) / sizeof(migration_sqls[0]));
+    db_register(db, migration_sqls, ARRAY_SIZE(migration_sqls));
 }
 
 int

@@ -6,6 +6,7 @@
 #include "db_outbox.h"
 #include "mem.h"
 #include "rc.h"
+#include "util.h"
 
 #define ERROR_MAX 1024 /* the width of last_error */
 
@@ -52,7 +53,7 @@ static const char *const outbox_sqls[] = {
 void
 db_outbox_register(struct db *db)
 {
-    db_register(db, outbox_sqls, sizeof(outbox_sqls) / sizeof(outbox_sqls[0]));
+    db_register(db, outbox_sqls, ARRAY_SIZE(outbox_sqls));
 }
 
 int

@@ -5,6 +5,7 @@
 #include "db_internal.h"
 #include "db_status.h"
 #include "rc.h"
+#include "util.h"
 
 static const char SQL_GET[] =
     "SELECT messages_applied, messages_rejected,"
@@ -79,7 +80,7 @@ static const char *const status_sqls[] = {SQL_GET,          SQL_STARTED, SQL_CLA
 void
 db_status_register(struct db *db)
 {
-    db_register(db, status_sqls, sizeof(status_sqls) / sizeof(status_sqls[0]));
+    db_register(db, status_sqls, ARRAY_SIZE(status_sqls));
 }
 
 int

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "mustache.h"
 #include "rc.h"
+#include "util.h"
 
 /* The name the test's own template gets in the set; no spec partial uses it. */
 #define TEMPLATE_NAME "\x01spec-template"
@@ -155,7 +156,7 @@ run_file(const char *dir, const char *file)
     char path[4096];
     struct json_object *doc, *tests;
 
-    for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++) {
         if (strcmp(file, unsupported[i].file) == 0) {
             printf("SKIP %s: %s\n", file, unsupported[i].why);
             skipped++;

@@ -6,6 +6,7 @@
 #include "param.h"
 #include "rc.h"
 #include "text.h"
+#include "util.h"
 
 static int
 valid_text(const char *s)
@@ -36,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* pages validate even a query with errors, to show them in the form */
     param_match_filter(&q, &a, &f, &e);
-    FUZZ_CHECK(e.n <= sizeof(e.name) / sizeof(e.name[0]));
+    FUZZ_CHECK(e.n <= ARRAY_SIZE(e.name));
     for (size_t i = 0; i < e.n; i++) {
         FUZZ_CHECK(e.name[i] != NULL && memchr(e.msg[i], '\0', sizeof(e.msg[i])) != NULL);
     }

@@ -3,6 +3,7 @@
 #include "fuzz.h"
 
 #include "route_match.h"
+#include "util.h"
 
 /* the patterns of fcgi/route.c, in its order */
 static const char *const patterns[] = {
@@ -27,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct arena a;
 
     arena_init(&a, 256);
-    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(patterns); i++) {
         const char *arg = NULL, *brace = strstr(patterns[i], "{id}");
 
         if (!route_match(patterns[i], path, &a, &arg)) {

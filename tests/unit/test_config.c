@@ -4,6 +4,7 @@
 #include "config.h"
 #include "rc.h"
 #include "url.h"
+#include "util.h"
 
 static const char *const all_vars[] = {
     "MARIADB_URL",      "MARIADB_HOST",        "MARIADB_PORT",      "MARIADB_USER",
@@ -16,7 +17,7 @@ static int
 clear_env(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof(all_vars) / sizeof(all_vars[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(all_vars); i++) {
         unsetenv(all_vars[i]);
     }
     return 0;

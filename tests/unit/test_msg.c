@@ -5,6 +5,7 @@
 
 #include "msg.h"
 #include "rc.h"
+#include "util.h"
 
 static const struct msg_opts opts = {1024 * 1024, 0};
 
@@ -373,7 +374,7 @@ test_limits(void **state)
     char why[256];
 
     (void)state;
-    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
         size_t len;
         char *m = with_long(cases[k].before, cases[k].unit, cases[k].max, cases[k].after, &len);
 
@@ -412,7 +413,7 @@ test_date_range(void **state)
 
     (void)state;
     arena_init(&a, 4096);
-    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
         int n = snprintf(m, sizeof(m),
                          "{\"source\": \"s\", \"data\": {\"id\": 1, \"date_start_text\": \"%s\"}}",
                          cases[k].text);

@@ -4,6 +4,7 @@
 
 #include "rc.h"
 #include "text.h"
+#include "util.h"
 
 static void
 test_utf8(void **state)
@@ -110,7 +111,7 @@ test_format_range(void **state)
     int64_t back;
 
     (void)state;
-    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
         dt_format(cases[k].t, iso);
         dt_format_sql(cases[k].t, sql);
         assert_string_equal(iso, cases[k].iso);
