@@ -1,5 +1,5 @@
 /*
- * mq.h: the consumer's side of RabbitMQ (librabbitmq behind consumer/amqp.c;
+ * mq.h: the consumer's side of RabbitMQ (librabbitmq behind consumer/mq.c;
  * nothing else includes amqp.h).
  *
  * mq_connect() opens the connection with heartbeats, declares the topology

@@ -2,7 +2,7 @@
  * send_msg: publishes match messages to RabbitMQ exactly as given, or
  * generated, with publisher confirms. Run `send_msg --help` for the options.
  *
- * This tool speaks AMQP itself (librabbitmq), as the consumer's amqp.c does:
+ * This tool speaks AMQP itself (librabbitmq), as the consumer's mq.c does:
  * the publisher's needs (confirms, returns, pacing) are its own.
  */
 #include <amqp.h>

@@ -1,5 +1,5 @@
 /*
- * amqp.c: RabbitMQ through librabbitmq; see mq.h. One connection, one
+ * mq.c: RabbitMQ through librabbitmq; see mq.h. One connection, one
  * channel. rabbitmq-c services heartbeats only inside its own calls, which
  * is why mq_next() always waits with a timeout instead of blocking.
  */
