@@ -526,13 +526,24 @@ read_item(struct es_bulk_item *it, json_object *entry)
     }
 }
 
-int
-es_bulk_send(struct es *es, struct es_bulk *b)
+/* Every item failed, for the reason err. */
+static void
+fail_all(struct es_bulk *b, const char *err)
 {
-    json_object *answer = NULL, *items = NULL;
-    long status;
     size_t i;
-    int rc;
+
+    for (i = 0; i < b->n; i++) {
+        b->items[i].ok = 0;
+        snprintf(b->items[i].error, sizeof(b->items[i].error), "%s", err);
+    }
+    b->nok = 0;
+    b->nfailed = b->n;
+}
+
+static void
+clear_results(struct es_bulk *b)
+{
+    size_t i;
 
     b->nok = b->nfailed = 0;
     for (i = 0; i < b->n; i++) {
@@ -540,6 +551,40 @@ es_bulk_send(struct es *es, struct es_bulk *b)
         b->items[i].status = 0;
         b->items[i].error[0] = '\0';
     }
+}
+
+int
+es_bulk_read(struct es_bulk *b, json_object *answer, char *err, size_t errlen)
+{
+    json_object *items = NULL;
+    size_t i;
+
+    clear_results(b);
+    if (answer == NULL || !json_object_object_get_ex(answer, "items", &items) ||
+        !json_object_is_type(items, json_type_array) || json_object_array_length(items) != b->n) {
+        snprintf(err, errlen, "bulk answer without one result per item");
+        fail_all(b, err);
+        return RC_ERR;
+    }
+    for (i = 0; i < b->n; i++) {
+        read_item(&b->items[i], json_object_array_get_idx(items, i));
+        if (b->items[i].ok) {
+            b->nok++;
+        } else {
+            b->nfailed++;
+        }
+    }
+    return RC_OK;
+}
+
+int
+es_bulk_send(struct es *es, struct es_bulk *b)
+{
+    json_object *answer = NULL;
+    long status;
+    int rc;
+
+    clear_results(b);
     if (b->n == 0) {
         return RC_OK;
     }
@@ -549,25 +594,10 @@ es_bulk_send(struct es *es, struct es_bulk *b)
     }
     rc = es_request(es, "POST", "/_bulk", "application/x-ndjson", b->body.data, b->body.len,
                     &status, &answer);
-    if (rc == RC_OK &&
-        (answer == NULL || !json_object_object_get_ex(answer, "items", &items) ||
-         !json_object_is_type(items, json_type_array) || json_object_array_length(items) != b->n)) {
-        snprintf(es->err, sizeof(es->err), "bulk answer without one result per item");
-        rc = RC_ERR;
-    }
-    for (i = 0; rc == RC_OK && i < b->n; i++) {
-        read_item(&b->items[i], json_object_array_get_idx(items, i));
-        if (b->items[i].ok) {
-            b->nok++;
-        } else {
-            b->nfailed++;
-        }
-    }
-    if (rc != RC_OK) {
-        for (i = 0; i < b->n; i++) {
-            snprintf(b->items[i].error, sizeof(b->items[i].error), "%s", es->err);
-        }
-        b->nfailed = b->n;
+    if (rc == RC_OK) {
+        rc = es_bulk_read(b, answer, es->err, sizeof(es->err));
+    } else {
+        fail_all(b, es->err);
     }
     json_object_put(answer);
     return rc;

@@ -128,5 +128,10 @@ void es_bulk_delete(struct es_bulk *b, const char *index, const char *id);
  * otherwise an error and no item is marked ok.
  */
 int es_bulk_send(struct es *es, struct es_bulk *b);
+/* Reads the answer of POST /_bulk (not consumed; may be NULL) into
+ * b->items as es_bulk_send does: RC_OK when it holds one result per item,
+ * whatever their results; otherwise RC_ERR, err (errlen bytes) says why and
+ * every item failed for that reason. */
+int es_bulk_read(struct es_bulk *b, json_object *answer, char *err, size_t errlen);
 
 #endif
