@@ -1,7 +1,7 @@
 /* hash.c: FNV-1a 64; see hash.h. */
 #include "hash.h"
 
-#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_OFFSET 14695981039346656037ULL
 #define FNV_PRIME  1099511628211ULL
 
 uint64_t
