@@ -10,8 +10,8 @@ import time
 import pytest
 
 from faultlib import (LogCheck, Lane, describe_times, fingerprint, fingerprint_diff,
-                      first_event_after, generate, log_events, log_tail, reference, save_fingerprint,
-                      send, sha, wait_resumed, wait_until)
+                      first_event_after, generate, log_events, log_tail, reference,
+                      save_fingerprint, send, sha, wait_resumed, wait_until)
 import hostile
 
 
@@ -222,8 +222,9 @@ def test_3_search_engine_stopped_mid_stream(stack, settings, report):
         wait_until(lambda: count() >= n and stack.queue_depth("matches") == 0 and outbox() == 0,
                    timeout=180, interval=0.2, what="every message applied and the outbox empty")
     except AssertionError as e:
-        problems.append(f"{e}; outbox rows: "
-                        f"{stack.sql('SELECT parked, COUNT(*), MAX(attempts), MAX(last_error) FROM search_outbox GROUP BY parked')}")
+        rows = stack.sql("SELECT parked, COUNT(*), MAX(attempts), MAX(last_error) "
+                         "FROM search_outbox GROUP BY parked")
+        problems.append(f"{e}; outbox rows (parked, count, attempts, last error): {rows}")
     resumed = first_event_after(log, t_up, "mirror", "mirror_resumed")
     stack.engine("POST", "/esports-matches/_refresh")
     engine_count = stack.engine("GET", "/esports-matches/_count").json()["count"]
