@@ -1,27 +1,12 @@
 /*
- * h_api.c: the JSON API. Each handler validates (400), asks the database
- * (404/503), renders, returns; no SQL, JSON parsing or FastCGI calls here.
+ * h_api.c: the JSON API. Each handler validates, asks the database, renders
+ * and returns its result (req.h); no SQL, JSON parsing, status or FastCGI
+ * call here.
  */
 #include "db_matches.h"
 #include "handlers.h"
-#include "metrics.h"
 #include "rc.h"
 #include "render_json.h"
-
-/* A database failure as a response: 404 for RC_NOTFOUND, 503/500 otherwise. */
-static int
-db_failed(struct req *r, int rc)
-{
-    if (rc == RC_NOTFOUND) {
-        return resp_error(r, 404, "Not found.");
-    }
-    metrics_db_error();
-    if (rc == RC_UNAVAIL) {
-        buf_append_str(&r->headers, "Retry-After: 5\r\n");
-        return resp_error(r, 503, "The database is unavailable, try again shortly.");
-    }
-    return resp_error(r, 500, "Internal error.");
-}
 
 /* The envelope's next/previous for page of page_size items out of count. */
 static void
@@ -45,14 +30,15 @@ h_api_matches(struct req *r)
 
     param_match_filter(&r->q, &r->arena, &f, &r->errors);
     if (r->errors.n > 0) {
-        return resp_param_errors(r);
+        return RC_INVALID;
     }
-    rc = db_matches_list(r->db, &f, &r->arena, &ms, &n, &count);
+    rc = db_matches_list(r->w->db, &f, &r->arena, &ms, &n, &count);
     if (rc != RC_OK) {
-        return db_failed(r, rc);
+        return rc;
     }
     if (n == 0 && f.page > 1) {
-        return resp_error(r, 404, "Invalid page.");
+        r->detail = "Invalid page.";
+        return RC_NOTFOUND;
     }
     page_links(r, f.page, f.page_size, count, &next, &prev);
     render_json_page_start(&r->body, count, next, prev);
@@ -63,7 +49,7 @@ h_api_matches(struct req *r)
         render_json_match(&r->body, &ms[i]);
     }
     render_json_page_end(&r->body);
-    return resp_api_json(r);
+    return RC_OK;
 }
 
 /* GET /api/matches/{id}/ */
@@ -75,14 +61,14 @@ h_api_match(struct req *r)
     int rc;
 
     if (param_id(r->route_arg, &id) != RC_OK) {
-        return resp_error(r, 404, "Not found.");
+        return RC_NOTFOUND;
     }
-    rc = db_matches_find_by_id(r->db, id, &r->arena, &m);
+    rc = db_matches_find_by_id(r->w->db, id, &r->arena, &m);
     if (rc != RC_OK) {
-        return db_failed(r, rc);
+        return rc;
     }
     render_json_match(&r->body, m);
-    return resp_api_json(r);
+    return RC_OK;
 }
 
 /* GET /api/matches/{id}/messages/: the raw messages that built the match. */
@@ -95,11 +81,11 @@ h_api_match_messages(struct req *r)
     int rc;
 
     if (param_id(r->route_arg, &id) != RC_OK) {
-        return resp_error(r, 404, "Not found.");
+        return RC_NOTFOUND;
     }
-    rc = db_matches_messages(r->db, id, &r->arena, &msgs, &n);
+    rc = db_matches_messages(r->w->db, id, &r->arena, &msgs, &n);
     if (rc != RC_OK) {
-        return db_failed(r, rc);
+        return rc;
     }
     render_json_page_start(&r->body, n, NULL, NULL);
     for (i = 0; i < n; i++) {
@@ -109,7 +95,7 @@ h_api_match_messages(struct req *r)
         render_json_message(&r->body, &msgs[i]);
     }
     render_json_page_end(&r->body);
-    return resp_api_json(r);
+    return RC_OK;
 }
 
 static int
@@ -124,14 +110,15 @@ refs(struct req *r, enum ref_kind kind)
 
     param_pagination(&r->q, &page, &page_size, &r->errors);
     if (r->errors.n > 0) {
-        return resp_param_errors(r);
+        return RC_INVALID;
     }
-    rc = db_matches_refs(r->db, kind, page, page_size, &r->arena, &v, &n, &count);
+    rc = db_matches_refs(r->w->db, kind, page, page_size, &r->arena, &v, &n, &count);
     if (rc != RC_OK) {
-        return db_failed(r, rc);
+        return rc;
     }
     if (n == 0 && page > 1) {
-        return resp_error(r, 404, "Invalid page.");
+        r->detail = "Invalid page.";
+        return RC_NOTFOUND;
     }
     page_links(r, page, page_size, count, &next, &prev);
     render_json_page_start(&r->body, count, next, prev);
@@ -142,7 +129,7 @@ refs(struct req *r, enum ref_kind kind)
         render_json_ref(&r->body, &v[i]);
     }
     render_json_page_end(&r->body);
-    return resp_api_json(r);
+    return RC_OK;
 }
 
 int

@@ -1,13 +1,18 @@
-/* handlers.h: the request handlers, one h_<name>.c file each. */
+/*
+ * handlers.h: the request handlers, one h_<name>.c file each. A handler
+ * reads the request, asks the database or the search engine, renders the
+ * body and returns its result (req.h); it never writes a status line.
+ */
 #ifndef ESPORTS_FCGI_HANDLERS_H
 #define ESPORTS_FCGI_HANDLERS_H
 
 #include "req.h"
 
-/* GET /healthz: database, broker and consumer state; 200, or 503 without a database. */
+/* GET /healthz: database, broker and consumer state; 200, or 503 without a
+ * database (r->status). */
 int h_healthz(struct req *r);
 
-/* GET /metrics: Prometheus text. */
+/* GET /metrics: Prometheus text (h_metrics.c). */
 int h_metrics(struct req *r);
 
 /* The JSON API (h_api.c). */
@@ -21,17 +26,8 @@ int h_api_teams(struct req *r);
 /* GET /api/search/: full-text search with facets (h_search.c). */
 int h_api_search(struct req *r);
 
-/* The website (pages.c). pages_init parses the templates of dir once; on a
- * missing or broken one it returns an error with err naming the file (and
- * line). */
-int pages_init(const char *dir, char *err, size_t errlen);
-void pages_cleanup(void);
+/* The website (h_pages.c). */
 int h_page_list(struct req *r);
 int h_page_match(struct req *r);
-/* An HTML error page (400, 404, 405, 500, 503) from the site's layout. */
-int page_error(struct req *r, int status, const char *message);
-/* Whether ingestion is stalled (the pages' banner; judged at most once a
- * second per worker). */
-int pages_ingest_stalled(struct req *r);
 
 #endif

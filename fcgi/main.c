@@ -1,40 +1,70 @@
 /*
- * main.c: the FastCGI worker. spawn-fcgi hands it the listening socket as
- * fd 0 and multiwatch keeps several of them running. Each worker owns one
- * database connection and serves one request at a time.
+ * main.c: the FastCGI worker process. spawn-fcgi hands it the listening
+ * socket as fd 0 and multiwatch keeps several of them running. Each process
+ * runs FCGI_THREADS accept threads; each thread is one struct worker
+ * (worker.h) with its own database connection, search client and request
+ * state, and serves one FastCGI connection at a time. nginx keeps
+ * connections open (fastcgi_keep_conn), and a kept connection holds its
+ * thread while it idles, so nginx's keep-alive pool is smaller than all the
+ * threads together (README, "How requests are served").
  */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
+#include "commitclock.h"
 #include "config.h"
 #include "db.h"
 #include "db_matches.h"
 #include "db_status.h"
-#include "cache.h"
-#include "handlers.h"
 #include "log.h"
 #include "metrics.h"
+#include "mustache.h"
 #include "rc.h"
 #include "req.h"
 #include "route.h"
 #include "search.h"
+#include "view.h"
 
 /* Responses larger than this are refused with 500 rather than buffered. */
 #define MAX_RESPONSE_BYTES (32 * 1024 * 1024)
+#define THREADS_DEFAULT    4
+#define THREADS_MAX        64
+/* How long a stopping worker lets the requests under way finish. */
+#define STOP_GRACE_MS 10000
 
-static volatile sig_atomic_t stopping;
+/* What the threads of a process share to start and stop. */
+struct pool {
+    volatile sig_atomic_t stopping;
+    pthread_mutex_t lock;
+    pthread_cond_t idle; /* signalled when busy falls */
+    int busy;            /* threads inside a request */
+};
 
+/* One accept thread: its worker, its request, its FastCGI request. */
+struct thread {
+    pthread_t id;
+    struct pool *pool;
+    struct worker w;
+    struct req r;
+    FCGX_Request fr;
+    unsigned long served;
+};
+
+/* Installed so that a stop signal a parent left ignored is still delivered
+ * to sigwait(); never runs while the signals are blocked. */
 static void
-on_term(int sig)
+on_stop(int sig)
 {
     (void)sig;
-    stopping = 1;
-    FCGX_ShutdownPending();
 }
 
 static void
@@ -51,6 +81,8 @@ serve(FCGX_Request *fr, struct req *r)
     r->route = NULL;
     r->route_index = -1;
     r->route_arg = NULL;
+    r->detail = NULL;
+    r->not_db = 0;
     r->head = 0;
     r->uncached = 0;
     r->data_version = 0;
@@ -62,10 +94,10 @@ serve(FCGX_Request *fr, struct req *r)
     buf_reset(&r->body);
 
     if (r->method == NULL || r->path == NULL) {
-        resp_error(r, 400, "Malformed FastCGI request.");
-    } else if (strlen(r->query) > (size_t)r->cfg->http_max_query_bytes) {
-        param_error(&r->errors, "query", "longer than %d bytes", r->cfg->http_max_query_bytes);
-        resp_param_errors(r);
+        resp_fail(r, ANSWER_API, 400, "Malformed FastCGI request.");
+    } else if (strlen(r->query) > (size_t)r->w->cfg->http_max_query_bytes) {
+        param_error(&r->errors, "query", "longer than %d bytes", r->w->cfg->http_max_query_bytes);
+        resp_result(r, ANSWER_API, RC_INVALID);
     } else {
         route_dispatch(r);
     }
@@ -78,94 +110,191 @@ serve(FCGX_Request *fr, struct req *r)
     }
 }
 
+static void
+set_busy(struct pool *p, int delta)
+{
+    pthread_mutex_lock(&p->lock);
+    p->busy += delta;
+    if (p->busy == 0) {
+        pthread_cond_broadcast(&p->idle);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void *
+accept_loop(void *arg)
+{
+    struct thread *t = arg;
+
+    while (!t->pool->stopping) {
+        if (FCGX_Accept_r(&t->fr) < 0) {
+            if (!t->pool->stopping) {
+                log_error("fcgi", "event=accept_failed err=\"%s\"", strerror(errno));
+                kill(getpid(), SIGTERM); /* the whole process goes; multiwatch starts another */
+            }
+            break;
+        }
+        set_busy(t->pool, 1);
+        serve(&t->fr, &t->r);
+        FCGX_Finish_r(&t->fr);
+        set_busy(t->pool, -1);
+        /* hand back what a burst of large pages left free in the heap */
+        if (++t->served % 256 == 0) {
+            malloc_trim(128 * 1024);
+        }
+    }
+    return NULL;
+}
+
+/* FCGI_THREADS: 1 to THREADS_MAX, THREADS_DEFAULT when unset or empty. */
+static int
+threads_wanted(char *err, size_t errlen)
+{
+    const char *v = getenv("FCGI_THREADS");
+    char *end;
+    long n;
+
+    if (v == NULL || v[0] == '\0') {
+        return THREADS_DEFAULT;
+    }
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || *end != '\0' || end == v || n < 1 || n > THREADS_MAX) {
+        snprintf(err, errlen, "invalid FCGI_THREADS='%s': expected 1 to %d", v, THREADS_MAX);
+        return -1;
+    }
+    return (int)n;
+}
+
+/* The thread's own pieces beside the shared ones of shared. */
+static void
+thread_init(struct thread *t, const struct worker *shared, struct pool *pool)
+{
+    memset(t, 0, sizeof(*t));
+    t->pool = pool;
+    t->w = *shared;
+    t->w.db = db_new(shared->cfg, 0);
+    db_status_register(t->w.db);
+    db_matches_register(t->w.db);
+    /* one attempt only: a worker must start and answer 503 while the database is down */
+    (void)db_connect(t->w.db, 0, &pool->stopping);
+    t->w.search = search_new(shared->cfg);
+    t->w.stalled_checked_ms = -1;
+    t->r.w = &t->w;
+    buf_init(&t->r.headers, 64 * 1024);
+    buf_init(&t->r.body, MAX_RESPONSE_BYTES);
+    arena_init(&t->r.arena, 64 * 1024);
+}
+
+/* Waits until no thread is inside a request, or STOP_GRACE_MS. */
+static void
+wait_idle(struct pool *p)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += STOP_GRACE_MS / 1000;
+    pthread_mutex_lock(&p->lock);
+    while (p->busy > 0) {
+        if (pthread_cond_timedwait(&p->idle, &p->lock, &until) != 0) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 int
 main(int argc, char **argv)
 {
     struct config cfg;
-    struct req r;
+    struct worker shared;
+    struct pool pool = {.busy = 0};
+    struct thread *threads;
+    struct mustache_set *templates;
+    struct commitclock *commits = NULL;
+    pthread_attr_t attr;
     struct sigaction sa;
-    FCGX_Request fr;
-    int rc;
-    struct db *db;
+    sigset_t stop_signals;
+    int rc, nthreads, i, sig = 0;
     char err[512];
-    unsigned long served = 0;
 
     rc = config_start_program(argc, argv, "fcgi",
                               "run under spawn-fcgi (the listening socket on fd 0)", &cfg);
     if (rc >= 0) {
         return rc;
     }
+    nthreads = threads_wanted(err, sizeof(err));
+    if (nthreads < 0) {
+        log_error("fcgi", "event=config_invalid err=\"%s\"", err);
+        config_cleanup(&cfg);
+        return 2;
+    }
 
     /* Fixed malloc thresholds: glibc's adaptive ones rise after one large
-     * response and then keep freed memory for good. */
+     * response and then keep freed memory for good; and few heaps, not one
+     * per thread: the threads allocate little, each heap costs its pages. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+    mallopt(M_ARENA_MAX, 2);
 
     /* the website's templates: a missing or broken one is a startup error */
-    if (pages_init(cfg.templates_dir, err, sizeof(err)) != RC_OK) {
+    templates = view_load(cfg.templates_dir, err, sizeof(err));
+    if (templates == NULL) {
         log_error("fcgi", "event=templates_failed dir=\"%s\" err=\"%s\"", cfg.templates_dir, err);
         config_cleanup(&cfg);
         return 1;
     }
 
+    /* the stop signals are taken by this thread alone (sigwait below) */
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_term; /* no SA_RESTART: accept() must return */
+    sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGUSR1); /* multiwatch's "finish and go" */
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.idle, NULL);
 
-    search_init(&cfg);
-    route_init(&cfg);
-    db = db_new(&cfg, 0);
-    db_status_register(db);
-    db_matches_register(db);
-    (void)metrics_open(cfg.metrics_file);
-    /* one attempt only: a worker must start and answer 503 while the database is down */
-    (void)db_connect(db, 0, &stopping);
+    if (cfg.commit_clock_file[0] != '\0') {
+        commits = commitclock_open(cfg.commit_clock_file);
+    }
+    memset(&shared, 0, sizeof(shared));
+    shared.cfg = &cfg;
+    shared.templates = templates;
+    shared.commits = commits;
+    shared.cache = cache_new();
+    shared.metrics = metrics_open(cfg.metrics_file);
 
-    if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
+    if (FCGX_Init() != 0) {
         log_error("fcgi", "event=init_failed");
-        db_free(db);
-        pages_cleanup();
-        search_cleanup();
-        route_cleanup();
-        config_cleanup(&cfg);
         return 1;
     }
-    memset(&r, 0, sizeof(r));
-    r.cfg = &cfg;
-    r.db = db;
-    buf_init(&r.headers, 64 * 1024);
-    buf_init(&r.body, MAX_RESPONSE_BYTES);
-    arena_init(&r.arena, 64 * 1024);
-    log_info("fcgi", "event=started pid=%ld", (long)getpid());
-
-    while (!stopping) {
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (!stopping) {
-                log_error("fcgi", "event=accept_failed err=\"%s\"", strerror(errno));
-            }
-            break;
-        }
-        serve(&fr, &r);
-        FCGX_Finish_r(&fr);
-        /* hand back what a burst of large pages left free in the heap */
-        if (++served % 256 == 0) {
-            malloc_trim(128 * 1024);
+    threads = xcalloc((size_t)nthreads, sizeof(*threads));
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1024 * 1024);
+    for (i = 0; i < nthreads; i++) {
+        thread_init(&threads[i], &shared, &pool);
+        if (FCGX_InitRequest(&threads[i].fr, 0, 0) != 0 ||
+            pthread_create(&threads[i].id, &attr, accept_loop, &threads[i]) != 0) {
+            log_error("fcgi", "event=init_failed thread=%d", i);
+            return 1;
         }
     }
+    pthread_attr_destroy(&attr);
+    log_info("fcgi", "event=started pid=%ld threads=%d", (long)getpid(), nthreads);
 
-    log_info("fcgi", "event=stopped pid=%ld", (long)getpid());
-    FCGX_Free(&fr, 1);
-    buf_cleanup(&r.headers);
-    buf_cleanup(&r.body);
-    arena_cleanup(&r.arena);
-    metrics_close();
-    cache_clear();
-    pages_cleanup();
-    search_cleanup();
-    route_cleanup();
-    db_free(db);
-    config_cleanup(&cfg);
-    return 0;
+    while (sigwait(&stop_signals, &sig) != 0) {
+    }
+    pool.stopping = 1;
+    FCGX_ShutdownPending();
+    wait_idle(&pool);
+    log_info("fcgi", "event=stopped pid=%ld signal=%d", (long)getpid(), sig);
+    /* The threads wait in accept() or on a kept connection, where nothing
+     * can wake them; the process ends under them. */
+    _exit(0);
 }

@@ -1,18 +1,20 @@
 /* metrics.c: shared counters in a mapped file; see metrics.h. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mapfile.h"
+#include "mem.h"
+#include "util.h"
 #include "metrics.h"
-#include "rc.h"
 
 static const int statuses[] = {200, 304, 400, 404, 405, 500, 503, 0 /* other */};
-#define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
+#define NSTATUS ARRAY_SIZE(statuses)
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                  0.05,   0.1,   0.25,   0.5,   1.0};
-#define NBUCKET (sizeof(buckets) / sizeof(buckets[0]))
+#define NBUCKET ARRAY_SIZE(buckets)
 
-struct shared {
+struct metrics {
     uint64_t magic;
     uint64_t requests[METRICS_ROUTES][NSTATUS];
     uint64_t le[METRICS_ROUTES][NBUCKET + 1]; /* per bucket, the last is +Inf */
@@ -22,42 +24,40 @@ struct shared {
 
 #define MAGIC 0x6573706f72747331ULL /* layout version */
 
-static struct shared *m;
-static struct shared private_copy;
-
-int
+struct metrics *
 metrics_open(const char *path)
 {
-    void *p;
+    struct metrics *m = NULL;
 
-    m = &private_copy;
-    if (path == NULL || path[0] == '\0') {
-        return RC_OK;
+    if (path != NULL && path[0] != '\0') {
+        m = mapfile_open(path, sizeof(struct metrics), "metrics", "private");
     }
-    p = mapfile_open(path, sizeof(struct shared), "metrics", "private");
-    if (p == NULL) {
-        return RC_ERR;
+    if (m == NULL) {
+        return xcalloc(1, sizeof(*m)); /* the worker's own: magic 0 */
     }
-    m = p;
     /* a new file is all zeroes; one of another layout starts over */
     if (__atomic_load_n(&m->magic, __ATOMIC_ACQUIRE) != MAGIC) {
         memset((char *)m + sizeof(m->magic), 0, sizeof(*m) - sizeof(m->magic));
         __atomic_store_n(&m->magic, MAGIC, __ATOMIC_RELEASE);
     }
-    return RC_OK;
+    return m;
 }
 
 void
-metrics_close(void)
+metrics_close(struct metrics *m)
 {
-    if (m != NULL && m != &private_copy) {
-        mapfile_close(m, sizeof(*m));
+    if (m == NULL) {
+        return;
     }
-    m = NULL;
+    if (__atomic_load_n(&m->magic, __ATOMIC_ACQUIRE) == MAGIC) {
+        mapfile_close(m, sizeof(*m));
+    } else {
+        free(m);
+    }
 }
 
 void
-metrics_observe(int route, int status, double seconds)
+metrics_observe(struct metrics *m, int route, int status, double seconds)
 {
     size_t s, b;
 
@@ -74,7 +74,7 @@ metrics_observe(int route, int status, double seconds)
 }
 
 void
-metrics_db_error(void)
+metrics_db_error(struct metrics *m)
 {
     if (m != NULL) {
         __atomic_fetch_add(&m->db_errors, 1, __ATOMIC_RELAXED);
@@ -88,8 +88,8 @@ get(const uint64_t *p)
 }
 
 void
-metrics_render(buf_t *out, const char *const *names, size_t n, const struct consumer_status *cs,
-               int stall_s)
+metrics_render(const struct metrics *m, buf_t *out, const char *const *names, size_t n,
+               const struct consumer_status *cs, int stall_s)
 {
     static const char *const states[] = {"running", "retrying", "blocked",
                                          "stalled", "down",     "stopped"};
@@ -189,7 +189,7 @@ metrics_render(buf_t *out, const char *const *names, size_t n, const struct cons
         "# TYPE esports_consumer_state gauge\n",
         h.stalled, (long long)h.stalled_s, (long long)cs->queue_depth,
         (long long)cs->failed_batches, (long long)cs->heartbeat_age);
-    for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(states); k++) {
         buf_appendf(out, "esports_consumer_state{state=\"%s\"} %d\n", states[k],
                     strcmp(states[k], h.state) == 0);
     }

@@ -2,19 +2,24 @@
  * req.h: one HTTP request as the handlers see it, and the response being
  * built. Strings taken from the FastCGI parameters are borrowed: they die when
  * the request is finished, so nothing may keep them past the handler.
+ *
+ * A handler answers with a result, not a response: RC_OK with r->body
+ * rendered (JSON for the API, HTML for a page, r->status when not 200), or
+ * the rc of what failed (RC_INVALID with r->errors, RC_NOTFOUND,
+ * RC_UNAVAIL, RC_ERR) with r->detail saying it to the client when the
+ * default words do not. The dispatcher turns that result into the response,
+ * once for every route (resp_result).
  */
 #ifndef ESPORTS_FCGI_REQ_H
 #define ESPORTS_FCGI_REQ_H
 
 #include "buf.h"
-#include "config.h"
-#include "db.h"
 #include "mem.h"
 #include "param.h"
+#include "worker.h"
 
 struct req {
-    const struct config *cfg;
-    struct db *db;
+    struct worker *w;      /* the thread serving it */
     char **envp;           /* FastCGI parameters, NAME=value */
     void *out;             /* the FastCGI output stream */
     const char *method;    /* "GET", "HEAD", ... */
@@ -26,57 +31,64 @@ struct req {
     struct arena arena;    /* everything of this request; reset after it */
     struct query q;        /* the parsed query string */
     struct param_errors errors;
-    char etag[24];         /* of the body sent by resp_api_json, "" when none */
+    const char *detail;    /* a failed result in the client's words, NULL: the default */
+    int not_db;            /* the failure was not the database's (the search engine, a template) */
+    char etag[24];         /* of the body sent with a validator, "" when none */
     int head;              /* HEAD: the body is computed but not sent */
     int uncached;          /* the handler used data the cache cannot track (search) */
-    uint64_t data_version; /* the data_version run_cached saw; 0 = unknown */
-    int status;
-    buf_t headers; /* extra header lines, each ending in \r\n */
+    uint64_t data_version; /* the data_version the cache saw; 0 = unknown */
+    int status;            /* set by a handler for a non-200 success; then the one sent */
+    buf_t headers;         /* extra header lines, each ending in \r\n */
     buf_t body;
 };
+
+/* How a route answers (route.c's table; resp_result). */
+enum answer {
+    ANSWER_API,     /* JSON, with an ETag and CORS */
+    ANSWER_PAGE,    /* HTML pages of the site, errors as pages */
+    ANSWER_HEALTH,  /* JSON never stored, its status the handler's */
+    ANSWER_METRICS, /* Prometheus text, never stored */
+};
+
+/* req.c: what the request says. */
 
 /* A request parameter (e.g. "HTTP_IF_NONE_MATCH"), or NULL. Borrowed. */
 const char *req_param(const struct req *r, const char *name);
 
-/* Sends status, Content-Type, the extra headers and the body as one write.
- * Returns 0; a failed write only means the client went away. */
-int resp_send(struct req *r, int status, const char *content_type);
-
-/* Sends {"detail": detail} with status (a JSON error body). */
-int resp_error(struct req *r, int status, const char *detail);
-
-/* 400 with {"detail": ..., "errors": {param: message}} from r->errors. */
-int resp_param_errors(struct req *r);
-
-/* Sends r->body as a JSON 200 for the API: an ETag (a 304 when the
- * client's If-None-Match has it), a short Cache-Control and CORS for GET. */
-int resp_api_json(struct req *r);
-/* The same with the body's ETag already known (a cached response). */
-int resp_api_json_etag(struct req *r, const char *etag);
-
-/* Sends r->body as an HTML page with status and the page security headers
- * (Content-Security-Policy without inline script, nosniff, Referrer-Policy,
- * X-Frame-Options). */
-int resp_html(struct req *r, int status);
-/* The same for a 200 with an ETag (304 when If-None-Match has it). */
-int resp_html_validated(struct req *r);
-int resp_html_etag(struct req *r, const char *etag);
+/* "proto://host" as the client asked for it (X-Forwarded-Proto/Host, else
+ * Host). From the request arena. */
+const char *req_origin(struct req *r);
 
 /* "?<this request's parameters but page and empty ones>&page=N" (no page
  * parameter for page 1), for links within a page. From the request arena. */
 const char *req_page_query(struct req *r, int64_t page);
-
-/* "proto://host" as the client asked for it (X-Forwarded-Proto/Host, else
- * Host). From the request arena. */
-const char *req_origin(struct req *r);
 
 /* The absolute URL of this request's path with its query, page set to
  * page (page 1: no page parameter), honouring X-Forwarded-Proto/Host.
  * Allocated from the request arena. */
 const char *req_page_url(struct req *r, int64_t page);
 
-/* The HTTP status for an rc: RC_INVALID 400, RC_NOTFOUND 404, RC_UNAVAIL 503,
- * anything else 500. */
+/* The page-link builder under both: prefix, then the parameters of query
+ * but page (and those given empty when skip_empty) and page=N for page > 1;
+ * "?" alone when that leaves nothing and keep_mark. From a. */
+const char *req_link(struct arena *a, const char *prefix, const char *query, int skip_empty,
+                     int keep_mark, int64_t page);
+
+/* resp.c: writing the response. */
+
+/* Turns the handler's result into the response of a route answering as
+ * answer: the one mapping of an rc to a status, and to JSON or a page. */
+void resp_result(struct req *r, enum answer answer, int rc);
+
+/* Sends a cached body of a route answering as answer, with its ETag. */
+void resp_cached(struct req *r, enum answer answer, const char *etag);
+
+/* A failure answered before any handler ran (no route, wrong method):
+ * {"detail": ...} for JSON, the site's error page otherwise. */
+void resp_fail(struct req *r, enum answer answer, int status, const char *detail);
+
+/* The HTTP status for an rc: RC_OK 200, RC_INVALID 400, RC_NOTFOUND 404,
+ * RC_UNAVAIL 503, anything else 500. */
 int http_status_for(int rc);
 
 #endif

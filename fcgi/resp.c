@@ -1,22 +1,26 @@
 /*
- * resp.c: writing responses to the FastCGI stream. A response is built
- * completely in memory and written with one FCGX_PutStr, so its status can
- * change until the last moment.
+ * resp.c: the one place a handler's result becomes a response, and the
+ * writing of it to the FastCGI stream. A response is built completely in
+ * memory and written with one FCGX_PutStr, so its status can change until
+ * the last moment.
  */
 #include <fcgiapp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hash.h"
+#include "hash.h"
+#include "metrics.h"
 #include "rc.h"
 #include "render_json.h"
 #include "req.h"
+#include "view.h"
 
-const char *
-req_param(const struct req *r, const char *name)
-{
-    return FCGX_GetParam(name, r->envp);
-}
+#define JSON_TYPE "application/json; charset=utf-8"
+#define HTML_TYPE "text/html; charset=utf-8"
+
+static int resp_api_json_etag(struct req *r, const char *etag);
+static int resp_html_etag(struct req *r, const char *etag);
 
 static const char *
 reason(int status)
@@ -41,7 +45,7 @@ reason(int status)
     }
 }
 
-int
+static int
 resp_send(struct req *r, int status, const char *content_type)
 {
     buf_t out;
@@ -67,14 +71,14 @@ resp_send(struct req *r, int status, const char *content_type)
     return 0;
 }
 
-int
+static int
 resp_error(struct req *r, int status, const char *detail)
 {
     buf_reset(&r->body);
     buf_append_str(&r->body, "{\"detail\": \"");
     buf_append_json_str(&r->body, detail, strlen(detail));
     buf_append_str(&r->body, "\"}");
-    return resp_send(r, status, "application/json; charset=utf-8");
+    return resp_send(r, status, JSON_TYPE);
 }
 
 int
@@ -94,26 +98,20 @@ http_status_for(int rc)
     }
 }
 
-int
+static int
 resp_param_errors(struct req *r)
 {
     buf_reset(&r->body);
     render_json_errors(&r->body, "Invalid query parameters.", r->errors.n, r->errors.name,
                        (const char(*)[160])r->errors.msg);
-    return resp_send(r, 400, "application/json; charset=utf-8");
+    return resp_send(r, 400, JSON_TYPE);
 }
 
-/* FNV-1a 64 of the body: a strong validator, cheap to compute. */
-static unsigned long long
-body_hash(const buf_t *b)
-{
-    return hash_bytes(b->data, b->len);
-}
-
+/* FNV-1a of the body: a strong validator, cheap to compute. */
 static void
 body_etag(const buf_t *b, char etag[24])
 {
-    snprintf(etag, 24, "\"%016llx\"", body_hash(b));
+    snprintf(etag, 24, "\"%016llx\"", (unsigned long long)hash_bytes(b->data, b->len));
 }
 
 /* A 200 with its validator, or 304 when the client holds the same body. */
@@ -130,7 +128,7 @@ send_validated(struct req *r, const char *etag, const char *content_type)
     return resp_send(r, 200, content_type);
 }
 
-int
+static int
 resp_api_json(struct req *r)
 {
     char etag[24];
@@ -139,15 +137,13 @@ resp_api_json(struct req *r)
     return resp_api_json_etag(r, etag);
 }
 
-int
+static int
 resp_api_json_etag(struct req *r, const char *etag)
 {
     buf_append_str(&r->headers,
                    "Cache-Control: public, max-age=5\r\nAccess-Control-Allow-Origin: *\r\n");
-    return send_validated(r, etag, "application/json; charset=utf-8");
+    return send_validated(r, etag, JSON_TYPE);
 }
-
-#define HTML_TYPE "text/html; charset=utf-8"
 
 /* No script at all, styles only from our own origin, forms only to us. */
 static void
@@ -161,7 +157,7 @@ page_headers(struct req *r)
                                 "X-Frame-Options: DENY\r\n");
 }
 
-int
+static int
 resp_html(struct req *r, int status)
 {
     page_headers(r);
@@ -169,7 +165,7 @@ resp_html(struct req *r, int status)
     return resp_send(r, status, HTML_TYPE);
 }
 
-int
+static int
 resp_html_validated(struct req *r)
 {
     char etag[24];
@@ -178,7 +174,7 @@ resp_html_validated(struct req *r)
     return resp_html_etag(r, etag);
 }
 
-int
+static int
 resp_html_etag(struct req *r, const char *etag)
 {
     page_headers(r);
@@ -186,87 +182,95 @@ resp_html_etag(struct req *r, const char *etag)
     return send_validated(r, etag, HTML_TYPE);
 }
 
-/* Appends this request's parameters as they came, but page (and empty ones
- * when skip_empty), each after '?' or '&'; *first tells which. */
-static void
-append_query_but_page(buf_t *u, const char *q, int skip_empty, int *first)
-{
-    while (*q != '\0') {
-        size_t len = strcspn(q, "&");
-        const char *eq = memchr(q, '=', len);
-        size_t klen = eq ? (size_t)(eq - q) : len;
-
-        if (len > 0 && !(klen == 4 && strncmp(q, "page", 4) == 0) &&
-            !(skip_empty && (eq == NULL || eq + 1 == q + len))) {
-            buf_append_char(u, *first ? '?' : '&');
-            buf_append(u, q, len);
-            *first = 0;
-        }
-        q += len;
-        if (*q == '&') {
-            q++;
-        }
-    }
-}
-
+/* What a failure says when the handler gave no words of its own. */
 static const char *
-finish_page_link(struct req *r, buf_t *u, int64_t page, int first)
+default_detail(enum answer answer, int status)
 {
-    char *out;
-
-    if (page > 1) {
-        buf_appendf(u, "%cpage=%lld", first ? '?' : '&', (long long)page);
+    if (answer == ANSWER_PAGE) {
+        switch (status) {
+        case 400:
+            return "This address asks for something the site cannot show.";
+        case 404:
+            return "There is no such page.";
+        case 503:
+            return "The database is unavailable. Please try again shortly.";
+        default:
+            return "Something went wrong on our side. It has been logged.";
+        }
     }
-    out = arena_strndup(&r->arena, u->data ? u->data : "", u->len);
-    buf_cleanup(u);
-    return out;
+    switch (status) {
+    case 400:
+        return "Invalid query parameters.";
+    case 404:
+        return "Not found.";
+    case 503:
+        return "The database is unavailable, try again shortly.";
+    default:
+        return "Internal error.";
+    }
 }
 
-const char *
-req_origin(struct req *r)
+void
+resp_fail(struct req *r, enum answer answer, int status, const char *detail)
 {
-    const char *proto = req_param(r, "HTTP_X_FORWARDED_PROTO");
-    const char *host = req_param(r, "HTTP_X_FORWARDED_HOST");
-    size_t n;
-    char *out;
-
-    if (proto == NULL || (strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0)) {
-        proto = "http";
+    if (status == 503) {
+        buf_append_str(&r->headers, "Retry-After: 5\r\n");
     }
-    if (host == NULL || host[0] == '\0') {
-        host = req_param(r, "HTTP_HOST");
+    if (answer == ANSWER_PAGE) {
+        buf_reset(&r->body);
+        if (view_error(r, status, detail) == RC_OK) {
+            resp_html(r, status);
+            return;
+        }
     }
-    if (host == NULL || host[0] == '\0') {
-        host = "localhost";
-    }
-    n = strlen(proto) + strlen(host) + 4;
-    out = arena_alloc(&r->arena, n);
-    snprintf(out, n, "%s://%s", proto, host);
-    return out;
+    resp_error(r, status, detail);
 }
 
-const char *
-req_page_url(struct req *r, int64_t page)
+void
+resp_result(struct req *r, enum answer answer, int rc)
 {
-    buf_t u;
-    int first = 1;
+    int status = http_status_for(rc);
 
-    buf_init(&u, 0);
-    buf_appendf(&u, "%s%s", req_origin(r), r->path);
-    append_query_but_page(&u, r->query, 0, &first);
-    return finish_page_link(r, &u, page, first);
+    if (rc == RC_OK) {
+        switch (answer) {
+        case ANSWER_API:
+            resp_api_json(r);
+            break;
+        case ANSWER_PAGE:
+            if (r->status == 0 || r->status == 200) {
+                resp_html_validated(r);
+            } else {
+                resp_html(r, r->status);
+            }
+            break;
+        case ANSWER_HEALTH:
+            buf_append_str(&r->headers, "Cache-Control: no-store\r\n");
+            resp_send(r, r->status ? r->status : 200, JSON_TYPE);
+            break;
+        case ANSWER_METRICS:
+            buf_append_str(&r->headers, "Cache-Control: no-store\r\n");
+            resp_send(r, 200, "text/plain; version=0.0.4; charset=utf-8");
+            break;
+        }
+        return;
+    }
+    if ((rc == RC_UNAVAIL || status == 500) && !r->not_db) {
+        metrics_db_error(r->w->metrics);
+    }
+    buf_reset(&r->body);
+    if (rc == RC_INVALID && answer != ANSWER_PAGE && r->errors.n > 0) {
+        resp_param_errors(r);
+        return;
+    }
+    resp_fail(r, answer, status, r->detail ? r->detail : default_detail(answer, status));
 }
 
-const char *
-req_page_query(struct req *r, int64_t page)
+void
+resp_cached(struct req *r, enum answer answer, const char *etag)
 {
-    buf_t u;
-    int first = 1;
-
-    buf_init(&u, 0);
-    append_query_but_page(&u, r->query, 1, &first);
-    if (first && page <= 1) {
-        buf_append_str(&u, "?"); /* "" would be no link at all */
+    if (answer == ANSWER_PAGE) {
+        resp_html_etag(r, etag);
+    } else {
+        resp_api_json_etag(r, etag);
     }
-    return finish_page_link(r, &u, page, first);
 }

@@ -6,12 +6,8 @@
 
 #include "req.h"
 
-/* Opens the commit clock the consumer shares, when configured. */
-void route_init(const struct config *cfg);
-void route_cleanup(void);
-
 /* Finds the route for r->path, checks the method (405 with Allow otherwise)
- * and runs its handler; unknown paths get a JSON 404. */
+ * and runs its handler; unknown paths get a JSON 404 or the site's. */
 void route_dispatch(struct req *r);
 
 /* The routes' names for metrics, the last one "unmatched". */

@@ -1,6 +1,11 @@
 /*
  * search.h: full-text search through the engine the consumer mirrors the
- * matches into (h_search.c). Off when ELASTICSEARCH_URL is empty.
+ * matches into (search.c): the client, the query it sends and the answer
+ * read back as match views. Off when ELASTICSEARCH_URL is empty.
+ *
+ * The words of q go into a `multi_match` query, which analyses them as text:
+ * query-syntax characters are just characters, never syntax. Everything
+ * sent is built with json-c.
  */
 #ifndef ESPORTS_FCGI_SEARCH_H
 #define ESPORTS_FCGI_SEARCH_H
@@ -10,24 +15,41 @@
 
 #include "config.h"
 #include "db_matches.h"
+#include "mem.h"
 #include "param.h"
 
 /* Characters of q at most. */
 #define SEARCH_Q_MAX 200
+/* The engine refuses from + size beyond its result window (10,000). */
+#define SEARCH_WINDOW 10000
+/* Facet buckets per field. */
+#define FACET_SIZE 20
 
-/* One answer: hits (the engine's array of {"_source": document}) borrowed
- * from answer; facets {"title", "tournament", "state"}. */
-struct search_result {
+/* The facets, in this order. */
+enum { FACET_TITLE, FACET_TOURNAMENT, FACET_STATE, NFACETS };
+
+/* One bucket: id and name (NULL: none) for a title or tournament, value
+ * for a state. */
+struct search_facet {
+    int64_t id;
+    const char *name;
+    int64_t value;
     uint64_t count;
-    json_object *hits;
-    json_object *facets;
-    json_object *answer;
 };
 
-/* Creates the worker's client when cfg names an engine. */
-void search_init(const struct config *cfg);
-void search_cleanup(void);
-int search_enabled(void);
+/* One answer, everything from the arena search_run was given. */
+struct search_result {
+    uint64_t count;
+    struct match_view *ms;
+    size_t n;
+    struct search_facet *facets[NFACETS];
+    size_t nfacets[NFACETS];
+};
+
+/* A client for the engine cfg names, or NULL when it names none (search is
+ * off). One per thread: a client serves one request at a time. */
+struct search *search_new(const struct config *cfg);
+void search_free(struct search *s);
 
 /* Reads q and the list's filters, ordering and pagination from qs; *ordered
  * tells whether an ordering was given (otherwise: by relevance). Problems
@@ -38,9 +60,20 @@ int search_check_params(const struct query *qs, struct arena *a, const char **q,
  * such a page is past the end of what search can show, a 404. */
 int search_past_window(const struct match_filter *f);
 
-/* Runs the search: RC_OK with res filled (search_result_cleanup() it), or
- * RC_UNAVAIL when the engine is off, down or refused the query (logged). */
-int search_run(const char *q, const struct match_filter *f, int ordered, struct search_result *res);
-void search_result_cleanup(struct search_result *res);
+/* The _search body for q with the list's filters, ordering and page. */
+json_object *search_body(const char *q, const struct match_filter *f, int ordered);
+
+/* Reads an answer of the engine into res (from a): RC_OK, or RC_INVALID
+ * when it has no hits array. */
+int search_read_answer(json_object *answer, struct arena *a, struct search_result *res);
+
+/* A hit's document (the JSON of /api/matches/{id}/) as a match_view, so
+ * search results show exactly like list rows. */
+void match_from_doc(json_object *doc, struct arena *a, struct match_view *m);
+
+/* Runs the search: RC_OK with res filled from a, or RC_UNAVAIL when the
+ * engine is off (s NULL), down or refused the query (logged). */
+int search_run(struct search *s, const char *q, const struct match_filter *f, int ordered,
+               struct arena *a, struct search_result *res);
 
 #endif

@@ -1,0 +1,17 @@
+/* h_metrics.c: GET /metrics, the Prometheus text of metrics.c. */
+#include "db_status.h"
+#include "handlers.h"
+#include "metrics.h"
+#include "rc.h"
+#include "route.h"
+
+int
+h_metrics(struct req *r)
+{
+    struct consumer_status cs;
+    int have = db_status_get(r->w->db, &cs) == RC_OK;
+
+    metrics_render(r->w->metrics, &r->body, route_names, route_count, have ? &cs : NULL,
+                   r->w->cfg->health_stall_s);
+    return RC_OK;
+}

@@ -1,0 +1,193 @@
+/* test_search.c: the engine's side of search (fcgi/search.c, included with
+ * the param.c it reads the filters with): the _search body against the JSON
+ * expected, an answer read back as match views and facets. */
+#include "testutil.h"
+
+#include "../../fcgi/param.c"
+#include "../../fcgi/search.c"
+
+#include "render_json.h"
+
+/* got equals the JSON text want (object keys in any order). */
+static void
+assert_json(json_object *got, const char *want)
+{
+    json_object *w = json_tokener_parse(want);
+
+    assert_non_null(w);
+    if (!json_object_equal(got, w)) {
+        fail_msg("got %s\nwant %s", json_object_to_json_string_ext(got, JSON_C_TO_STRING_PLAIN),
+                 json_object_to_json_string_ext(w, JSON_C_TO_STRING_PLAIN));
+    }
+    json_object_put(w);
+}
+
+#define FIELDS "[\"teams.name^3\",\"tournament.name^2\",\"title.name\"]"
+#define AGGS                                                                                       \
+    "{\"title\":{\"terms\":{\"field\":\"title.id\",\"size\":20},\"aggs\":{\"name\":{\"terms\":"    \
+    "{\"field\":\"title.name.keyword\",\"size\":1}}}},"                                            \
+    "\"tournament\":{\"terms\":{\"field\":\"tournament.id\",\"size\":20},\"aggs\":{\"name\":"      \
+    "{\"terms\":{\"field\":\"tournament.name.keyword\",\"size\":1}}}},"                            \
+    "\"state\":{\"terms\":{\"field\":\"state\",\"size\":20}}}"
+
+static void
+test_body_by_relevance(void **state)
+{
+    struct match_filter f = {0};
+    json_object *b;
+
+    (void)state;
+    f.page = 2;
+    f.page_size = 10;
+    f.title_key = "overcooked";
+    f.team_id = 7;
+    f.has_state = 1;
+    f.state = 2;
+    f.has_gte = 1;
+    f.gte = 1577836800;
+    b = search_body("bayes \"or\" *", &f, 0);
+    assert_json(b, "{\"query\":{\"bool\":{\"should\":["
+                   "{\"multi_match\":{\"query\":\"bayes \\\"or\\\" *\",\"type\":\"best_fields\","
+                   "\"fields\":" FIELDS ",\"operator\":\"and\",\"fuzziness\":\"AUTO\"}},"
+                   "{\"multi_match\":{\"query\":\"bayes \\\"or\\\" *\",\"type\":\"cross_fields\","
+                   "\"fields\":" FIELDS ",\"operator\":\"and\"}}],"
+                   "\"minimum_should_match\":1,\"filter\":["
+                   "{\"term\":{\"title.name.key\":\"overcooked\"}},{\"term\":{\"teams.id\":7}},"
+                   "{\"term\":{\"state\":2}},{\"range\":{\"date_start\":{\"gte\":1577836800,"
+                   "\"format\":\"epoch_second\"}}}]}},"
+                   "\"sort\":[\"_score\",{\"id\":{\"order\":\"desc\"}}],"
+                   "\"from\":10,\"size\":10,\"track_total_hits\":true,\"aggs\":" AGGS "}");
+    json_object_put(b);
+}
+
+static void
+test_body_ordered(void **state)
+{
+    struct match_filter f = {0};
+    json_object *b, *v;
+
+    (void)state;
+    f.page = 1;
+    f.page_size = 50;
+    f.order = ORDER_DATE_ASC;
+    f.has_order = 1;
+    f.source = "s1";
+    f.tournament_id = 3;
+    f.tournament_key = "major";
+    b = search_body("x", &f, 1);
+    assert_true(json_object_object_get_ex(b, "sort", &v));
+    assert_json(v, "[{\"date_start\":{\"order\":\"asc\",\"missing\":\"_last\"}},"
+                   "{\"id\":{\"order\":\"asc\"}}]");
+    assert_true(json_object_object_get_ex(b, "query", &v));
+    assert_true(json_object_object_get_ex(v, "bool", &v));
+    assert_true(json_object_object_get_ex(v, "filter", &v));
+    assert_json(v, "[{\"term\":{\"tournament.id\":3}},{\"term\":{\"tournament.name.key\":"
+                   "\"major\"}},{\"term\":{\"source\":\"s1\"}}]");
+    json_object_put(b);
+
+    f.order = ORDER_ID_DESC;
+    b = search_body("x", &f, 1);
+    assert_true(json_object_object_get_ex(b, "sort", &v));
+    assert_json(v, "[{\"id\":{\"order\":\"desc\"}}]");
+    json_object_put(b);
+}
+
+static void
+test_params(void **state)
+{
+    struct arena a;
+    struct query qs;
+    struct param_errors e = {0};
+    struct match_filter f;
+    const char *q;
+    int ordered;
+
+    (void)state;
+    arena_init(&a, 4096);
+    assert_int_equal(query_parse("q=%20bayes%20&ordering=-id&page=3", &a, &qs, &e), RC_OK);
+    assert_int_equal(search_check_params(&qs, &a, &q, &f, &ordered, &e), RC_OK);
+    assert_string_equal(q, "bayes");
+    assert_true(ordered);
+    assert_int_equal(f.page, 3);
+    assert_false(search_past_window(&f));
+    f.page = SEARCH_WINDOW / f.page_size + 1;
+    assert_true(search_past_window(&f));
+
+    assert_int_equal(query_parse("q=%20%20", &a, &qs, &e), RC_OK);
+    assert_int_equal(search_check_params(&qs, &a, &q, &f, &ordered, &e), RC_INVALID);
+    assert_null(q);
+    assert_string_equal(e.name[0], "q");
+    arena_cleanup(&a);
+}
+
+static const char ANSWER[] =
+    "{\"hits\":{\"total\":{\"value\":42,\"relation\":\"eq\"},\"hits\":["
+    "{\"_id\":\"5\",\"_source\":{\"id\":5,\"source\":\"s1\",\"external_id\":\"e5\","
+    "\"url\":\"https://example.org/5\",\"state\":2,\"bestof\":3,"
+    "\"date_start\":\"2020-01-07T14:30:00Z\",\"title\":{\"id\":1,\"name\":\"Overcooked\"},"
+    "\"tournament\":null,\"teams\":[{\"id\":8,\"name\":\"Bayes\",\"score\":2,\"winner\":true},"
+    "{\"id\":9,\"name\":\"Other\",\"score\":null,\"winner\":null}],"
+    "\"updated_at\":\"2020-01-07T15:00:00.123456Z\"}},"
+    "{\"_id\":\"6\"}]},"
+    "\"aggregations\":{\"title\":{\"buckets\":[{\"key\":1,\"doc_count\":40,\"name\":{\"buckets\":"
+    "[{\"key\":\"Overcooked\",\"doc_count\":40}]}},{\"key\":2,\"doc_count\":2}]},"
+    "\"state\":{\"buckets\":[{\"key\":2,\"doc_count\":41}]}}}";
+
+static void
+test_answer(void **state)
+{
+    struct arena a;
+    struct search_result res;
+    json_object *answer = json_tokener_parse(ANSWER);
+    buf_t b;
+
+    (void)state;
+    arena_init(&a, 4096);
+    assert_int_equal(search_read_answer(answer, &a, &res), RC_OK);
+    assert_int_equal(res.count, 42);
+    assert_int_equal(res.n, 1); /* the hit without a document is left out */
+    assert_int_equal(res.ms[0].id, 5);
+    assert_int_equal(res.ms[0].nteams, 2);
+    assert_int_equal(res.ms[0].teams[0].winner, TRI_TRUE);
+    assert_int_equal(res.ms[0].teams[1].winner, TRI_NULL);
+    assert_false(res.ms[0].teams[1].has_score);
+    assert_int_equal(res.nfacets[FACET_TITLE], 2);
+    assert_string_equal(res.facets[FACET_TITLE][0].name, "Overcooked");
+    assert_int_equal(res.facets[FACET_TITLE][0].count, 40);
+    assert_null(res.facets[FACET_TITLE][1].name);
+    assert_int_equal(res.nfacets[FACET_TOURNAMENT], 0);
+    assert_int_equal(res.facets[FACET_STATE][0].value, 2);
+
+    /* a document reads back as the same JSON: search rows are list rows */
+    buf_init(&b, 0);
+    render_json_match(&b, &res.ms[0]);
+    {
+        json_object *hits, *list, *src, *again = json_tokener_parse(b.data);
+
+        assert_true(json_object_object_get_ex(answer, "hits", &hits));
+        assert_true(json_object_object_get_ex(hits, "hits", &list));
+        assert_true(json_object_object_get_ex(json_object_array_get_idx(list, 0), "_source", &src));
+        assert_true(json_object_equal(again, src));
+        json_object_put(again);
+    }
+    buf_cleanup(&b);
+    json_object_put(answer);
+
+    answer = json_tokener_parse("{\"error\":\"x\"}");
+    assert_int_equal(search_read_answer(answer, &a, &res), RC_INVALID);
+    json_object_put(answer);
+    arena_cleanup(&a);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_body_by_relevance),
+        cmocka_unit_test(test_body_ordered),
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_answer),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
