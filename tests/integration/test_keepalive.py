@@ -1,0 +1,194 @@
+"""FastCGI connections kept open (nginx fastcgi_keep_conn + an upstream
+keepalive pool) against workers of several accept threads: the pool never
+holds more than half the threads, more concurrent clients than threads get
+their answers while a slow request is under way, and a worker killed with -9
+loses nothing but the requests it was serving."""
+
+import os
+import re
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import TEST_ENV, tag, wait_until
+from gen import generate
+
+PREFIX = tag("kasrc")
+WORKERS = int(TEST_ENV["FCGI_WORKERS"])
+THREADS = int(os.environ.get("FCGI_THREADS", "4"))
+
+
+@pytest.fixture(scope="module")
+def data(stack):
+    stack.publish_applied(generate(20, seed=15, prefix=PREFIX))
+    ids = [int(r[0]) for r in stack.sql(
+        "SELECT m.id FROM matches m JOIN sources s ON s.id = m.source_id "
+        f"WHERE s.name LIKE '{PREFIX}%' ORDER BY m.id")]
+    assert ids
+    return stack, ids
+
+
+def rendered_conf(stack):
+    return (stack.dir / "run" / "nginx.conf").read_text()
+
+
+def pool_size(stack):
+    """keepalive N of the upstream, times nginx's worker processes."""
+    conf = rendered_conf(stack)
+    n = int(re.search(r"^\s*keepalive (\d+);", conf, re.M).group(1))
+    workers = int(re.search(r"^worker_processes (\d+);", conf, re.M).group(1))
+    return n * workers
+
+
+def fcgi_connections(stack):
+    """Connected sockets on the FastCGI listening path: the connections
+    open between nginx and the workers (the listening socket aside)."""
+    path = str(stack.dir / "run" / "fcgi.sock")
+    n = 0
+    for line in open("/proc/net/unix").read().splitlines()[1:]:
+        f = line.split()
+        if len(f) >= 8 and f[-1] == path and f[5] == "03":  # SS_CONNECTED
+            n += 1
+    return n
+
+
+def uncached(path):
+    """path with a parameter of its own: the response cache cannot answer."""
+    return f"{path}?n={uuid.uuid4().hex}"
+
+
+def worker_pids(stack):
+    mw = (stack.dir / "run" / "fcgi.pid").read_text().strip()
+    out = subprocess.run(["pgrep", "-P", mw], capture_output=True, text=True).stdout
+    return sorted(int(p) for p in out.split())
+
+
+class TableLock:
+    """LOCK TABLES name WRITE held by a session of its own until release():
+    every read of that table waits, for as long as the test wants."""
+
+    def __init__(self, stack, table):
+        self.p = subprocess.Popen(
+            ["mariadb", "--no-defaults", "-uroot", f"--socket={stack.socket}", "-N", "-B",
+             "--unbuffered", "esports"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.p.stdin.write(f"LOCK TABLES {table} WRITE;\nSELECT 'locked';\n")
+        self.p.stdin.flush()
+        assert self.p.stdout.readline().strip() == "locked"
+
+    def release(self):
+        if self.p.poll() is None:
+            self.p.stdin.write("UNLOCK TABLES;\n")
+            self.p.stdin.close()
+            self.p.wait(timeout=30)
+
+
+def waiting_on_lock(stack):
+    return int(stack.scalar("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                            "WHERE STATE LIKE 'Waiting for table%'"))
+
+
+def test_the_pool_holds_at_most_half_the_threads(data):
+    stack, ids = data
+    conf = rendered_conf(stack)
+    assert conf.count("fastcgi_keep_conn on;") >= 1
+    assert pool_size(stack) * 2 <= WORKERS * THREADS
+    for _ in range(50):
+        assert stack.get(uncached(f"/api/matches/{ids[0]}/")).status_code == 200
+    # connections stay open after their requests, and no more than the pool
+    wait_until(lambda: 0 < fcgi_connections(stack) <= pool_size(stack), timeout=30,
+               what=f"1 to {pool_size(stack)} kept connections")
+
+
+def test_no_request_waits_behind_a_slow_one_or_an_idle_connection(data):
+    """More concurrent clients than threads, one request held on a table lock:
+    every other client is answered while it still waits."""
+    stack, ids = data
+    for _ in range(20):  # fill the keep-alive pools
+        stack.get(uncached("/healthz"))
+    lock = TableLock(stack, "messages")
+    slow = {}
+
+    def slow_request():
+        t0 = time.monotonic()
+        r = requests.get(stack.http + uncached(f"/api/matches/{ids[0]}/messages/"), timeout=60)
+        slow.update(status=r.status_code, seconds=time.monotonic() - t0)
+
+    st = threading.Thread(target=slow_request)
+    try:
+        st.start()
+        wait_until(lambda: waiting_on_lock(stack) >= 1, timeout=30, what="the slow request waits")
+        clients = 3 * WORKERS * THREADS
+        results = [[] for _ in range(clients)]
+
+        def client(k):
+            for i in range(5):
+                t0 = time.monotonic()
+                path = (f"/api/matches/{ids[(k + i) % len(ids)]}/" if i % 2 == 0
+                        else f"/api/matches/?source={PREFIX}1")
+                r = requests.get(stack.http + uncached(path), timeout=60)
+                results[k].append((r.status_code, time.monotonic() - t0))
+
+        ts = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(timeout=60)
+        answers = [a for rs in results for a in rs]
+        assert len(answers) == clients * 5
+        assert all(status == 200 for status, _ in answers), answers
+        # all answered while the slow request still waits on its lock
+        assert st.is_alive() and not slow and waiting_on_lock(stack) >= 1
+        worst = max(seconds for _, seconds in answers)
+        assert worst < 10, f"a client waited {worst:.1f} s"
+    finally:
+        lock.release()
+    st.join(timeout=60)
+    assert slow["status"] == 200
+
+
+def test_a_worker_killed_mid_request_loses_only_its_requests(data):
+    stack, ids = data
+    before = worker_pids(stack)
+    assert len(before) == WORKERS
+    stop = threading.Event()
+    statuses = []
+    lock = threading.Lock()
+
+    def client(k):
+        while not stop.is_set():
+            try:
+                r = requests.get(stack.http + uncached(f"/api/matches/{ids[k % len(ids)]}/"),
+                                 timeout=30)
+                s = r.status_code
+            except requests.RequestException:
+                s = "error"
+            with lock:
+                statuses.append(s)
+
+    ts = [threading.Thread(target=client, args=(k,)) for k in range(2 * WORKERS * THREADS)]
+    for t in ts:
+        t.start()
+    try:
+        wait_until(lambda: len(statuses) >= 200, timeout=60, what="requests under way")
+        victim = before[0]
+        os.kill(victim, 9)
+        killed_at = len(statuses)
+        # multiwatch starts another in its place
+        wait_until(lambda: len(worker_pids(stack)) == WORKERS and victim not in worker_pids(stack),
+                   timeout=30, what="the worker restarted")
+        wait_until(lambda: len(statuses) >= killed_at + 400, timeout=60,
+                   what="requests after the restart")
+    finally:
+        stop.set()
+        for t in ts:
+            t.join(timeout=60)
+    failed = [s for s in statuses if s != 200]
+    # at most the requests the killed worker was serving: one per thread
+    assert len(failed) <= THREADS, failed
+    assert all(s == 502 for s in failed), failed
+    assert statuses[-50:] == [200] * 50
