@@ -128,6 +128,18 @@ def rss_kb(pid):
     return 0
 
 
+def memory_kb(pid):
+    """RSS, and what the process costs beyond what it shares: PSS (shared
+    pages split among their users) and USS (its private pages alone), from
+    /proc/PID/smaps_rollup."""
+    f = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        k, v = line.split(":", 1)
+        f[k] = int(v.split()[0])
+    return {"rss_kb": f.get("Rss", 0), "pss_kb": f.get("Pss", 0),
+            "uss_kb": f.get("Private_Clean", 0) + f.get("Private_Dirty", 0)}
+
+
 def worker_pids(s):
     mw = (s.dir / "run" / "fcgi.pid").read_text().strip()
     return [int(p) for p in subprocess.run(["pgrep", "-P", mw], capture_output=True,
@@ -349,7 +361,9 @@ def markdown(res):
            f"(runs {c['runs_msgs_per_s']}); while send_msg publishes concurrently: "
            f"**{c['concurrent']['msgs_per_s']:,.0f} msgs/s**; send_msg with confirms "
            f"{c['send_msg_msgs_per_s']:,.0f} msgs/s.",
-           f"- RSS after the runs: worker **{res['memory']['worker_rss_kb'] / 1024:.1f} MB**, "
+           f"- RSS after the runs: worker **{res['memory']['worker_rss_kb'] / 1024:.1f} MB** "
+           f"(PSS {res['memory'].get('worker_pss_kb', 0) / 1024:.1f} MB, "
+           f"USS {res['memory'].get('worker_uss_kb', 0) / 1024:.1f} MB private), "
            f"consumer **{res['memory']['consumer_rss_kb'] / 1024:.1f} MB**."]
     mi = res.get("mirror", {})
     if "documents_per_s" in mi:
@@ -448,7 +462,10 @@ def main():
         wait_loaded(s, N)
         res["http"] = http_figures(s)
         res["ingest"] = ingest_figures(s, res["http"]["hot: /api/matches/ page 1"])
-        res["memory"] = {"worker_rss_kb": max(rss_kb(p) for p in worker_pids(s)),
+        workers = [memory_kb(p) for p in worker_pids(s)]
+        res["memory"] = {"worker_rss_kb": max(w["rss_kb"] for w in workers),
+                         "worker_pss_kb": max(w["pss_kb"] for w in workers),
+                         "worker_uss_kb": max(w["uss_kb"] for w in workers),
                          "consumer_rss_kb": rss_kb(int((s.dir / "run" / "consumer.pid").read_text()))}
         if SCALE > N:
             log(f"loading {SCALE - N} more matches")
