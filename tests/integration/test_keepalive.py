@@ -19,7 +19,7 @@ from gen import generate
 
 PREFIX = tag("kasrc")
 WORKERS = int(TEST_ENV["FCGI_WORKERS"])
-THREADS = int(os.environ.get("FCGI_THREADS", "4"))
+THREADS = int(os.environ.get("FCGI_THREADS", "8"))
 
 
 @pytest.fixture(scope="module")
