@@ -105,7 +105,10 @@ def test_inline_commands_exist():
             assert (ROOT / words[0]).exists(), cmd
         elif words[0].startswith("build/"):
             name = words[0].split("/")[1]
-            assert (BUILD / name).exists() or (ROOT / "build" / name).exists(), cmd
+            # the folders other targets fill (make fuzz, make check-asan, the
+            # unit tests, the tests' venv) need not exist before those run
+            assert name in ("fuzz", "asan", "tests", "venv") or (BUILD / name).exists() or \
+                (ROOT / "build" / name).exists(), cmd
 
 
 def test_make_demo_adds_generated_matches(stack):
