@@ -9,7 +9,9 @@ Settings (environment): BENCH_SECONDS [5] per run, BENCH_WARMUP [2],
 BENCH_RUNS [1], BENCH_MATCHES [2000]; BENCH_STACK_DIR [var/bench-quick] and
 BENCH_HTTP_PORT [27180], BENCH_MARIADB_PORT [+1], BENCH_AMQP_PORT [+2,
 management and distribution the two after it], BENCH_EPMD_PORT [4396] give
-it a stack of its own; FCGI_WORKERS [2] and FCGI_THREADS [8]. Prints one JSON object.
+it a stack of its own; FCGI_WORKERS [2] and FCGI_THREADS [8]. BENCH_SEARCH=1 starts the
+search engine too and adds cold /api/search/ (distinct team names, facets
+included). Prints one JSON object.
 """
 
 import json
@@ -43,7 +45,9 @@ run.BENCH_ENV.update({
 def main():
     s = run.bench_stack()
     s.stack("down", "--purge")
-    s.stack("up", "mariadb", "rabbitmq", "fcgi", "nginx", "consumer")
+    search = os.environ.get("BENCH_SEARCH") == "1"
+    s.stack("up", "mariadb", "rabbitmq", *(["search"] if search else []), "fcgi", "nginx",
+            "consumer")
     s.load_env()
     res = {"matches": run.N, "seconds": run.SECONDS, "runs": run.RUNS,
            "fcgi_workers": run.BENCH_ENV["FCGI_WORKERS"],
@@ -58,11 +62,17 @@ def main():
         cases = {"ceiling": f"{base}/static/bench-ceiling.json",
                  "hot list": f"{base}/api/matches/?page=1",
                  "hot detail": f"{base}/api/matches/{mid}/"}
+        paths = {}
+        if search:
+            teams = [r[0] for r in s.sql("SELECT name FROM teams ORDER BY RAND(2) LIMIT 500")]
+            cases["cold search"] = base
+            paths["cold search"] = run.cold_paths(s, "search", [
+                "/api/search/?q=" + t.replace(" ", "+") for t in teams])
         http = {}
         try:
             for name, url in cases.items():
                 run.log(f"wrk {name}")
-                http[name] = run.measure(url)
+                http[name] = run.measure(url, paths.get(name))
         finally:
             ceiling.unlink()
         for r in http.values():
