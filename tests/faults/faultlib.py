@@ -28,13 +28,15 @@ BUILD = Path(os.environ.get("ESPORTS_BUILD", ROOT / "build"))
 
 # Ports of their own, so the suite runs beside `make run` (8080, 3307, ...)
 # and `make test` (18080, 13307, ...). FAULTS_<NAME> overrides any of them.
+# All below Linux's ephemeral range (32768 and up), where any outgoing
+# connection may hold a port as its local end.
 STACK_ENV = {
     "STACK_DIR": str(ROOT / "var" / "faults"),
     "HTTP_PORT": "28080",
     "MARIADB_PORT": "23307",
     "AMQP_PORT": "25693",
     "RABBITMQ_MGMT_PORT": "25694",
-    "RABBITMQ_DIST_PORT": "35694",
+    "RABBITMQ_DIST_PORT": "25695",
     "EPMD_PORT": "4390",
     "SEARCH_PORT": "29201",
     "SEARCH_TRANSPORT_PORT": "29301",
