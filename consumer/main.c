@@ -67,6 +67,7 @@ struct mirror_thread {
     atomic_int busy; /* the consumer's last batch filled up */
     struct db *db;
     struct mirror *m;
+    struct backoff reconnect; /* between the mirror's attempts to reach the database */
     int started;
 };
 
@@ -177,7 +178,11 @@ mirror_main(void *arg)
         int wait = 1000;
         struct timespec until;
 
-        if (db_is_connected(t->db) || db_connect(t->db, 0, &t->stop) == RC_OK) {
+        if (!db_is_connected(t->db) && db_connect(t->db, 0, &t->stop) != RC_OK) {
+            /* capped like the consumer's own reconnects, not once a second */
+            wait = (int)backoff_next(&t->reconnect);
+        } else {
+            backoff_reset(&t->reconnect);
             if (dt_mono_ms() >= check_ms) {
                 active = mirror_is_active(t->m, pid);
                 check_ms = dt_mono_ms() + 1000;
@@ -209,6 +214,7 @@ static void
 mirror_thread_start(struct mirror_thread *t, const struct config *cfg)
 {
     memset(t, 0, sizeof(*t));
+    backoff_init(&t->reconnect, 100, cfg->db_retry_max_ms);
     t->db = db_new(cfg, 0);
     t->m = mirror_new(cfg, t->db);
     if (t->m == NULL) {
