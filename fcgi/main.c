@@ -1,14 +1,15 @@
 /*
  * main.c: the FastCGI worker process. spawn-fcgi hands it the listening
  * socket as fd 0 and multiwatch keeps several of them running. Each process
- * runs FCGI_THREADS accept threads; each thread is one struct worker
- * (worker.h) with its own database connection, search client and request
- * state, and serves one FastCGI connection at a time. nginx keeps
- * connections open (fastcgi_keep_conn), and a kept connection holds its
- * thread while it idles, so nginx's keep-alive pool is smaller than all the
- * threads together (README, "How requests are served").
+ * runs FCGI_THREADS threads; each thread is one struct worker (worker.h)
+ * with its own database connection, search client and request state. nginx
+ * keeps connections open (fastcgi_keep_conn); they wait in dispatch.c's
+ * epoll set between requests, and the first free thread serves whichever
+ * has a request, so an idle connection holds no thread (README, "How
+ * requests are served").
  */
 #include <errno.h>
+#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include "db.h"
 #include "db_matches.h"
 #include "db_status.h"
+#include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
 #include "mustache.h"
@@ -47,6 +49,7 @@ struct pool {
     pthread_mutex_t lock;
     pthread_cond_t idle; /* signalled when busy falls */
     int busy;            /* threads inside a request */
+    struct dispatch *conns;
 };
 
 /* One accept thread: its worker, its request, its FastCGI request. */
@@ -125,23 +128,39 @@ static void *
 accept_loop(void *arg)
 {
     struct thread *t = arg;
+    int fd, rc;
 
-    while (!t->pool->stopping) {
-        if (FCGX_Accept_r(&t->fr) < 0) {
-            if (!t->pool->stopping) {
-                log_error("fcgi", "event=accept_failed err=\"%s\"", strerror(errno));
-                kill(getpid(), SIGTERM); /* the whole process goes; multiwatch starts another */
+    while ((fd = dispatch_next(t->pool->conns, &t->pool->stopping)) >= 0) {
+        /* libfcgi reads the request from the connection it is given; kept
+         * says the connection is not to be closed before */
+        t->fr.ipcFd = fd;
+        t->fr.keepConnection = 1;
+        rc = FCGX_Accept_r(&t->fr);
+        if (rc < 0) {
+            /* a broken request: libfcgi closed its connection and tried the
+             * backlog, which has nothing now (the socket does not block) */
+            if (rc == -EAGAIN || rc == -EWOULDBLOCK || t->pool->stopping) {
+                continue;
             }
+            errno = -rc;
             break;
         }
         set_busy(t->pool, 1);
         serve(&t->fr, &t->r);
         FCGX_Finish_r(&t->fr);
         set_busy(t->pool, -1);
+        if (t->fr.ipcFd >= 0) {
+            dispatch_keep(t->pool->conns, t->fr.ipcFd);
+            t->fr.ipcFd = -1;
+        }
         /* hand back what a burst of large pages left free in the heap */
         if (++t->served % 256 == 0) {
             malloc_trim(128 * 1024);
         }
+    }
+    if (!t->pool->stopping) {
+        log_error("fcgi", "event=accept_failed err=\"%s\"", strerror(errno));
+        kill(getpid(), SIGTERM); /* the whole process goes; multiwatch starts another */
     }
     return NULL;
 }
@@ -274,6 +293,11 @@ main(int argc, char **argv)
         log_error("fcgi", "event=init_failed");
         return 1;
     }
+    pool.conns = dispatch_open(FCGI_LISTENSOCK_FILENO, err, sizeof(err));
+    if (pool.conns == NULL) {
+        log_error("fcgi", "event=init_failed err=\"%s\"", err);
+        return 1;
+    }
     threads = xcalloc((size_t)nthreads, sizeof(*threads));
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 1024 * 1024);
@@ -294,7 +318,7 @@ main(int argc, char **argv)
     FCGX_ShutdownPending();
     wait_idle(&pool);
     log_info("fcgi", "event=stopped pid=%ld signal=%d", (long)getpid(), sig);
-    /* The threads wait in accept() or on a kept connection, where nothing
-     * can wake them; the process ends under them. */
+    /* The threads see the flag within 250 ms, but a thread inside a
+     * request past the grace must not keep the process: it ends under them. */
     _exit(0);
 }

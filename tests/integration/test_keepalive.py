@@ -1,8 +1,9 @@
 """FastCGI connections kept open (nginx fastcgi_keep_conn + an upstream
-keepalive pool) against workers of several accept threads: the pool never
-holds more than half the threads, more concurrent clients than threads get
-their answers while a slow request is under way, and a worker killed with -9
-loses nothing but the requests it was serving."""
+keepalive pool) against workers of several threads: idle kept connections
+hold no thread (more of them than threads, and requests still answered),
+more concurrent clients than threads get their answers while a slow request
+is under way, and a worker killed with -9 loses nothing but the requests it
+was serving."""
 
 import os
 import re
@@ -92,16 +93,49 @@ def waiting_on_lock(stack):
                             "WHERE STATE LIKE 'Waiting for table%'"))
 
 
-def test_the_pool_holds_at_most_half_the_threads(data):
+def burst(stack, ids, clients):
+    """clients concurrent uncached requests: nginx opens about that many
+    FastCGI connections and keeps them (up to its pool) afterwards."""
+    statuses = []
+    barrier = threading.Barrier(clients)
+
+    def one(k):
+        barrier.wait(timeout=30)
+        r = requests.get(stack.http + uncached(f"/api/matches/{ids[k % len(ids)]}/"), timeout=60)
+        statuses.append(r.status_code)
+
+    ts = [threading.Thread(target=one, args=(k,)) for k in range(clients)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=60)
+    return statuses
+
+
+def test_idle_kept_connections_hold_no_thread(data):
+    """The pool is larger than the threads; once more connections than
+    threads idle in it, every request still gets its answer at once (with
+    a thread bound to each kept connection, the connections past the
+    threads would wait in the backlog until nginx gave one up)."""
     stack, ids = data
     conf = rendered_conf(stack)
     assert conf.count("fastcgi_keep_conn on;") >= 1
-    assert pool_size(stack) * 2 <= WORKERS * THREADS
-    for _ in range(50):
-        assert stack.get(uncached(f"/api/matches/{ids[0]}/")).status_code == 200
-    # connections stay open after their requests, and no more than the pool
-    wait_until(lambda: 0 < fcgi_connections(stack) <= pool_size(stack), timeout=30,
-               what=f"1 to {pool_size(stack)} kept connections")
+    threads = WORKERS * THREADS
+    assert pool_size(stack) > threads
+    clients = min(pool_size(stack), 3 * threads)
+    for _ in range(3):
+        statuses = burst(stack, ids, clients)
+        assert statuses == [200] * clients
+        if fcgi_connections(stack) > threads:
+            break
+    wait_until(lambda: threads < fcgi_connections(stack) <= pool_size(stack), timeout=30,
+               what=f"more than {threads} kept connections, at most {pool_size(stack)}")
+    # all of them idle now: each burst takes the kept ones and opens more
+    for _ in range(3):
+        t0 = time.monotonic()
+        assert burst(stack, ids, clients) == [200] * clients
+        assert time.monotonic() - t0 < 10
+    assert fcgi_connections(stack) <= pool_size(stack)
 
 
 def test_no_request_waits_behind_a_slow_one_or_an_idle_connection(data):
@@ -192,3 +226,34 @@ def test_a_worker_killed_mid_request_loses_only_its_requests(data):
     assert len(failed) <= THREADS, failed
     assert all(s == 502 for s in failed), failed
     assert statuses[-50:] == [200] * 50
+
+
+def test_silent_and_broken_fastcgi_peers_hold_nothing(data):
+    """Connections straight to the FastCGI socket that say nothing, or send
+    bytes that are not FastCGI, or a record cut short: more of them than
+    threads, and nginx's requests are still answered by the same workers."""
+    import socket
+
+    stack, ids = data
+    before = worker_pids(stack)
+    path = str(stack.dir / "run" / "fcgi.sock")
+    peers = []
+    try:
+        for k in range(2 * WORKERS * THREADS):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            if k % 3 == 1:
+                s.sendall(b"GET / HTTP/1.1\r\n\r\n" + bytes(range(256)))
+            elif k % 3 == 2:
+                s.sendall(b"\x01\x01\x00\x01\x00\x08")  # a begin-request header, no body
+            peers.append(s)
+        for i in range(3 * WORKERS * THREADS):
+            t0 = time.monotonic()
+            r = stack.get(uncached(f"/api/matches/{ids[i % len(ids)]}/"))
+            assert r.status_code == 200
+            assert time.monotonic() - t0 < 5
+    finally:
+        for s in peers:
+            s.close()
+    assert worker_pids(stack) == before
+    assert stack.get(uncached("/healthz")).status_code == 200
