@@ -11,7 +11,8 @@ BENCH_HTTP_PORT [27180], BENCH_MARIADB_PORT [+1], BENCH_AMQP_PORT [+2,
 management and distribution the two after it], BENCH_EPMD_PORT [4396] give
 it a stack of its own; FCGI_WORKERS [2] and FCGI_THREADS [8]. BENCH_SEARCH=1 starts the
 search engine too and adds cold /api/search/ (distinct team names, facets
-included). Prints one JSON object.
+included). BENCH_KEEP_STACK=1 leaves the stack running afterwards (for wrk or
+perf by hand; `STACK_DIR=var/bench-quick tools/stack down` stops it). Prints one JSON object.
 """
 
 import json
@@ -80,7 +81,8 @@ def main():
         res["http"] = http
         res["workers"] = [run.memory_kb(p) for p in run.worker_pids(s)]
     finally:
-        s.stack("down")
+        if os.environ.get("BENCH_KEEP_STACK") != "1":
+            s.stack("down")
     print(json.dumps(res, indent=1))
 
 
