@@ -55,13 +55,14 @@ const char *const route_names[] = {
 };
 const size_t route_count = NROUTES + 1;
 
-/* Whether an unknown path answers in JSON (the API's and the operators'
- * paths) rather than with the site's 404 page. */
+/* Whether an unknown path answers in JSON (under /api/) rather than with
+ * the site's 404 page. */
 static int
 is_api_path(const char *path)
 {
-    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
-           strncmp(path, "/healthz", 8) == 0 || strncmp(path, "/metrics", 8) == 0;
+    /* /healthz and /metrics are routes of their own: only what is under
+     * /api/ answers in JSON when nothing matched ("/healthzzz" is a page) */
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
 }
 
 void

@@ -263,7 +263,8 @@ def test_detail_page(site, fixtures):
 
 
 def test_unknown_match_and_paths_are_404_pages(site):
-    for path in ("/matches/999999999/", "/matches/abc/", "/nowhere", "/matches/"):
+    for path in ("/matches/999999999/", "/matches/abc/", "/nowhere", "/matches/",
+                 "/healthzzz", "/metricsfoo", "/apix"):
         r, soup = page(site, path, 404)
         assert soup.find("h1").get_text() == "Page not found"
         assert soup.find("link", rel="stylesheet")  # the site's layout
