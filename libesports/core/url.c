@@ -175,6 +175,9 @@ url_parse(const char *s, struct url *u, const char **why)
     }
 
     if (*auth_end == '/') {
+        if (auth_end[strcspn(auth_end, "?#")] != '\0') {
+            return fail(u, why, "query strings and fragments are not supported");
+        }
         if (url_decode(auth_end + 1, strlen(auth_end + 1), &u->path) != RC_OK) {
             return fail(u, why, "bad percent-encoding in path");
         }

@@ -61,6 +61,9 @@ test_parse_refused(void **state)
         "mysql://host:12ab",
         "http://host?q=1",
         "http://host#frag",
+        "http://host/path?q=1",
+        "amqp://host/%2f?heartbeat=10",
+        "http://host:9200/index#x",
         "mysql://user:p%zzss@host",
     };
     struct url u;
