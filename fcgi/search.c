@@ -125,16 +125,16 @@ multi_match(const char *q, const char *type, int fuzzy)
 
 /* The _search body for q with the list's filters, ordering and page. */
 json_object *
-search_body(const char *q, const struct match_filter *f, int ordered)
+search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy)
 {
     json_object *body = json_object_new_object(), *b = json_object_new_object();
     json_object *should = json_object_new_array();
     json_object *filters = json_object_new_array(), *sort = json_object_new_array();
     json_object *aggs = json_object_new_object(), *t, *range;
 
-    /* the words in one field, each allowed a typo; or spread over the
-     * fields ("overcooked bayes"), exactly */
-    json_object_array_add(should, multi_match(q, "best_fields", 1));
+    /* the words in one field (each allowed a typo when fuzzy); or spread
+     * over the fields ("overcooked bayes"), exactly */
+    json_object_array_add(should, multi_match(q, "best_fields", fuzzy));
     json_object_array_add(should, multi_match(q, "cross_fields", 0));
     json_object_object_add(b, "should", should);
     json_object_object_add(b, "minimum_should_match", json_object_new_int(1));
@@ -384,9 +384,10 @@ search_read_answer(json_object *answer, struct arena *a, struct search_result *r
     return RC_OK;
 }
 
-int
-search_run(struct search *s, const char *q, const struct match_filter *f, int ordered,
-           struct arena *a, struct search_result *res)
+/* One _search; RC_OK (an index not made yet answers nothing), RC_UNAVAIL. */
+static int
+ask(struct search *s, const char *q, const struct match_filter *f, int ordered, int fuzzy,
+    struct arena *a, struct search_result *res)
 {
     json_object *body, *answer = NULL;
     const char *text;
@@ -394,10 +395,7 @@ search_run(struct search *s, const char *q, const struct match_filter *f, int or
     int rc;
 
     memset(res, 0, sizeof(*res));
-    if (s == NULL) {
-        return RC_UNAVAIL;
-    }
-    body = search_body(q, f, ordered);
+    body = search_body(q, f, ordered, fuzzy);
     text = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
     rc = es_search(s->es, s->index, text, len, &answer);
     json_object_put(body);
@@ -418,4 +416,24 @@ search_run(struct search *s, const char *q, const struct match_filter *f, int or
         return RC_UNAVAIL;
     }
     return RC_OK;
+}
+
+/* The words as typed first; only when they find nothing, again with a typo
+ * allowed per word. Fuzzy matching is most of the engine's work for a query
+ * (a third of it without), and a query that finds what it names needs none. */
+int
+search_run(struct search *s, const char *q, const struct match_filter *f, int ordered,
+           struct arena *a, struct search_result *res)
+{
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    if (s == NULL) {
+        return RC_UNAVAIL;
+    }
+    rc = ask(s, q, f, ordered, 0, a, res);
+    if (rc == RC_OK && res->count == 0) {
+        rc = ask(s, q, f, ordered, 1, a, res);
+    }
+    return rc;
 }

@@ -60,8 +60,9 @@ int search_check_params(const struct query *qs, struct arena *a, const char **q,
  * such a page is past the end of what search can show, a 404. */
 int search_past_window(const struct match_filter *f);
 
-/* The _search body for q with the list's filters, ordering and page. */
-json_object *search_body(const char *q, const struct match_filter *f, int ordered);
+/* The _search body for q with the list's filters, ordering and page; fuzzy:
+ * the words in one field may have a typo each (fuzziness AUTO). */
+json_object *search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy);
 
 /* Reads an answer of the engine into res (from a): RC_OK, or RC_INVALID
  * when it has no hits array. */

@@ -1,6 +1,7 @@
 """/api/search/ and the website's search box, through nginx, against the real
 engine the stack runs (the consumer mirrors the matches into it)."""
 
+import json
 import urllib.parse
 
 import pytest
@@ -19,6 +20,11 @@ SRC = PREFIX + "1"
 def indexed(stack, es, fixtures):  # noqa: F811
     bodies = [(fixtures / f"message{i}.json").read_bytes() for i in range(1, 5)]
     bodies += generate(300, seed=71, prefix=PREFIX)
+    # a team spelled one letter away from the sample's Bayes teams
+    bodies.append(json.dumps({"source": PREFIX + "z", "data": {
+        "id": "bayez-1", "title": "Overcooked", "tournament": "Bayez Cup", "state": 1,
+        "date_start_text": "2020-01-09 10:00:00",
+        "teams": [{"id": "bz1", "name": "Bayez Club"}, {"id": "bz2", "name": "Other Side"}]}}).encode())
     stack.publish_applied(bodies)
     wait_until(lambda: stack.scalar("SELECT COUNT(*) FROM search_outbox WHERE parked = 0") == "0",
                timeout=120, what="the outbox drained")
@@ -54,6 +60,17 @@ def test_finds_the_sample_by_team_tournament_and_title(indexed, q):
     got = search(indexed, q=q)
     ids = [m["id"] for m in got["results"]]
     assert sample_id(indexed) in ids, (q, ids[:10])
+
+
+def test_words_as_typed_first_typos_only_when_they_find_nothing(indexed):
+    """"Bayez" names a team: only its match, not the Bayes teams one letter
+    away; "Bayse" names nothing, so a typo is allowed and the Bayes teams
+    are found."""
+    got = search(indexed, q="Bayez")
+    assert [m["external_id"] for m in got["results"]] == ["bayez-1"]
+    got = search(indexed, q="Bayse")
+    assert sample_id(indexed) in [m["id"] for m in got["results"]]
+    assert "bayez-1" not in [m["external_id"] for m in got["results"]]  # two letters off
 
 
 def test_a_result_is_the_api_document(indexed):

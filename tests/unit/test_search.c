@@ -45,7 +45,7 @@ test_body_by_relevance(void **state)
     f.state = 2;
     f.has_gte = 1;
     f.gte = 1577836800;
-    b = search_body("bayes \"or\" *", &f, 0);
+    b = search_body("bayes \"or\" *", &f, 0, 1);
     assert_json(b, "{\"query\":{\"bool\":{\"should\":["
                    "{\"multi_match\":{\"query\":\"bayes \\\"or\\\" *\",\"type\":\"best_fields\","
                    "\"fields\":" FIELDS ",\"operator\":\"and\",\"fuzziness\":\"AUTO\"}},"
@@ -57,6 +57,25 @@ test_body_by_relevance(void **state)
                    "\"format\":\"epoch_second\"}}}]}},"
                    "\"sort\":[\"_score\",{\"id\":{\"order\":\"desc\"}}],"
                    "\"from\":10,\"size\":10,\"track_total_hits\":true,\"aggs\":" AGGS "}");
+    json_object_put(b);
+}
+
+/* The first ask takes the words as typed: no clause allows a typo. */
+static void
+test_body_exact(void **state)
+{
+    struct match_filter f = {0};
+    json_object *b;
+    const char *text;
+
+    (void)state;
+    f.page = 1;
+    f.page_size = 50;
+    b = search_body("bayes", &f, 0, 0);
+    text = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN);
+    assert_null(strstr(text, "fuzziness"));
+    assert_non_null(strstr(text, "\"type\":\"best_fields\""));
+    assert_non_null(strstr(text, "\"type\":\"cross_fields\""));
     json_object_put(b);
 }
 
@@ -74,7 +93,7 @@ test_body_ordered(void **state)
     f.source = "s1";
     f.tournament_id = 3;
     f.tournament_key = "major";
-    b = search_body("x", &f, 1);
+    b = search_body("x", &f, 1, 1);
     assert_true(json_object_object_get_ex(b, "sort", &v));
     assert_json(v, "[{\"date_start\":{\"order\":\"asc\",\"missing\":\"_last\"}},"
                    "{\"id\":{\"order\":\"asc\"}}]");
@@ -86,7 +105,7 @@ test_body_ordered(void **state)
     json_object_put(b);
 
     f.order = ORDER_ID_DESC;
-    b = search_body("x", &f, 1);
+    b = search_body("x", &f, 1, 1);
     assert_true(json_object_object_get_ex(b, "sort", &v));
     assert_json(v, "[{\"id\":{\"order\":\"desc\"}}]");
     json_object_put(b);
@@ -184,6 +203,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_body_by_relevance),
+        cmocka_unit_test(test_body_exact),
         cmocka_unit_test(test_body_ordered),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_answer),
