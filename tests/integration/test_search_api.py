@@ -57,7 +57,9 @@ def every(stack, path, **params):
 @pytest.mark.parametrize("q", ["Bayes Team 3", "bayes team 3", "  BAYES   TEAM 3 ",
                                "Bayse Taem 3", "Overbayes", "overcooked bayes team 3"])
 def test_finds_the_sample_by_team_tournament_and_title(indexed, q):
-    got = search(indexed, q=q)
+    # other modules publish the samples under sources of their own: the
+    # samples' source keeps this one's answer to its own rows
+    got = search(indexed, q=q, source="source1")
     ids = [m["id"] for m in got["results"]]
     assert sample_id(indexed) in ids, (q, ids[:10])
 
@@ -67,8 +69,11 @@ def test_words_as_typed_first_typos_only_when_they_find_nothing(indexed):
     away; "Bayse" names nothing, so a typo is allowed and the Bayes teams
     are found."""
     got = search(indexed, q="Bayez")
-    assert [m["external_id"] for m in got["results"]] == ["bayez-1"]
-    got = search(indexed, q="Bayse")
+    assert "bayez-1" in [m["external_id"] for m in got["results"]]
+    assert all(any("bayez" in t["name"].lower() for t in m["teams"]) or
+               "bayez" in (m["tournament"] or {}).get("name", "").lower()
+               for m in got["results"]), [m["teams"] for m in got["results"]][:5]
+    got = search(indexed, q="Bayse", source="source1")
     assert sample_id(indexed) in [m["id"] for m in got["results"]]
     assert "bayez-1" not in [m["external_id"] for m in got["results"]]  # two letters off
 
@@ -166,7 +171,7 @@ def test_query_syntax_is_just_text(indexed, q):
 
 
 def test_search_box_on_the_list_page(indexed):
-    r = indexed.get("/", params={"q": "Bayes Team 3"})
+    r = indexed.get("/", params={"q": "Bayes Team 3", "source": "source1"})
     assert r.status_code == 200
     soup = BeautifulSoup(r.text, "html.parser")
     assert soup.find("input", attrs={"name": "q"})["value"] == "Bayes Team 3"
@@ -176,7 +181,8 @@ def test_search_box_on_the_list_page(indexed):
     assert "for “Bayes Team 3”" in soup.find(class_="count").get_text()
     # facets refine the search: each keeps q
     facets = soup.select("nav.facets a")
-    assert facets and all("q=Bayes+Team+3" in a["href"] for a in facets)
+    assert facets and all("q=Bayes+Team+3" in a["href"] and "source=source1" in a["href"]
+                          for a in facets)
     r = indexed.get("/" + facets[0]["href"])
     assert r.status_code == 200
     # a blank box is the plain list
