@@ -253,13 +253,13 @@ fx_habits(struct genfx *g, struct genfx_source *s, int k)
     s->match_base = 1 + 1000 * (int64_t)below(r, 900);
     s->team_base = 1 + 100 * (int64_t)below(r, 90);
     s->offset_min = k == 0 ? 0 : offsets[below(r, (int)(sizeof(offsets) / sizeof(offsets[0])))];
-    s->p_drop_org = chance(r, 0.25) ? 0.9 : 0.03;
-    s->p_drop_city = chance(r, 0.25) ? 0.85 : 0.03;
-    s->p_prefix = chance(r, 0.15) ? 0.5 : 0.01;
-    s->p_add_word = chance(r, 0.15) ? 0.4 : 0.01;
+    s->p_drop_org = chance(r, 0.12) ? 0.9 : 0.02;
+    s->p_drop_city = chance(r, 0.12) ? 0.85 : 0.02;
+    s->p_prefix = chance(r, 0.08) ? 0.4 : 0.01;
+    s->p_add_word = chance(r, 0.08) ? 0.3 : 0.01;
     s->p_upper = chance(r, 0.2) ? 0.6 : 0.02;
     s->p_lower = chance(r, 0.2) ? 0.6 : 0.02;
-    s->p_ascii = chance(r, 0.3) ? 0.95 : 0.03;
+    s->p_ascii = chance(r, 0.12) ? 0.95 : 0.02;
     s->p_stray = 0.05 + 0.2 * (double)below(r, 2);
     s->p_alias = 0.005 + 0.005 * (double)below(r, 3);
     s->p_swap = chance(r, 0.3) ? 0.5 : 0.05;
@@ -289,7 +289,7 @@ fx_make_teams(struct genfx *g)
         t->adj = a;
         t->noun = b;
         t->city = chance(r, 0.25) ? below(r, (int)(sizeof(cities) / sizeof(cities[0]))) : -1;
-        t->org = o < 9 ? 0 : o < 14 ? 1 : o < 17 ? 2 : o < 18 ? 3 : ORG_PREFIX;
+        t->org = o < 13 ? 0 : o < 16 ? 1 : o < 18 ? 2 : o < 19 ? 3 : ORG_PREFIX;
         t->of = -1;
         n++;
     }
@@ -406,7 +406,7 @@ fx_spell(struct genfx *g, struct genfx_source *s, const struct genfx_team *t)
             buf_append_str(&b, chance(r, 0.5) ? " Esports" : " Gaming");
         }
         if (t->academy) {
-            buf_append_str(&b, s->p_drop_org > 0.5 ? " Acad." : " Academy");
+            buf_append_str(&b, s->p_prefix > 0.1 ? " Acad." : " Academy");
         }
     }
     if (chance(r, s->p_upper)) {
