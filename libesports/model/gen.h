@@ -57,12 +57,12 @@ struct genfx_source {
     int offset_min; /* its clock against the real start */
     double p_drop_org, p_drop_city, p_prefix, p_add_word, p_upper, p_lower, p_ascii, p_stray,
         p_alias, p_swap, p_jitter;
-    size_t nmatches;     /* match ids given so far */
-    int *match_fixture;  /* [match id - match_base] = true fixture */
-    size_t nteams;       /* team ids given so far */
-    int *team_truth;     /* [team id - team_base] = true team */
-    int64_t *team_id;    /* [true team] = its id here, 0 = not seen yet */
-    char **team_name;    /* [true team] = its spelling here */
+    size_t nmatches;    /* match ids given so far */
+    int *match_fixture; /* [match id - match_base] = true fixture */
+    size_t nteams;      /* team ids given so far */
+    int *team_truth;    /* [team id - team_base] = true team */
+    int64_t *team_id;   /* [true team] = its id here, 0 = not seen yet */
+    char **team_name;   /* [true team] = its spelling here */
 };
 
 struct genfx {
