@@ -591,7 +591,9 @@ identities(struct world *w, int64_t *cluster)
             tcap = 2 * (nte + need);
             te = xrealloc(te, tcap * sizeof(*te));
         }
-        nte += link_fixture_team_edges(ms, k, &w->p, te + nte, need);
+        if (need > 0) {
+            nte += link_fixture_team_edges(ms, k, &w->p, te + nte, need);
+        }
     }
     e = xcalloc(nte ? nte : 1, sizeof(*e));
     for (size_t i = 0; i < nte; i++) {
@@ -928,8 +930,8 @@ run_seed(uint64_t seed, long nmsg, int sources, double update_ratio, const struc
         w.use_identities = 0;
         estimate(&w, t, &nt, 64, &pm, &pu);
         printf("seed %llu: %llu blocked pairs, %llu of them one fixture (prior %.2f bits)\n",
-               (unsigned long long)seed, (unsigned long long)(pm + pu), (unsigned long long)pm,
-               pm && pu ? log2((double)pm / (double)pu) : 0.0);
+               (unsigned long long)seed, (unsigned long long)pm + (unsigned long long)pu,
+               (unsigned long long)pm, pm && pu ? log2((double)pm / (double)pu) : 0.0);
         for (size_t k = 0; k < nt; k++) {
             printf("  %-20s %-40s m %.4f  u %.4f\n", t[k].field, t[k].level,
                    pm ? (double)t[k].m / (double)pm : 0.0, pu ? (double)t[k].u / (double)pu : 0.0);

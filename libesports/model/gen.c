@@ -744,11 +744,11 @@ genfx_truth(const struct genfx *g, buf_t *out)
 
         for (size_t i = 0; i < s->nmatches; i++) {
             buf_appendf(out, "match\t%s%d\t%lld\t%d\n", g->g.prefix, k + 1,
-                        (long long)(s->match_base + (int64_t)i), s->match_fixture[i]);
+                        (long long)s->match_base + (long long)i, s->match_fixture[i]);
         }
         for (size_t i = 0; i < s->nteams; i++) {
             buf_appendf(out, "team\t%s%d\t%lld\t%d\n", g->g.prefix, k + 1,
-                        (long long)(s->team_base + (int64_t)i), s->team_truth[i]);
+                        (long long)s->team_base + (long long)i, s->team_truth[i]);
         }
     }
 }

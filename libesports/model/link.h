@@ -48,8 +48,8 @@ struct link_team {
 };
 
 /* One source match as the linker sees it. */
-struct link_match {
-    int64_t id; /* matches.id */
+struct link_match { /* NOLINT(clang-analyzer-optin.performance.Padding) */
+    int64_t id;     /* matches.id */
     int64_t source_id;
     int64_t title_id; /* title identity (after aliases); 0 = none */
     int has_date;
