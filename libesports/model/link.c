@@ -7,9 +7,12 @@
  * The weights. Each level has m = P(level | the two reports are one fixture)
  * and u = P(level | they are not), both among pairs that passed blocking
  * (same title identity, starts within the window); the weight is log2(m/u).
- * They were set from the counts tools/linkq prints (`--estimate`) on the
- * generated fixtures of seeds 1-5, then rounded towards caution, so that no
- * single field but the teams can carry a pair over the high threshold.
+ * They were first set by reasoning about the sources (how often a real
+ * fixture's reports agree on a field, how often unrelated blocked pairs do),
+ * then checked and adjusted against the counts `linkq --estimate` prints on
+ * the generated fixtures of seeds 1-5 (never on the seeds the README
+ * reports), rounded towards caution so that no field but the teams can carry
+ * a pair over the high threshold.
  *
  *   prior             1 in 64 blocked pairs is one fixture: -6.0 bits
  *   teams, per team   known same identity  m .30  u .002    +7.2
