@@ -31,6 +31,9 @@
 #define IN8  "?,?,?,?,?,?,?,?"
 #define IN32 IN8 "," IN8 "," IN8 "," IN8
 
+static const char SQL_SAVEPOINT[] = "SAVEPOINT link";
+static const char SQL_UNDO[] = "ROLLBACK TO SAVEPOINT link";
+
 static const char SQL_ALIASES[] = "SELECT a.title_id, t.id FROM title_aliases a"
                                   " JOIN titles t ON t.name_key = a.alias_key";
 
@@ -82,7 +85,8 @@ static const char SQL_UNSUGGEST[] =
 
 static const char SQL_TEDGES[] =
     "SELECT match_id, other_match_id, team_id, other_team_id, probability FROM team_edges"
-    " WHERE match_id IN (" IN32 ")";
+    " WHERE match_id IN (" IN32 ") UNION SELECT match_id, other_match_id, team_id, other_team_id,"
+    " probability FROM team_edges WHERE other_match_id IN (" IN32 ")";
 
 static const char SQL_TEDGE_DEL[] =
     "DELETE FROM team_edges WHERE match_id = ? AND other_match_id = ? AND team_id = ?";
@@ -119,6 +123,7 @@ static const char SQL_NEXT_MATCHES[] = "SELECT id FROM matches WHERE id > ? ORDE
 static const char SQL_NEXT_TEAMS[] = "SELECT id FROM teams WHERE id > ? ORDER BY id LIMIT ?";
 
 static const char *const link_sqls[] = {
+    SQL_SAVEPOINT, SQL_UNDO,
     SQL_ALIASES,   SQL_MATES,     SQL_NODES,     SQL_LINKS,      SQL_BLOCK,
     SQL_FREQ,      SQL_SET_NORM,  SQL_SET_FIXTURE, SQL_SUGGEST,  SQL_UNSUGGEST,
     SQL_TEDGES,    SQL_TEDGE_DEL, SQL_TEDGE_SET, SQL_TEAM_NEIGH, SQL_TEAM_DEC,
@@ -129,6 +134,18 @@ void
 db_link_register(struct db *db)
 {
     db_register(db, link_sqls, ARRAY_SIZE(link_sqls));
+}
+
+int
+db_link_savepoint(struct db *db)
+{
+    return db_execute(db, SQL_SAVEPOINT, NULL);
+}
+
+int
+db_link_undo(struct db *db)
+{
+    return db_execute(db, SQL_UNDO, NULL);
 }
 
 /* ---- a map of (a, b) -> index ---------------------------------------- */
@@ -774,8 +791,8 @@ load_nodes(struct run *r)
     }
     free(fix.ids);
     free(fix.norms);
-    if (rc == RC_OK) {
-        rc = load_freq(r, from);
+    if (rc == RC_OK && r->p->nteams > 0) {
+        rc = load_freq(r, from); /* the term frequencies count only when the total is known */
     }
     if (rc == RC_OK) {
         rc = load_links(r, from);
@@ -1306,10 +1323,10 @@ tedge_add(struct tedge **v, size_t *n, size_t *cap, int64_t m, int64_t om, int64
 static int
 load_tedges(struct run *r, struct tedge **v, size_t *n, size_t *cap)
 {
-    MYSQL_BIND p[CHUNK], res[5];
-    int64_t vals[CHUNK], ids[CHUNK];
+    MYSQL_BIND p[2 * CHUNK], res[5];
+    int64_t vals[2 * CHUNK], ids[CHUNK];
     struct tedge e;
-    char nulls[CHUNK];
+    char nulls[2 * CHUNK];
     size_t i = 0, k;
     int rc = RC_OK;
 
@@ -1323,6 +1340,7 @@ load_tedges(struct run *r, struct tedge **v, size_t *n, size_t *cap)
             break;
         }
         bind_in(p, vals, nulls, ids, k);
+        bind_in(p + CHUNK, vals + CHUNK, nulls + CHUNK, ids, k);
         rc = db_execute(r->db, SQL_TEDGES, p);
         if (rc != RC_OK) {
             break;
@@ -1354,27 +1372,38 @@ write_tedges(struct run *r)
 
     for (i = 0; i < r->npairs; i++) {
         const struct lk_pair *q = &r->pairs[i];
-        const struct lk_node *a, *b;
-        size_t k;
+        struct link_match ms[2];
+        struct link_team_edge te[8];
+        size_t k, ne;
 
-        if (!in_set(r, q->a) || !in_set(r, q->b) || !q->scored ||
-            (q->s.veto != NULL && q->decision <= 0) || q->decision < 0) {
+        int linked, suggested;
+
+        if ((!in_set(r, q->a) && !in_set(r, q->b)) || q->a == SIZE_MAX || q->b == SIZE_MAX ||
+            q->decision < 0) {
             continue;
         }
-        a = &r->nodes[q->a];
-        b = &r->nodes[q->b];
-        if (a->new_fixture != b->new_fixture || a->m.nteams > 8 || b->m.nteams > 8) {
+        /* a pair in one fixture pairs its teams; a suggested pair only those
+         * whose names agree exactly (or a person already joined) */
+        linked = fixture_now(r, q->a) == fixture_now(r, q->b);
+        suggested = !linked && q->decision == 0 && q->candidate && q->scored &&
+                    q->s.veto == NULL && q->s.probability >= r->p->low;
+        if (!linked && !suggested) {
             continue;
         }
-        for (k = 0; k < a->m.nteams; k++) {
-            int t = q->s.team_map[k];
-            double p = q->decision > 0 ? 1.0 : q->s.probability;
-
-            if (t < 0 || (size_t)t >= b->m.nteams) {
+        ms[0] = r->nodes[q->a].m;
+        ms[1] = r->nodes[q->b].m;
+        ne = link_fixture_team_edges(ms, 2, r->p, te, ARRAY_SIZE(te));
+        for (k = 0; k < ne && k < ARRAY_SIZE(te); k++) {
+            if (!linked && strcmp(te[k].level, "exact after normalization") != 0 &&
+                strcmp(te[k].level, "known same identity") != 0) {
                 continue;
             }
-            tedge_add(&want_v, &nw, &cw, a->id, b->id, a->teams[k].id, b->teams[t].id, p);
-            tedge_add(&want_v, &nw, &cw, b->id, a->id, b->teams[t].id, a->teams[k].id, p);
+            /* te[k].a is a team of one of the two matches, te[k].b of the other */
+            int a_first = te[k].source_a == ms[0].source_id;
+            int64_t ma = a_first ? ms[0].id : ms[1].id, mb = a_first ? ms[1].id : ms[0].id;
+
+            tedge_add(&want_v, &nw, &cw, ma, mb, te[k].a, te[k].b, te[k].probability);
+            tedge_add(&want_v, &nw, &cw, mb, ma, te[k].b, te[k].a, te[k].probability);
         }
     }
     rc = load_tedges(r, &have_v, &nh, &ch);

@@ -44,6 +44,11 @@ void db_link_register(struct db *db);
 int db_link_matches(struct db *db, const struct link_params *p, const int64_t *ids, size_t n,
                     struct db_link_stats *st);
 
+/* A savepoint before linking, and the way back to it (the links undone,
+ * the rows kept). */
+int db_link_savepoint(struct db *db);
+int db_link_undo(struct db *db);
+
 /* Recomputes the identities of the teams ids[0..n) and of everything linked
  * to them. */
 int db_link_teams(struct db *db, const int64_t *ids, size_t n, struct db_link_stats *st);
