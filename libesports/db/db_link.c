@@ -134,6 +134,7 @@ void
 db_link_register(struct db *db)
 {
     db_register(db, link_sqls, ARRAY_SIZE(link_sqls));
+    db_link_decide_register(db);
 }
 
 int

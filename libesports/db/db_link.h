@@ -37,7 +37,9 @@ struct db_link_stats {
     uint64_t truncated;        /* closed sets cut at DB_LINK_MAX_NODES */
 };
 
+/* Registers the linker's statements and those of the decisions. */
 void db_link_register(struct db *db);
+void db_link_decide_register(struct db *db);
 
 /* Relinks the matches ids[0..n) (duplicates allowed). RC_OK or an error as
  * db.h describes; on an error the caller rolls back (or to a savepoint). */
