@@ -178,7 +178,7 @@ check_pair(struct db *db, int teams, int64_t a, int64_t b, char *err, size_t err
     int rc;
 
     if (a == b) {
-        snprintf(err, errlen, "the two %ss are the same (%lld)", what, (long long)a);
+        snprintf(err, errlen, "both ids are the same %s (%lld)", what, (long long)a);
         return RC_INVALID;
     }
     rc = select_id(db, teams ? SQL_TEAM_SOURCE : SQL_MATCH_SOURCE, a, &sa);
