@@ -38,8 +38,8 @@ struct message {
 };
 
 struct opts {
-    const char *url, *exchange, *routing_key, *queue, *env_file, *source_prefix;
-    int validate, dump, tty;
+    const char *url, *exchange, *routing_key, *queue, *env_file, *source_prefix, *truth;
+    int validate, dump, tty, fixtures;
     long generate;
     uint64_t seed;
     int sources;
@@ -53,6 +53,7 @@ usage(FILE *f)
         f,
         "usage: send_msg [options] FILE... | DIR | -\n"
         "       send_msg --generate N [--seed S] [--sources K] [--update-ratio R] [--dump]\n"
+        "                [--fixtures [--truth FILE]]\n"
         "\n"
         "Publishes each FILE's bytes unchanged as one message (content type\n"
         "application/json, persistent, a message id), in the order given. A DIR\n"
@@ -78,6 +79,13 @@ usage(FILE *f)
         "  --source-prefix P    name the generated sources P1..PK instead\n"
         "  --update-ratio R     share of generated messages that update an earlier\n"
         "                       match (default 0.3)\n"
+        "  --fixtures           generate real-world fixtures reported by one to three\n"
+        "                       sources, each with its own ids, spellings and clock, and\n"
+        "                       distractors (rematches, other titles, academy and\n"
+        "                       numbered sides); --sources at most 9\n"
+        "  --truth FILE         with --fixtures: write the ground truth to FILE, one\n"
+        "                       line each: match<TAB>source<TAB>id<TAB>fixture and\n"
+        "                       team<TAB>source<TAB>id<TAB>team\n"
         "  --dump               write the generated messages to stdout, one per line,\n"
         "                       instead of publishing them\n"
         "  --rate R             publish at most R messages per second\n"
@@ -553,6 +561,33 @@ parse_num(const char *flag, const char *v, double lo, double hi, double *out)
     return RC_OK;
 }
 
+/* Writes the generator's ground truth to path: 0, or 1 named on stderr. */
+static int
+write_truth(const char *path, const struct genfx *fx)
+{
+    FILE *f = fopen(path, "w");
+    buf_t b;
+    int rc = 0;
+
+    if (f == NULL) {
+        fprintf(stderr, "send_msg: --truth %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    buf_init(&b, 0);
+    genfx_truth(fx, &b);
+    if (fwrite(b.data, 1, b.len, f) != b.len) {
+        rc = 1;
+    }
+    if (fclose(f) != 0) {
+        rc = 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "send_msg: --truth %s: %s\n", path, strerror(errno));
+    }
+    buf_cleanup(&b);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -603,6 +638,15 @@ main(int argc, char **argv)
             o.validate = 1;
         } else if (strcmp(a, "--dump") == 0) {
             o.dump = 1;
+        } else if (strcmp(a, "--fixtures") == 0) {
+            o.fixtures = 1;
+        } else if (strcmp(a, "--truth") == 0) {
+            NEED_VALUE;
+            if (v[0] == '\0') {
+                fprintf(stderr, "send_msg: invalid --truth: an empty file name\n");
+                return 2;
+            }
+            o.truth = v;
         } else if (strcmp(a, "--generate") == 0) {
             NEED_VALUE;
             if (parse_num(a, v, 1, 100000000, &d) != RC_OK) {
@@ -655,6 +699,18 @@ main(int argc, char **argv)
         fprintf(stderr, "send_msg: --dump goes with --generate\n");
         return 2;
     }
+    if (o.fixtures && o.generate <= 0) {
+        fprintf(stderr, "send_msg: --fixtures goes with --generate\n");
+        return 2;
+    }
+    if (o.truth != NULL && !o.fixtures) {
+        fprintf(stderr, "send_msg: --truth goes with --fixtures\n");
+        return 2;
+    }
+    if (o.fixtures && o.sources > 9) {
+        fprintf(stderr, "send_msg: --fixtures takes --sources 1 to 9\n");
+        return 2;
+    }
 
     load_env_file(o.env_file ? o.env_file : "var/stack.env");
     if (config_load(&cfg, err, sizeof(err)) != RC_OK) {
@@ -671,16 +727,25 @@ main(int argc, char **argv)
 
     if (o.generate > 0) {
         struct gen g;
+        struct genfx fx;
         buf_t b;
 
-        gen_init(&g, o.seed, o.sources, o.update_ratio, o.source_prefix);
+        if (o.fixtures) {
+            genfx_init(&fx, o.seed, o.sources, o.update_ratio, o.source_prefix);
+        } else {
+            gen_init(&g, o.seed, o.sources, o.update_ratio, o.source_prefix);
+        }
         buf_init(&b, 0);
         msgs = xcalloc((size_t)o.generate, sizeof(*msgs));
         for (k = 0; k < (size_t)o.generate; k++) {
             char name[32];
 
             buf_reset(&b);
-            gen_next(&g, &b);
+            if (o.fixtures) {
+                genfx_next(&fx, &b);
+            } else {
+                gen_next(&g, &b);
+            }
             if (o.dump) {
                 fwrite(b.data, 1, b.len, stdout);
                 fputc('\n', stdout);
@@ -689,8 +754,18 @@ main(int argc, char **argv)
             snprintf(name, sizeof(name), "generated:%zu", k + 1);
             msgs[n++] = (struct message){xstrdup(name), xstrndup(b.data, b.len), b.len, 0};
         }
+        if (o.truth != NULL) {
+            rc = write_truth(o.truth, &fx);
+        }
         buf_cleanup(&b);
-        gen_cleanup(&g);
+        if (o.fixtures) {
+            genfx_cleanup(&fx);
+        } else {
+            gen_cleanup(&g);
+        }
+        if (rc != 0) {
+            goto out;
+        }
         if (o.dump) {
             rc = fflush(stdout) == 0 ? 0 : 1;
             goto out;

@@ -12,16 +12,20 @@
  * single field but the teams can carry a pair over the high threshold.
  *
  *   prior             1 in 64 blocked pairs is one fixture: -6.0 bits
- *   teams, per team   known same identity  m .30  u .005    +5.9
+ *   teams, per team   known same identity  m .30  u .002    +7.2
  *                     exact after folding  m .80  u .006     +7.1
  *                     similar (compatible) m .12  u .003     +5.3
+ *                     initials ("lk" for "lucky knights")
+ *                                          m .03  u .002     +3.9
  *                     different            m .07  u .95      -3.8
  *                     identifying token    m .0002 u .04     -7.6
  *                     (differs in a number, academy, youth, ...)
  *   name frequency    exact names shared by more than 1 % of the source teams
  *                     lose log2(0.01 / freq) bits (Splink's term-frequency
  *                     adjustment, only penalising: a rare name is already
- *                     worth the full exact weight); not used below 100 teams
+ *                     worth the full exact weight); not used below 500 teams
+ *                     nor for a name fewer than 5 source teams share (one
+ *                     real team reported by every source is not common)
  *   start             within 2 min   m .50  u .02   +4.6
  *                     within 10 min  m .33  u .05   +2.7
  *                     within 30 min  m .15  u .12   +0.3
@@ -66,12 +70,13 @@ lw(const struct level *l)
 
 #define PRIOR_BITS (-6.0)
 
-enum team_level { TL_KNOWN, TL_EXACT, TL_SIMILAR, TL_DIFFERENT, TL_IDENT, TL_NLEVELS };
+enum team_level { TL_KNOWN, TL_EXACT, TL_SIMILAR, TL_INITIALS, TL_DIFFERENT, TL_IDENT, TL_NLEVELS };
 
 static const struct level team_levels[TL_NLEVELS] = {
-    {"known same identity", 0.30, 0.005},
+    {"known same identity", 0.30, 0.002},
     {"exact after normalization", 0.80, 0.006},
     {"similar", 0.12, 0.003},
+    {"initials", 0.03, 0.002},
     {"different", 0.07, 0.95},
     {"identifying token differs", 0.0002, 0.04},
 };
@@ -97,7 +102,8 @@ static const struct level score_levels[] = {
 
 /* a team name's exact agreement among unrelated teams (the TF baseline) */
 #define TF_U        0.01
-#define TF_MIN_TEAM 100
+#define TF_MIN_TEAM 500
+#define TF_MIN_FREQ 5
 /* minimal similarity of two folded names to count as "similar" */
 #define SIM_MIN 0.88
 /* a different spelling in a linked fixture, paired by elimination, is worth
@@ -561,6 +567,41 @@ add_field(struct link_score *s, const char *field, const char *level, double w)
     }
 }
 
+/* 1 when short is the initials of long ("lk" / "lucky knights"), the
+ * identifying tokens alike. */
+static int
+initials_of(const char *short_norm, const char *long_norm)
+{
+    struct tok is[MAX_TOKENS], il[MAX_TOKENS], t[MAX_TOKENS];
+    char bs[LINK_NORM_MAX] = {0}, bl[LINK_NORM_MAX] = {0};
+    size_t nis, nil, n, len;
+
+    if (short_norm == NULL || long_norm == NULL) {
+        return 0;
+    }
+    parts(short_norm, is, &nis, bs, sizeof(bs));
+    parts(long_norm, il, &nil, bl, sizeof(bl));
+    len = strlen(bs);
+    if (len < 2 || len > 5 || strchr(bs, ' ') != NULL || nis != nil) {
+        return 0;
+    }
+    for (size_t i = 0; i < nis; i++) {
+        if (tok_cmp(&is[i], &il[i]) != 0) {
+            return 0;
+        }
+    }
+    n = split(bl, t, MAX_TOKENS);
+    if (n != len) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].p[0] != bs[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static enum team_level
 team_level(const struct link_team *x, const struct link_team *y)
 {
@@ -575,7 +616,11 @@ team_level(const struct link_team *x, const struct link_team *y)
     if (link_team_compatible(x->norm, y->norm, &sim)) {
         return TL_SIMILAR;
     }
-    return sim >= SIM_MIN ? TL_IDENT : TL_DIFFERENT;
+    if (sim >= SIM_MIN) {
+        return TL_IDENT;
+    }
+    return initials_of(x->norm, y->norm) || initials_of(y->norm, x->norm) ? TL_INITIALS
+                                                                          : TL_DIFFERENT;
 }
 
 /* The term-frequency adjustment of an exactly agreeing name (<= 0 bits). */
@@ -584,7 +629,7 @@ tf_bits(const struct link_team *x, const struct link_params *p)
 {
     double f;
 
-    if (p->nteams < TF_MIN_TEAM || x->norm_freq == 0) {
+    if (p->nteams < TF_MIN_TEAM || x->norm_freq < TF_MIN_FREQ) {
         return 0.0;
     }
     f = (double)x->norm_freq / (double)p->nteams;
@@ -608,7 +653,7 @@ teams_level_name(const int *count, size_t n)
         return "all exact after normalization or known";
     }
     if (count[TL_DIFFERENT] == 0) {
-        return "all exact or similar";
+        return "all agree (exact, similar or initials)";
     }
     if ((size_t)count[TL_DIFFERENT] == n) {
         return "none agree";
@@ -625,7 +670,7 @@ score_teams(const struct link_match *a, const struct link_match *b, const struct
     double w[8][8];
     /* how well two teams pair, for the map: a name that differs only in an
      * identifying token still names the team's place in the pair */
-    static const int rank[TL_NLEVELS] = {4, 3, 2, 0, 1};
+    static const int rank[TL_NLEVELS] = {5, 4, 3, 2, 0, 1};
     int used_b[8] = {0}, count[TL_NLEVELS] = {0};
     size_t na = a->nteams < 8 ? a->nteams : 8, nb = b->nteams < 8 ? b->nteams : 8;
     size_t npairs = na < nb ? na : nb, i, j, k;
@@ -1056,7 +1101,7 @@ link_fixture_team_edges(const struct link_match *ms, size_t n, const struct link
                 lv[t] = TL_DIFFERENT;
                 if (s.team_map[t] >= 0) {
                     lv[t] = team_level(&a->teams[t], &b->teams[s.team_map[t]]);
-                    agree += lv[t] <= TL_SIMILAR;
+                    agree += lv[t] <= TL_INITIALS;
                 }
             }
             for (size_t t = 0; t < na; t++) {
