@@ -45,7 +45,7 @@ static const char SQL_NODES[] =
     "SELECT m.id, m.source_id, COALESCE(m.title_id, 0),"
     " TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', m.date_start), m.bestof, m.state, tn.name,"
     " f.fixture_id, f.confidence, f.origin = 'person', mt.position, t.id, t.name, t.link_norm,"
-    " mt.score, im.identity_id, im.origin = 'person'"
+    " mt.score, im.identity_id, im.origin = 'person', tn.id, tn.link_norm"
     " FROM matches m LEFT JOIN fixture_members f ON f.match_id = m.id"
     " LEFT JOIN tournaments tn ON tn.id = m.tournament_id"
     " LEFT JOIN match_teams mt ON mt.match_id = m.id LEFT JOIN teams t ON t.id = mt.team_id"
@@ -67,6 +67,9 @@ static const char SQL_FREQ[] =
     "SELECT link_norm, COUNT(*) FROM teams WHERE link_norm IN (" IN32 ") GROUP BY link_norm";
 
 static const char SQL_SET_NORM[] = "UPDATE teams SET link_norm = ? WHERE id = ?";
+static const char SQL_SET_TNORM[] = "UPDATE tournaments SET link_norm = ? WHERE id = ?";
+static const char SQL_TEAM_MATCHES[] = "SELECT match_id FROM match_teams WHERE team_id = ?";
+static const char SQL_TOURNAMENT_MATCHES[] = "SELECT id FROM matches WHERE tournament_id = ?";
 
 static const char SQL_SET_FIXTURE[] =
     "INSERT INTO fixture_members (match_id, fixture_id, confidence, evidence, origin)"
@@ -125,7 +128,7 @@ static const char SQL_NEXT_TEAMS[] = "SELECT id FROM teams WHERE id > ? ORDER BY
 static const char *const link_sqls[] = {
     SQL_SAVEPOINT, SQL_UNDO,
     SQL_ALIASES,   SQL_MATES,     SQL_NODES,     SQL_LINKS,      SQL_BLOCK,
-    SQL_FREQ,      SQL_SET_NORM,  SQL_SET_FIXTURE, SQL_SUGGEST,  SQL_UNSUGGEST,
+    SQL_FREQ,      SQL_SET_NORM,  SQL_SET_TNORM, SQL_TEAM_MATCHES, SQL_TOURNAMENT_MATCHES,  SQL_SET_FIXTURE, SQL_SUGGEST,  SQL_UNSUGGEST,
     SQL_TEDGES,    SQL_TEDGE_DEL, SQL_TEDGE_SET, SQL_TEAM_NEIGH, SQL_TEAM_DEC,
     SQL_TEAM_NODES, SQL_SET_IDENTITY, SQL_NORMS, SQL_NEXT_MATCHES, SQL_NEXT_TEAMS,
 };
@@ -339,6 +342,8 @@ struct run {
     size_t nwant, capwant;
     int64_t *changed_teams;
     size_t nchanged_teams, capchanged_teams;
+    int64_t *seeds; /* matches to expand besides the first round's (renames) */
+    size_t nseeds, capseeds;
 };
 
 static void
@@ -365,6 +370,7 @@ run_cleanup(struct run *r)
     idcache_free(r->freq);
     free(r->want);
     free(r->changed_teams);
+    free(r->seeds);
 }
 
 static void
@@ -480,11 +486,12 @@ load_mates(struct run *r, const int64_t *ids, size_t n)
 }
 
 /* One row of SQL_NODES. */
+#define NODE_COLS 19
 struct node_row {
-    int64_t v[17];
-    char null[17];
-    char tname[STR_CAP], name[STR_CAP], norm[STR_CAP];
-    unsigned long tlen, nlen, normlen;
+    int64_t v[NODE_COLS];
+    char null[NODE_COLS];
+    char tname[STR_CAP], name[STR_CAP], norm[STR_CAP], tnorm[STR_CAP];
+    unsigned long tlen, nlen, normlen, tnormlen;
     double conf;
 };
 
@@ -493,9 +500,10 @@ bind_node_row(MYSQL_BIND *res, struct node_row *w)
 {
     size_t k;
 
-    for (k = 0; k < 17; k++) {
+    for (k = 0; k < NODE_COLS; k++) {
         db_bind_i64(&res[k], &w->v[k], &w->null[k]);
     }
+    db_bind_out_str(&res[18], w->tnorm, STR_CAP - 1, &w->tnormlen, &w->null[18]);
     db_bind_out_str(&res[6], w->tname, STR_CAP - 1, &w->tlen, &w->null[6]);
     bind_double(&res[8], &w->conf, &w->null[8]);
     db_bind_out_str(&res[12], w->name, STR_CAP - 1, &w->nlen, &w->null[12]);
@@ -509,8 +517,11 @@ adup(struct run *r, const char *s)
 }
 
 /* Starts node id from the match columns of w. */
+struct norm_fix;
+static void norm_fix_add(struct norm_fix *fix, int64_t id, const char *norm, int renamed);
+
 static struct lk_node *
-node_start(struct run *r, const struct node_row *w)
+node_start(struct run *r, const struct node_row *w, struct norm_fix *tfix)
 {
     struct lk_node *n;
     char buf[STR_CAP];
@@ -536,6 +547,10 @@ node_start(struct run *r, const struct node_row *w)
         out_str(w->tname, w->tlen, 0, buf);
         link_norm_team(buf, norm, sizeof(norm));
         n->m.tournament_norm = adup(r, norm);
+        out_str(w->tnorm, w->tnormlen, w->null[18], buf);
+        if (!w->null[17] && (w->null[18] || strcmp(buf, norm) != 0)) {
+            norm_fix_add(tfix, w->v[17], n->m.tournament_norm, !w->null[18]);
+        }
     }
     n->have_member = !w->null[7];
     n->fixture_id = n->have_member ? w->v[7] : n->id;
@@ -552,7 +567,41 @@ struct norm_fix {
     int64_t *ids;
     const char **norms;
     size_t n, cap;
+    int64_t *renamed; /* of ids, those that had a fold before: their matches are relinked */
+    size_t nrenamed;
 };
+
+static void
+norm_fix_add(struct norm_fix *fix, int64_t id, const char *norm, int renamed)
+{
+    size_t k;
+
+    for (k = 0; k < fix->n; k++) {
+        if (fix->ids[k] == id) {
+            return;
+        }
+    }
+    if (fix->n + 1 > fix->cap) {
+        fix->cap = fix->cap ? 2 * fix->cap : 16;
+        fix->ids = xrealloc(fix->ids, fix->cap * sizeof(*fix->ids));
+        fix->norms = xrealloc(fix->norms, fix->cap * sizeof(*fix->norms));
+        fix->renamed = xrealloc(fix->renamed, fix->cap * sizeof(*fix->renamed));
+    }
+    fix->ids[fix->n] = id;
+    fix->norms[fix->n++] = norm;
+    if (renamed) {
+        fix->renamed[fix->nrenamed++] = id;
+    }
+}
+
+static void
+norm_fix_free(struct norm_fix *fix)
+{
+    free(fix->ids);
+    free(fix->norms);
+    free(fix->renamed);
+    memset(fix, 0, sizeof(*fix));
+}
 
 static void
 node_team(struct run *r, struct lk_node *n, const struct node_row *w, struct norm_fix *fix)
@@ -577,25 +626,12 @@ node_team(struct run *r, struct lk_node *n, const struct node_row *w, struct nor
     t->has_score = !w->null[14];
     t->score = w->v[14];
     if (w->null[13] || strcmp(stored, norm) != 0) {
-        size_t k;
-
-        for (k = 0; k < fix->n; k++) {
-            if (fix->ids[k] == t->id) {
-                return;
-            }
-        }
-        if (fix->n + 1 > fix->cap) {
-            fix->cap = fix->cap ? 2 * fix->cap : 16;
-            fix->ids = xrealloc(fix->ids, fix->cap * sizeof(*fix->ids));
-            fix->norms = xrealloc(fix->norms, fix->cap * sizeof(*fix->norms));
-        }
-        fix->ids[fix->n] = t->id;
-        fix->norms[fix->n++] = t->norm;
+        norm_fix_add(fix, t->id, t->norm, !w->null[13]);
     }
 }
 
 static int
-store_norms(struct db *db, const struct norm_fix *fix, uint64_t *changed)
+store_norms(struct db *db, const char *sql, const struct norm_fix *fix, uint64_t *changed)
 {
     MYSQL_BIND p[2];
     unsigned long *lens;
@@ -613,7 +649,7 @@ store_norms(struct db *db, const struct norm_fix *fix, uint64_t *changed)
     }
     db_bind_str_array(&p[0], fix->norms, lens, ind, 0);
     db_bind_i64_array(&p[1], fix->ids, ind);
-    rc = db_execute_many(db, SQL_SET_NORM, p, (unsigned int)fix->n);
+    rc = db_execute_many(db, sql, p, (unsigned int)fix->n);
     free(lens);
     free(ind);
     if (rc == RC_OK && changed != NULL) {
@@ -728,19 +764,44 @@ load_links(struct run *r, size_t from)
     return rc;
 }
 
+/* Makes every match sql gives for id a seed: wanted, and expanded. */
+static int
+cascade(struct run *r, const char *sql, int64_t id)
+{
+    MYSQL_BIND p[1], res[1];
+    int64_t got = 0;
+    int rc;
+
+    db_bind_i64(&p[0], &id, NULL);
+    rc = db_execute(r->db, sql, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &got, NULL);
+        rc = db_bind_result(r->db, sql, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(r->db, sql)) == RC_OK) {
+        want(r, got);
+        grow((void **)&r->seeds, &r->capseeds, r->nseeds, sizeof(*r->seeds));
+        r->seeds[r->nseeds++] = got;
+    }
+    db_stmt_done(r->db, sql);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
 /* Loads the wanted ids that are not nodes yet, with their teams, norms,
  * frequencies and links. */
 static int
 load_nodes(struct run *r)
 {
-    MYSQL_BIND p[CHUNK], res[17];
+    MYSQL_BIND p[CHUNK], res[NODE_COLS];
     int64_t vals[CHUNK], ids[CHUNK];
     char nulls[CHUNK];
     struct node_row *w = xmalloc(sizeof(*w));
-    struct norm_fix fix = {NULL, NULL, 0, 0};
+    struct norm_fix fix, tfix;
     size_t from = r->nnodes, i, n = 0;
     int rc = RC_OK;
 
+    memset(&fix, 0, sizeof(fix));
+    memset(&tfix, 0, sizeof(tfix));
     for (i = 0; i <= r->nwant && rc == RC_OK; i++) {
         if (i < r->nwant) {
             size_t k;
@@ -773,7 +834,7 @@ load_nodes(struct run *r)
             size_t at = node_of(r, w->v[0]);
 
             if (at == SIZE_MAX) {
-                node_start(r, w);
+                node_start(r, w, &tfix);
                 at = r->nnodes - 1;
             }
             node_team(r, &r->nodes[at], w, &fix);
@@ -788,10 +849,20 @@ load_nodes(struct run *r)
     }
     r->st->nodes += r->nnodes - from;
     if (rc == RC_OK) {
-        rc = store_norms(r->db, &fix, NULL);
+        rc = store_norms(r->db, SQL_SET_NORM, &fix, NULL);
     }
-    free(fix.ids);
-    free(fix.norms);
+    if (rc == RC_OK) {
+        rc = store_norms(r->db, SQL_SET_TNORM, &tfix, NULL);
+    }
+    /* a renamed team or tournament changes the scores of all its matches */
+    for (i = 0; i < fix.nrenamed && rc == RC_OK; i++) {
+        rc = cascade(r, SQL_TEAM_MATCHES, fix.renamed[i]);
+    }
+    for (i = 0; i < tfix.nrenamed && rc == RC_OK; i++) {
+        rc = cascade(r, SQL_TOURNAMENT_MATCHES, tfix.renamed[i]);
+    }
+    norm_fix_free(&fix);
+    norm_fix_free(&tfix);
     if (rc == RC_OK && r->p->nteams > 0) {
         rc = load_freq(r, from); /* the term frequencies count only when the total is known */
     }
@@ -903,6 +974,8 @@ score_pairs(struct run *r)
 
         if (q->a == SIZE_MAX) {
             q->a = node_of(r, q->ida);
+        }
+        if (q->b == SIZE_MAX) {
             q->b = node_of(r, q->idb);
         }
         if (q->scored || q->a == SIZE_MAX || q->b == SIZE_MAX) {
@@ -966,6 +1039,20 @@ gather(struct run *r)
                         todo[ntodo++] = x;
                     }
                 }
+            }
+        }
+        /* the matches of a renamed team or tournament */
+        for (i = 0; i < r->nseeds; i++) {
+            size_t x = node_of(r, r->seeds[i]), k;
+
+            if (x == SIZE_MAX || r->nodes[x].expanded) {
+                continue;
+            }
+            for (k = 0; k < ntodo && todo[k] != x; k++) {
+            }
+            if (k == ntodo) {
+                grow((void **)&todo, &cap, ntodo, sizeof(*todo));
+                todo[ntodo++] = x;
             }
         }
         /* partners a person confirmed must be loaded to be expanded */
@@ -1417,7 +1504,26 @@ write_tedges(struct run *r)
         qsort(want_v, nw, sizeof(*want_v), tedge_cmp);
     }
     if (nh > 1) {
+        /* a row read from both of its matches' chunks comes twice */
+        size_t u = 1;
+
         qsort(have_v, nh, sizeof(*have_v), tedge_cmp);
+        for (i = 1; i < nh; i++) {
+            if (tedge_cmp(&have_v[i], &have_v[u - 1]) != 0) {
+                have_v[u++] = have_v[i];
+            }
+        }
+        nh = u;
+    }
+    if (nw > 1) {
+        size_t u = 1;
+
+        for (i = 1; i < nw; i++) {
+            if (tedge_cmp(&want_v[i], &want_v[u - 1]) != 0) {
+                want_v[u++] = want_v[i];
+            }
+        }
+        nw = u;
     }
     memset(&set, 0, sizeof(set));
     memset(&del, 0, sizeof(del));
@@ -1841,11 +1947,12 @@ db_link_norms(struct db *db, int64_t after, size_t limit, int64_t *last, uint64_
     int64_t lim = (int64_t)limit, id = 0;
     char name[STR_CAP], norm[STR_CAP], nnull = 0, fixed[LINK_NORM_MAX];
     unsigned long nlen = 0, normlen = 0;
-    struct norm_fix fix = {NULL, NULL, 0, 0};
+    struct norm_fix fix;
     struct arena a;
     int rc;
 
     *last = 0;
+    memset(&fix, 0, sizeof(fix));
     arena_init(&a, 64 * 1024);
     db_bind_i64(&p[0], &after, NULL);
     db_bind_i64(&p[1], &lim, NULL);
@@ -1862,22 +1969,15 @@ db_link_norms(struct db *db, int64_t after, size_t limit, int64_t *last, uint64_
         link_norm_team(name, fixed, sizeof(fixed));
         *last = id;
         if (nnull || strcmp(norm, fixed) != 0) {
-            if (fix.n + 1 > fix.cap) {
-                fix.cap = fix.cap ? 2 * fix.cap : 64;
-                fix.ids = xrealloc(fix.ids, fix.cap * sizeof(*fix.ids));
-                fix.norms = xrealloc(fix.norms, fix.cap * sizeof(*fix.norms));
-            }
-            fix.ids[fix.n] = id;
-            fix.norms[fix.n++] = arena_strndup(&a, fixed, strlen(fixed));
+            norm_fix_add(&fix, id, arena_strndup(&a, fixed, strlen(fixed)), 0);
         }
     }
     db_stmt_done(db, SQL_NORMS);
     rc = rc == RC_NOTFOUND ? RC_OK : rc;
     if (rc == RC_OK) {
-        rc = store_norms(db, &fix, changed);
+        rc = store_norms(db, SQL_SET_NORM, &fix, changed);
     }
-    free(fix.ids);
-    free(fix.norms);
+    norm_fix_free(&fix);
     arena_cleanup(&a);
     return rc;
 }
