@@ -393,10 +393,12 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
     }
     log_debug("apply",
               "event=linked matches=%zu nodes=%llu pairs=%llu fixture_rows=%llu identity_rows=%llu "
-              "suggestion_rows=%llu ms=%ld",
+              "suggestion_rows=%llu ms=%ld nodes_ms=%.1f links_ms=%.1f block_ms=%.1f "
+              "write_ms=%.1f teams_ms=%.1f",
               pending->nchanged, (unsigned long long)st.nodes, (unsigned long long)st.pairs,
               (unsigned long long)st.fixture_rows, (unsigned long long)st.identity_rows,
-              (unsigned long long)st.suggestion_rows, dt_mono_ms() - t0);
+              (unsigned long long)st.suggestion_rows, dt_mono_ms() - t0, st.ms_nodes, st.ms_links,
+              st.ms_block, st.ms_write, st.ms_teams);
     pending->nchanged = 0;
     return RC_OK;
 }

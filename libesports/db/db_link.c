@@ -2,9 +2,9 @@
  * db_link.c: the incremental linker over the stored rows; see db_link.h.
  *
  * One run gathers a closed set of matches in rounds: load the rows of the
- * matches not seen yet (one query per 32, teams and memberships joined), ask
+ * matches not seen yet (one query per 128, teams and memberships joined), ask
  * the blocking query for the candidates of the ones to expand (one query per
- * 16 title/time ranges on the (title_id, date_start) index), score the pairs
+ * 64 title/time ranges on the (title_id, date_start) index), score the pairs
  * in memory, and expand along the pairs at or above the high threshold and
  * the ones a person confirmed. Then the set is clustered and only the rows
  * that differ are written, with array binding.
@@ -23,13 +23,14 @@
 #include "rc.h"
 #include "util.h"
 
-#define CHUNK   32 /* ids per IN list */
-#define BCHUNK  16 /* title/time ranges per blocking query */
+#define CHUNK   128 /* ids per IN list */
+#define BCHUNK  64  /* title/time ranges per blocking query */
 #define STR_CAP 1100
 #define MATCH_TEAMS_CAP MATCH_MAX_TEAMS
 
-#define IN8  "?,?,?,?,?,?,?,?"
-#define IN32 IN8 "," IN8 "," IN8 "," IN8
+#define IN8   "?,?,?,?,?,?,?,?"
+#define IN32  IN8 "," IN8 "," IN8 "," IN8
+#define IN128 IN32 "," IN32 "," IN32 "," IN32
 
 static const char SQL_SAVEPOINT[] = "SAVEPOINT link";
 static const char SQL_UNDO[] = "ROLLBACK TO SAVEPOINT link";
@@ -39,7 +40,7 @@ static const char SQL_ALIASES[] = "SELECT a.title_id, t.id FROM title_aliases a"
 
 static const char SQL_MATES[] = "SELECT f2.match_id FROM fixture_members f1"
                                 " JOIN fixture_members f2 ON f2.fixture_id = f1.fixture_id"
-                                " WHERE f1.match_id IN (" IN32 ")";
+                                " WHERE f1.match_id IN (" IN128 ")";
 
 static const char SQL_NODES[] =
     "SELECT m.id, m.source_id, COALESCE(m.title_id, 0),"
@@ -50,21 +51,22 @@ static const char SQL_NODES[] =
     " LEFT JOIN tournaments tn ON tn.id = m.tournament_id"
     " LEFT JOIN match_teams mt ON mt.match_id = m.id LEFT JOIN teams t ON t.id = mt.team_id"
     " LEFT JOIN team_identity_members im ON im.team_id = t.id"
-    " WHERE m.id IN (" IN32 ") ORDER BY m.id, mt.position";
+    " WHERE m.id IN (" IN128 ") ORDER BY m.id, mt.position";
 
 static const char SQL_LINKS[] =
-    "SELECT match_a, match_b, status, probability FROM match_links WHERE match_a IN (" IN32 ")"
+    "SELECT match_a, match_b, status, probability FROM match_links WHERE match_a IN (" IN128 ")"
     " UNION SELECT match_a, match_b, status, probability FROM match_links"
-    " WHERE match_b IN (" IN32 ")";
+    " WHERE match_b IN (" IN128 ")";
 
 #define RANGE  "(m.title_id = ? AND m.date_start BETWEEN CAST(? AS DATETIME) AND CAST(? AS DATETIME))"
-#define RANGE4 RANGE " OR " RANGE " OR " RANGE " OR " RANGE
+#define RANGE4  RANGE " OR " RANGE " OR " RANGE " OR " RANGE
+#define RANGE16 RANGE4 " OR " RANGE4 " OR " RANGE4 " OR " RANGE4
 static const char SQL_BLOCK[] =
     "SELECT m.id, m.title_id, TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', m.date_start),"
-    " m.source_id FROM matches m WHERE " RANGE4 " OR " RANGE4 " OR " RANGE4 " OR " RANGE4;
+    " m.source_id FROM matches m WHERE " RANGE16 " OR " RANGE16 " OR " RANGE16 " OR " RANGE16;
 
 static const char SQL_FREQ[] =
-    "SELECT link_norm, COUNT(*) FROM teams WHERE link_norm IN (" IN32 ") GROUP BY link_norm";
+    "SELECT link_norm, COUNT(*) FROM teams WHERE link_norm IN (" IN128 ") GROUP BY link_norm";
 
 static const char SQL_SET_NORM[] = "UPDATE teams SET link_norm = ? WHERE id = ?";
 static const char SQL_SET_TNORM[] = "UPDATE tournaments SET link_norm = ? WHERE id = ?";
@@ -88,8 +90,8 @@ static const char SQL_UNSUGGEST[] =
 
 static const char SQL_TEDGES[] =
     "SELECT match_id, other_match_id, team_id, other_team_id, probability FROM team_edges"
-    " WHERE match_id IN (" IN32 ") UNION SELECT match_id, other_match_id, team_id, other_team_id,"
-    " probability FROM team_edges WHERE other_match_id IN (" IN32 ")";
+    " WHERE match_id IN (" IN128 ") UNION SELECT match_id, other_match_id, team_id, other_team_id,"
+    " probability FROM team_edges WHERE other_match_id IN (" IN128 ")";
 
 static const char SQL_TEDGE_DEL[] =
     "DELETE FROM team_edges WHERE match_id = ? AND other_match_id = ? AND team_id = ?";
@@ -101,17 +103,17 @@ static const char SQL_TEDGE_SET[] =
 
 static const char SQL_TEAM_NEIGH[] =
     "SELECT team_id, other_team_id, MAX(probability), COUNT(*) FROM team_edges"
-    " WHERE team_id IN (" IN32 ") GROUP BY team_id, other_team_id";
+    " WHERE team_id IN (" IN128 ") GROUP BY team_id, other_team_id";
 
 static const char SQL_TEAM_DEC[] =
-    "SELECT team_a, team_b, status = 'confirmed' FROM team_links WHERE team_a IN (" IN32 ")"
+    "SELECT team_a, team_b, status = 'confirmed' FROM team_links WHERE team_a IN (" IN128 ")"
     " UNION SELECT team_a, team_b, status = 'confirmed' FROM team_links"
-    " WHERE team_b IN (" IN32 ")";
+    " WHERE team_b IN (" IN128 ")";
 
 static const char SQL_TEAM_NODES[] =
     "SELECT t.id, t.source_id, im.identity_id, im.confidence, im.origin = 'person'"
     " FROM teams t LEFT JOIN team_identity_members im ON im.team_id = t.id"
-    " WHERE t.id IN (" IN32 ")";
+    " WHERE t.id IN (" IN128 ")";
 
 static const char SQL_SET_IDENTITY[] =
     "INSERT INTO team_identity_members (team_id, identity_id, confidence, evidence, origin)"
@@ -658,7 +660,7 @@ store_norms(struct db *db, const char *sql, const struct norm_fix *fix, uint64_t
     return rc;
 }
 
-/* Term frequencies of the norms of nodes[from..): one query per 32 norms not known yet. */
+/* Term frequencies of the norms of nodes[from..): one query per 128 norms not known yet. */
 static int
 load_freq(struct run *r, size_t from)
 {
@@ -798,6 +800,7 @@ load_nodes(struct run *r)
     struct node_row *w = xmalloc(sizeof(*w));
     struct norm_fix fix, tfix;
     size_t from = r->nnodes, i, n = 0;
+    double t0 = dt_mono();
     int rc = RC_OK;
 
     memset(&fix, 0, sizeof(fix));
@@ -866,9 +869,12 @@ load_nodes(struct run *r)
     if (rc == RC_OK && r->p->nteams > 0) {
         rc = load_freq(r, from); /* the term frequencies count only when the total is known */
     }
+    r->st->ms_nodes += (dt_mono() - t0) * 1000;
+    t0 = dt_mono();
     if (rc == RC_OK) {
         rc = load_links(r, from);
     }
+    r->st->ms_links += (dt_mono() - t0) * 1000;
     return rc;
 }
 
@@ -1003,6 +1009,7 @@ static int
 gather(struct run *r)
 {
     size_t *todo = NULL, ntodo = 0, cap = 0, i;
+    double t0;
     int rc = RC_OK;
 
     for (;;) {
@@ -1075,7 +1082,9 @@ gather(struct run *r)
         for (i = 0; i < ntodo; i++) {
             r->nodes[todo[i]].expanded = 1;
         }
+        t0 = dt_mono();
         rc = block(r, todo, ntodo);
+        r->st->ms_block += (dt_mono() - t0) * 1000;
         if (rc != RC_OK) {
             break;
         }
@@ -1576,6 +1585,7 @@ db_link_matches(struct db *db, const struct link_params *p, const int64_t *ids, 
     struct db_link_stats local;
     struct run r;
     size_t i;
+    double t0;
     int rc;
 
     if (st == NULL) {
@@ -1600,15 +1610,19 @@ db_link_matches(struct db *db, const struct link_params *p, const int64_t *ids, 
     if (rc == RC_OK) {
         rc = cluster(&r);
     }
+    t0 = dt_mono();
     if (rc == RC_OK) {
         rc = write_fixtures(&r);
     }
     if (rc == RC_OK) {
         rc = write_tedges(&r);
     }
+    st->ms_write += (dt_mono() - t0) * 1000;
+    t0 = dt_mono();
     if (rc == RC_OK && r.nchanged_teams > 0) {
         rc = db_link_teams(db, r.changed_teams, r.nchanged_teams, st);
     }
+    st->ms_teams += (dt_mono() - t0) * 1000;
     run_cleanup(&r);
     return rc;
 }

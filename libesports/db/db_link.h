@@ -35,6 +35,7 @@ struct db_link_stats {
     uint64_t suggestion_rows;  /* match_links suggestions written or removed */
     uint64_t team_edge_rows;   /* team_edges rows written or removed */
     uint64_t truncated;        /* closed sets cut at DB_LINK_MAX_NODES */
+    double ms_nodes, ms_links, ms_block, ms_write, ms_teams; /* where the time went */
 };
 
 /* Registers the linker's statements and those of the decisions. */
