@@ -63,7 +63,7 @@ static const char SQL_LINKS[] =
 #define RANGE16 RANGE4 " OR " RANGE4 " OR " RANGE4 " OR " RANGE4
 static const char SQL_BLOCK[] =
     "SELECT m.id, m.title_id, TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', m.date_start),"
-    " m.source_id FROM matches m WHERE " RANGE16 " OR " RANGE16 " OR " RANGE16 " OR " RANGE16;
+    " m.source_id FROM matches m FORCE INDEX (ix_matches_title_date) WHERE " RANGE16 " OR " RANGE16 " OR " RANGE16 " OR " RANGE16;
 
 static const char SQL_FREQ[] =
     "SELECT link_norm, COUNT(*) FROM teams WHERE link_norm IN (" IN128 ") GROUP BY link_norm";
