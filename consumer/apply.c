@@ -387,7 +387,8 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
     }
     if (rc != RC_OK) {
         /* the rows go on without their links; tools/relink makes them */
-        log_error("apply", "event=link_failed rc=%s matches=%zu err=\"%s\" action=committed_unlinked",
+        log_error("apply",
+                  "event=link_failed rc=%s matches=%zu err=\"%s\" action=committed_unlinked",
                   rc_name(rc), pending->nchanged, db_last_error(db));
         return db_link_undo(db) == RC_OK ? RC_OK : RC_UNAVAIL;
     }

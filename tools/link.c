@@ -47,16 +47,18 @@ static const struct cmd cmds[] = {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: link list [--status suggested|confirmed|rejected] [--limit N]\n"
-            "       link confirm MATCH_A MATCH_B [--note TEXT]   one fixture, whatever the linker says\n"
-            "       link reject MATCH_A MATCH_B [--note TEXT]    never one fixture\n"
-            "       link split MATCH [--note TEXT]               take a match out of its fixture\n"
-            "       link merge-teams TEAM_A TEAM_B [--note TEXT] one team identity\n"
-            "       link split-team TEAM [--note TEXT]           take a team out of its identity\n"
-            "       link alias-title ALIAS TITLE_ID [--note TEXT] the title named ALIAS is TITLE_ID\n"
-            "  MATCH and TEAM are ids (matches.id, teams.id, as /api/ shows them).\n"
-            "Settings come from the environment (MARIADB_*, LINK_*; see --help-config).\n");
+    fprintf(
+        f,
+        "usage: link list [--status suggested|confirmed|rejected] [--limit N]\n"
+        "       link confirm MATCH_A MATCH_B [--note TEXT]   one fixture, whatever the linker "
+        "says\n"
+        "       link reject MATCH_A MATCH_B [--note TEXT]    never one fixture\n"
+        "       link split MATCH [--note TEXT]               take a match out of its fixture\n"
+        "       link merge-teams TEAM_A TEAM_B [--note TEXT] one team identity\n"
+        "       link split-team TEAM [--note TEXT]           take a team out of its identity\n"
+        "       link alias-title ALIAS TITLE_ID [--note TEXT] the title named ALIAS is TITLE_ID\n"
+        "  MATCH and TEAM are ids (matches.id, teams.id, as /api/ shows them).\n"
+        "Settings come from the environment (MARIADB_*, LINK_*; see --help-config).\n");
 }
 
 /* Names a bad argument on stderr and gives exit status 2. */
@@ -109,8 +111,8 @@ print_row(const struct db_link_row *row, void *ctx)
 
     (void)ctx;
     printf("%lld %lld  p=%.4f  %s/%s ~ %s/%s  %s\n", (long long)row->match_a,
-           (long long)row->match_b, row->probability, row->source_a, row->external_a,
-           row->source_b, row->external_b, row->status);
+           (long long)row->match_b, row->probability, row->source_a, row->external_a, row->source_b,
+           row->external_b, row->status);
     if (ev != NULL && json_object_object_get_ex(ev, "fields", &fields) &&
         json_object_is_type(fields, json_type_array)) {
         for (i = 0; i < json_object_array_length(fields); i++) {

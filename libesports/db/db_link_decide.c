@@ -66,9 +66,9 @@ static const char SQL_LIST[] =
     " WHERE l.status = ? ORDER BY l.probability DESC, l.match_a, l.match_b LIMIT ?";
 
 static const char *const decide_sqls[] = {
-    SQL_MATCH_SOURCE,  SQL_TEAM_SOURCE,    SQL_TITLE_ID,  SQL_TITLE_BY_KEY,  SQL_ALIAS_TARGET,
-    SQL_ALIASED_TO,    SQL_DECISION,       SQL_MATCH_DECIDE, SQL_TEAM_DECIDE, SQL_FIXTURE_MATES,
-    SQL_IDENTITY_MATES, SQL_ALIAS,         SQL_TITLE_MATCHES, SQL_LIST,
+    SQL_MATCH_SOURCE,   SQL_TEAM_SOURCE, SQL_TITLE_ID,      SQL_TITLE_BY_KEY, SQL_ALIAS_TARGET,
+    SQL_ALIASED_TO,     SQL_DECISION,    SQL_MATCH_DECIDE,  SQL_TEAM_DECIDE,  SQL_FIXTURE_MATES,
+    SQL_IDENTITY_MATES, SQL_ALIAS,       SQL_TITLE_MATCHES, SQL_LIST,
 };
 
 static const char *const kind_names[] = {"confirm",     "reject",     "split",
@@ -194,8 +194,8 @@ check_pair(struct db *db, int teams, int64_t a, int64_t b, char *err, size_t err
     }
     if (rc == RC_OK && sa == sb) {
         snprintf(err, errlen,
-                 "%ss %lld and %lld come from one source, which reports a real-world %s once",
-                 what, (long long)a, (long long)b, teams ? "team" : "match");
+                 "%ss %lld and %lld come from one source, which reports a real-world %s once", what,
+                 (long long)a, (long long)b, teams ? "team" : "match");
         return RC_INVALID;
     }
     return rc;
@@ -204,8 +204,8 @@ check_pair(struct db *db, int teams, int64_t a, int64_t b, char *err, size_t err
 /* Rejects every pair of x with its current mates (a fixture's or an
  * identity's) and relinks them all. */
 static int
-split(struct db *db, const struct link_params *p, int teams, int64_t x, int64_t decision,
-      char *err, size_t errlen)
+split(struct db *db, const struct link_params *p, int teams, int64_t x, int64_t decision, char *err,
+      size_t errlen)
 {
     int64_t *m = NULL, src = 0;
     size_t n = 0, i;
