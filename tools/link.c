@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commitclock.h"
 #include "config.h"
 #include "db.h"
 #include "db_link.h"
@@ -241,17 +242,26 @@ main(int argc, char **argv)
     if (list) {
         rc = db_link_list(db, status, (size_t)limit, print_row, NULL);
     } else {
+        struct commitclock *clock =
+            cfg.commit_clock_file[0] ? commitclock_open(cfg.commit_clock_file) : NULL;
+
         err[0] = '\0';
         rc = db_begin(db);
+        if (rc == RC_OK) {
+            rc = db_link_bump_version(db);
+        }
         if (rc == RC_OK) {
             rc = db_link_decide(db, &lp, c->kind, ids[0], ids[1], alias, note, &decision, err,
                                 sizeof(err));
         }
         if (rc == RC_OK) {
+            commitclock_begin(clock);
             rc = db_commit(db);
+            commitclock_done(clock);
         } else {
             (void)db_rollback(db);
         }
+        commitclock_close(clock);
     }
     if (rc == RC_INVALID && err[0] != '\0') {
         fprintf(stderr, "link: error: %s\n", err);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "commitclock.h"
 #include "config.h"
 #include "db.h"
 #include "db_link.h"
@@ -24,7 +25,34 @@
 struct opts {
     size_t batch;
     int wait_s;
+    struct commitclock *clock; /* COMMIT_CLOCK_FILE, or NULL */
 };
+
+/* Begins a step: its transaction moves data_version and waits for the consumer's batch. */
+static int
+step_begin(struct db *db)
+{
+    int rc = db_begin(db);
+
+    if (rc == RC_OK) {
+        rc = db_link_bump_version(db);
+    }
+    return rc;
+}
+
+/* Commits a step (the workers' commit clock around it) or rolls it back. */
+static int
+step_end(struct db *db, const struct opts *o, int rc)
+{
+    if (rc != RC_OK) {
+        (void)db_rollback(db);
+        return rc;
+    }
+    commitclock_begin(o->clock);
+    rc = db_commit(db);
+    commitclock_done(o->clock);
+    return rc;
+}
 
 static void
 usage(FILE *f)
@@ -44,6 +72,7 @@ parse_args(int argc, char **argv, struct opts *o)
 
     o->batch = 200;
     o->wait_s = 10;
+    o->clock = NULL;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
 
@@ -90,18 +119,14 @@ walk(struct db *db, const struct opts *o, const struct link_params *lp, int team
     int rc = RC_OK;
 
     for (;;) {
-        rc = db_begin(db);
+        rc = step_begin(db);
         if (rc == RC_OK) {
             rc = db_link_next_ids(db, teams, after, o->batch, ids, &n);
         }
         if (rc == RC_OK && n > 0) {
             rc = teams ? db_link_teams(db, ids, n, st) : db_link_matches(db, lp, ids, n, st);
         }
-        if (rc == RC_OK) {
-            rc = db_commit(db);
-        } else {
-            (void)db_rollback(db);
-        }
+        rc = step_end(db, o, rc);
         if (rc != RC_OK || n == 0) {
             break;
         }
@@ -121,7 +146,7 @@ walk(struct db *db, const struct opts *o, const struct link_params *lp, int team
 }
 
 static int
-relink(const struct opts *o, const struct config *cfg)
+relink(struct opts *o, const struct config *cfg)
 {
     struct db *db = db_new(cfg, 0);
     struct link_params lp;
@@ -136,23 +161,21 @@ relink(const struct opts *o, const struct config *cfg)
     lp.high = cfg->link_high;
     lp.low = cfg->link_low;
     memset(&st, 0, sizeof(st));
+    o->clock = cfg->commit_clock_file[0] ? commitclock_open(cfg->commit_clock_file) : NULL;
     db_link_register(db);
     rc = db_connect(db, (long)o->wait_s * 1000, NULL);
     if (rc != RC_OK) {
         fprintf(stderr, "relink: MariaDB is unavailable (%s)\n", rc_name(rc));
+        commitclock_close(o->clock);
         db_free(db);
         return 1;
     }
     do {
-        rc = db_begin(db);
+        rc = step_begin(db);
         if (rc == RC_OK) {
             rc = db_link_norms(db, after, 1000, &last, &norms);
         }
-        if (rc == RC_OK) {
-            rc = db_commit(db);
-        } else {
-            (void)db_rollback(db);
-        }
+        rc = step_end(db, o, rc);
         after = last;
     } while (rc == RC_OK && last != 0);
     if (rc == RC_OK) {
@@ -164,6 +187,7 @@ relink(const struct opts *o, const struct config *cfg)
     }
     if (rc != RC_OK) {
         fprintf(stderr, "relink: failed (%s): %s\n", rc_name(rc), db_last_error(db));
+        commitclock_close(o->clock);
         db_free(db);
         return 1;
     }
@@ -173,6 +197,7 @@ relink(const struct opts *o, const struct config *cfg)
            (unsigned long long)st.fixture_rows, (unsigned long long)st.identity_rows,
            (unsigned long long)st.suggestion_rows, (unsigned long long)st.team_edge_rows,
            (unsigned long long)st.truncated);
+    commitclock_close(o->clock);
     db_free(db);
     return 0;
 }

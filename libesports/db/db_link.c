@@ -35,6 +35,9 @@
 static const char SQL_SAVEPOINT[] = "SAVEPOINT link";
 static const char SQL_UNDO[] = "ROLLBACK TO SAVEPOINT link";
 
+static const char SQL_BUMP[] =
+    "UPDATE consumer_status SET data_version = data_version + 1 WHERE id = 1";
+
 static const char SQL_ALIASES[] = "SELECT a.title_id, t.id FROM title_aliases a"
                                   " JOIN titles t ON t.name_key = a.alias_key";
 
@@ -136,7 +139,7 @@ static const char *const link_sqls[] = {
     SQL_SET_FIXTURE, SQL_SUGGEST,      SQL_UNSUGGEST,    SQL_TEDGES,
     SQL_TEDGE_DEL,   SQL_TEDGE_SET,    SQL_TEAM_NEIGH,   SQL_TEAM_DEC,
     SQL_TEAM_NODES,  SQL_SET_IDENTITY, SQL_NORMS,        SQL_NEXT_MATCHES,
-    SQL_NEXT_TEAMS,
+    SQL_NEXT_TEAMS,  SQL_BUMP,
 };
 
 void
@@ -150,6 +153,12 @@ int
 db_link_savepoint(struct db *db)
 {
     return db_execute(db, SQL_SAVEPOINT, NULL);
+}
+
+int
+db_link_bump_version(struct db *db)
+{
+    return db_execute(db, SQL_BUMP, NULL);
 }
 
 int

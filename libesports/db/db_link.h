@@ -52,6 +52,12 @@ int db_link_matches(struct db *db, const struct link_params *p, const int64_t *i
 int db_link_savepoint(struct db *db);
 int db_link_undo(struct db *db);
 
+/* For a writer other than the consumer (tools/link, tools/relink), first in
+ * its transaction: moves data_version, so cached responses are not served
+ * past the commit, and holds the row the consumer's batches lock, so the two
+ * never relink the same matches at once. */
+int db_link_bump_version(struct db *db);
+
 /* Recomputes the identities of the teams ids[0..n) and of everything linked
  * to them. */
 int db_link_teams(struct db *db, const int64_t *ids, size_t n, struct db_link_stats *st);
