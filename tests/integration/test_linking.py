@@ -5,7 +5,8 @@ tools/relink rebuilds the same links from the stored rows."""
 import json
 import subprocess
 
-from conftest import ROOT, tag, wait_until
+from conftest import ROOT, tag
+from test_consumer import Isolated
 
 LINK = str(ROOT / "tools" / "link")
 RELINK = str(ROOT / "tools" / "relink")
@@ -225,22 +226,22 @@ def test_bad_input_to_tools_link_gets_a_clear_error(stack):
     assert r.returncode == 2 and "unknown argument '--bogus'" in r.stderr
 
 
-def snapshot(stack, prefix):
+def snapshot(stack, prefix, db):
     fx = stack.sql(f"SELECT s.name, m.external_id, f.fixture_id, f.origin FROM matches m"
                    f" JOIN sources s ON s.id = m.source_id"
                    f" JOIN fixture_members f ON f.match_id = m.id"
-                   f" WHERE s.name LIKE '{prefix}%' ORDER BY m.id")
+                   f" WHERE s.name LIKE '{prefix}%' ORDER BY m.id", db)
     ids = stack.sql(f"SELECT s.name, t.external_id, i.identity_id FROM teams t"
                     f" JOIN sources s ON s.id = t.source_id"
                     f" JOIN team_identity_members i ON i.team_id = t.id"
-                    f" WHERE s.name LIKE '{prefix}%' ORDER BY t.id")
+                    f" WHERE s.name LIKE '{prefix}%' ORDER BY t.id", db)
     sug = stack.sql(f"SELECT l.match_a, l.match_b, l.status FROM match_links l"
                     f" JOIN matches m ON m.id = l.match_a JOIN sources s ON s.id = m.source_id"
-                    f" WHERE s.name LIKE '{prefix}%' ORDER BY 1, 2")
+                    f" WHERE s.name LIKE '{prefix}%' ORDER BY 1, 2", db)
     edges = stack.sql(f"SELECT e.match_id, e.other_match_id, e.team_id, e.other_team_id"
                       f" FROM team_edges e JOIN matches m ON m.id = e.match_id"
                       f" JOIN sources s ON s.id = m.source_id"
-                      f" WHERE s.name LIKE '{prefix}%' ORDER BY 1, 2, 3")
+                      f" WHERE s.name LIKE '{prefix}%' ORDER BY 1, 2, 3", db)
     return {"fixtures": fx, "identities": ids, "suggestions": sug, "team edges": edges}
 
 
@@ -255,37 +256,41 @@ def differences(a, b):
 
 
 def test_incremental_linking_equals_a_rebuild_on_5000_generated_messages(stack, tmp_path):
+    # a consumer of its own (own database, exchange and queue), so that these
+    # thousands of generated matches are nobody else's candidates or results
+    iso = Isolated(stack, "link5k")
+    iso.declare()
     prefix = tag("fx")
-    truth = tmp_path / "truth.tsv"
-    r = subprocess.run([SEND, "--env-file", str(stack.dir / "stack.env"), "--generate", "5000",
-                        "--fixtures", "--truth", str(truth), "--seed", "4242",
+    r = subprocess.run([SEND, "--env-file", str(stack.dir / "stack.env"), "--exchange", iso.name,
+                        "--routing-key", "any.key", "--generate", "5000", "--fixtures",
+                        "--truth", str(tmp_path / "truth.tsv"), "--seed", "4242",
                         "--source-prefix", prefix],
                        capture_output=True, timeout=300,
                        env={k: v for k, v in stack.app_env().items() if k != "AMQP_URL"})
     assert r.returncode == 0, r.stderr
-    stack.settle(timeout=180)
-    n = int(stack.scalar(f"SELECT COUNT(*) FROM messages WHERE source LIKE '{prefix}%'"))
-    assert n == 5000
-    incremental = snapshot(stack, prefix)
+    iso.start()
+    iso.settle()
+    assert iso.count("applied") == 5000
+    db = iso.db
+    incremental = snapshot(stack, prefix, db)
     rows = incremental["fixtures"]
     assert len(rows) > 1000 and all(fid for _, _, fid, _ in rows)
     assert len({fid for _, _, fid, _ in rows}) < len(rows)  # some fixtures have several reports
+    assert "event=link_failed" not in iso.log()
 
-    # forget every automatic link of these matches and teams, then rebuild all
-    src = f"SELECT id FROM sources WHERE name LIKE '{prefix}%'"
-    stack.sql(f"UPDATE fixture_members f JOIN matches m ON m.id = f.match_id"
-              f" SET f.fixture_id = f.match_id, f.confidence = 1, f.evidence = NULL"
-              f" WHERE m.source_id IN ({src}) AND f.origin = 'auto'")
-    stack.sql(f"UPDATE team_identity_members i JOIN teams t ON t.id = i.team_id"
-              f" SET i.identity_id = i.team_id, i.confidence = 1, i.evidence = NULL"
-              f" WHERE t.source_id IN ({src}) AND i.origin = 'auto'")
-    stack.sql(f"DELETE e FROM team_edges e JOIN matches m ON m.id = e.match_id"
-              f" WHERE m.source_id IN ({src})")
-    stack.sql(f"DELETE l FROM match_links l JOIN matches m ON m.id = l.match_a"
-              f" WHERE m.source_id IN ({src}) AND l.status = 'suggested'")
-    stack.sql(f"UPDATE teams SET link_norm = NULL WHERE source_id IN ({src})")
-    assert snapshot(stack, prefix) != incremental
-    r = tool(stack, RELINK, "--batch", "500")
+    # forget every automatic link, then rebuild them all from the stored rows
+    for sql in ("UPDATE fixture_members SET fixture_id = match_id, confidence = 1,"
+                " evidence = NULL WHERE origin = 'auto'",
+                "UPDATE team_identity_members SET identity_id = team_id, confidence = 1,"
+                " evidence = NULL WHERE origin = 'auto'",
+                "DELETE FROM team_edges", "DELETE FROM match_links WHERE status = 'suggested'",
+                "UPDATE teams SET link_norm = NULL", "UPDATE tournaments SET link_norm = NULL"):
+        stack.sql(sql, db)
+    assert snapshot(stack, prefix, db) != incremental
+    r = subprocess.run([RELINK, "--batch", "500"], capture_output=True, text=True, timeout=600,
+                       env=dict(iso.env(), LOG_LEVEL="warn"))
     assert r.returncode == 0, r.stderr
     assert "relink: matches" in r.stderr
-    assert differences(snapshot(stack, prefix), incremental) == {}
+    assert differences(snapshot(stack, prefix, db), incremental) == {}
+    iso.proc.terminate()
+    assert iso.proc.wait(timeout=30) == 0
