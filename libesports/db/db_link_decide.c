@@ -58,6 +58,8 @@ static const char SQL_TITLE_MATCHES[] =
     "SELECT m.id FROM titles t JOIN matches m ON m.title_id = t.id"
     " WHERE t.name_key = ? AND m.id > ? ORDER BY m.id LIMIT 500";
 
+static const char SQL_MATCHES_OF_TEAM[] = "SELECT match_id FROM match_teams WHERE team_id = ?";
+
 static const char SQL_LIST[] =
     "SELECT l.match_a, l.match_b, l.probability, l.evidence, sa.name, ma.external_id, sb.name,"
     " mb.external_id FROM match_links l"
@@ -95,9 +97,11 @@ select_id(struct db *db, const char *sql, int64_t id, int64_t *out)
     return rc == RC_OK && is_null ? RC_NOTFOUND : rc;
 }
 
-/* Reads the ids sql gives for (id, id) into a growing array. */
+/* Reads the ids sql gives for id into a growing array; id is bound to each
+ * of the statement's placeholders (one or two: the server reads as many
+ * bindings as the statement has). */
 static int
-mates(struct db *db, const char *sql, int64_t id, int64_t **out, size_t *n)
+ids_of(struct db *db, const char *sql, int64_t id, int64_t **out, size_t *n)
 {
     MYSQL_BIND p[2], res[1];
     int64_t a = id, b = id, got = 0;
@@ -201,6 +205,34 @@ check_pair(struct db *db, int teams, int64_t a, int64_t b, char *err, size_t err
     return rc;
 }
 
+/* A person's team decision is evidence for the fixtures ("known same
+ * identity"): the identities first, then every match of those teams. */
+static int
+relink_teams(struct db *db, const struct link_params *p, const int64_t *teams, size_t n)
+{
+    int64_t *ms = NULL, *part = NULL;
+    size_t nms = 0, cap = 0, np = 0, i, k;
+    int rc = db_link_teams(db, teams, n, NULL);
+
+    for (i = 0; i < n && rc == RC_OK; i++) {
+        rc = ids_of(db, SQL_MATCHES_OF_TEAM, teams[i], &part, &np);
+        for (k = 0; k < np && rc == RC_OK; k++) {
+            if (nms + 1 > cap) {
+                cap = cap ? 2 * cap : 16;
+                ms = xrealloc(ms, cap * sizeof(*ms));
+            }
+            ms[nms++] = part[k];
+        }
+        free(part);
+        part = NULL;
+    }
+    for (i = 0; i < nms && rc == RC_OK; i += 500) {
+        rc = db_link_matches(db, p, ms + i, nms - i < 500 ? nms - i : 500, NULL);
+    }
+    free(ms);
+    return rc;
+}
+
 /* Rejects every pair of x with its current mates (a fixture's or an
  * identity's) and relinks them all. */
 static int
@@ -215,7 +247,7 @@ split(struct db *db, const struct link_params *p, int teams, int64_t x, int64_t 
         return FAIL(teams ? "no team with id %lld" : "no match with id %lld", (long long)x);
     }
     if (rc == RC_OK) {
-        rc = mates(db, teams ? SQL_IDENTITY_MATES : SQL_FIXTURE_MATES, x, &m, &n);
+        rc = ids_of(db, teams ? SQL_IDENTITY_MATES : SQL_FIXTURE_MATES, x, &m, &n);
     }
     if (rc == RC_OK && n == 0) {
         free(m);
@@ -229,7 +261,7 @@ split(struct db *db, const struct link_params *p, int teams, int64_t x, int64_t 
     if (rc == RC_OK) {
         m = xrealloc(m, (n + 1) * sizeof(*m));
         m[n++] = x;
-        rc = teams ? db_link_teams(db, m, n, NULL) : db_link_matches(db, p, m, n, NULL);
+        rc = teams ? relink_teams(db, p, m, n) : db_link_matches(db, p, m, n, NULL);
     }
     free(m);
     return rc;
@@ -369,7 +401,7 @@ db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind kin
         ids[0] = a;
         ids[1] = b;
         if (rc == RC_OK) {
-            rc = teams ? db_link_teams(db, ids, 2, NULL) : db_link_matches(db, p, ids, 2, NULL);
+            rc = teams ? relink_teams(db, p, ids, 2) : db_link_matches(db, p, ids, 2, NULL);
         }
         return rc;
     }
