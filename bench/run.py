@@ -187,6 +187,18 @@ def concurrent_figures():
     return {"msgs_per_s": statistics.median(rates), "runs_msgs_per_s": rates}
 
 
+# ---- 1b. record linkage --------------------------------------------------------
+
+def linking_figures():
+    import linking
+    return linking.run()
+
+
+def linking_md(results):
+    import linking
+    return linking.markdown(results).rstrip("\n")
+
+
 # ---- 2. mirror ---------------------------------------------------------------------
 
 def mirror_figures():
@@ -365,6 +377,10 @@ def markdown(res):
            f"(PSS {res['memory'].get('worker_pss_kb', 0) / 1024:.1f} MB, "
            f"USS {res['memory'].get('worker_uss_kb', 0) / 1024:.1f} MB private), "
            f"consumer **{res['memory']['consumer_rss_kb'] / 1024:.1f} MB**."]
+    lk = res.get("linking")
+    if lk:
+        out += ["", "Record linkage (bench/linking.py, fixtures-mode messages, seeds the tests do not use):",
+                "", linking_md(lk)]
     mi = res.get("mirror", {})
     if "documents_per_s" in mi:
         out.append(f"- Search mirror: **{mi['documents_per_s']:,.0f} documents/s** into the index; "
@@ -451,6 +467,8 @@ def main():
     res["consumer"] = consumer_figures()
     log("search mirror")
     res["mirror"] = mirror_figures()
+    log("record linkage")
+    res["linking"] = linking_figures()
 
     s = bench_stack()
     s.stack("down", "--purge")

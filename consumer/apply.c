@@ -13,6 +13,7 @@
 #include "apply.h"
 #include "clock.h"
 #include "db_ingest.h"
+#include "db_link.h"
 #include "log.h"
 #include "msg.h"
 #include "rc.h"
@@ -29,6 +30,7 @@ apply_register(struct db *db)
 {
     db_messages_register(db);
     db_ingest_register(db);
+    db_link_register(db);
 }
 
 void
@@ -47,6 +49,7 @@ apply_pending_reset(struct apply_pending *p)
     p->nteams = 0;
     p->bytes = 0;
     p->new_matches = 0;
+    p->nchanged = 0;
 }
 
 void
@@ -58,6 +61,7 @@ apply_pending_cleanup(struct apply_pending *p)
     free(p->matches);
     free(p->teams);
     free(p->team_slot);
+    free(p->changed);
     arena_cleanup(&msg_arena);
 }
 
@@ -179,6 +183,15 @@ apply_flush(struct db *db, struct apply_pending *p)
     }
     if (rc == RC_OK) {
         rc = db_ingest_outbox_many(db, ids, nids);
+    }
+    if (rc == RC_OK && nids > 0) {
+        if (p->nchanged + nids > p->capchanged) {
+            p->capchanged = 2 * (p->nchanged + nids);
+            p->changed = xrealloc(p->changed, p->capchanged * sizeof(*p->changed));
+        }
+        for (i = 0; i < nids; i++) {
+            p->changed[p->nchanged++] = (int64_t)ids[i];
+        }
     }
     idcache_free(last);
     free(ids);
@@ -345,5 +358,48 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
         log_debug("apply", "event=applied tag=%llu source=\"%s\" id=\"%s\"",
                   (unsigned long long)d->tag, raw.source, raw.external_id);
     }
+    return RC_OK;
+}
+
+int
+apply_link(const struct config *cfg, struct db *db, struct apply_pending *pending)
+{
+    struct link_params lp;
+    struct db_link_stats st;
+    long t0;
+    int rc;
+
+    if (!cfg->link_enabled || pending->nchanged == 0) {
+        return RC_OK;
+    }
+    link_params_default(&lp);
+    lp.window_s = cfg->link_window_s;
+    lp.high = cfg->link_high;
+    lp.low = cfg->link_low;
+    memset(&st, 0, sizeof(st));
+    t0 = dt_mono_ms();
+    rc = db_link_savepoint(db);
+    if (rc == RC_OK) {
+        rc = db_link_matches(db, &lp, pending->changed, pending->nchanged, &st);
+    }
+    if (rc == RC_UNAVAIL) {
+        return rc;
+    }
+    if (rc != RC_OK) {
+        /* the rows go on without their links; tools/relink makes them */
+        log_error("apply",
+                  "event=link_failed rc=%s matches=%zu err=\"%s\" action=committed_unlinked",
+                  rc_name(rc), pending->nchanged, db_last_error(db));
+        return db_link_undo(db) == RC_OK ? RC_OK : RC_UNAVAIL;
+    }
+    log_debug("apply",
+              "event=linked matches=%zu nodes=%llu pairs=%llu fixture_rows=%llu identity_rows=%llu "
+              "suggestion_rows=%llu ms=%ld nodes_ms=%.1f links_ms=%.1f block_ms=%.1f "
+              "write_ms=%.1f teams_ms=%.1f",
+              pending->nchanged, (unsigned long long)st.nodes, (unsigned long long)st.pairs,
+              (unsigned long long)st.fixture_rows, (unsigned long long)st.identity_rows,
+              (unsigned long long)st.suggestion_rows, dt_mono_ms() - t0, st.ms_nodes, st.ms_links,
+              st.ms_block, st.ms_write, st.ms_teams);
+    pending->nchanged = 0;
     return RC_OK;
 }

@@ -46,6 +46,8 @@ struct apply_pending {
     struct match_team_row *teams; /* in message order */
     size_t *team_slot;            /* index in matches of each row's message */
     size_t nteams, capteams;
+    int64_t *changed; /* the distinct matches the batch's flushes wrote (to relink) */
+    size_t nchanged, capchanged;
     size_t bytes;         /* payload bytes queued */
     uint64_t new_matches; /* matches the flushes of this batch inserted */
 };
@@ -77,5 +79,12 @@ int apply_message(const struct config *cfg, struct db *db, struct idcache *cache
 /* Writes the queued rows: RC_OK, or RC_INVALID, RC_UNAVAIL or RC_ERR as for
  * apply_message. */
 int apply_flush(struct db *db, struct apply_pending *pending);
+
+/* Relinks the matches the batch changed (LINK_ENABLED=1), after its last
+ * flush and before its commit. A failure of the server (RC_UNAVAIL) fails the
+ * batch; any other failure undoes only the links, logs it and lets the batch
+ * commit: the rows are never held back by the linker, and tools/relink
+ * repairs what was left out. */
+int apply_link(const struct config *cfg, struct db *db, struct apply_pending *pending);
 
 #endif

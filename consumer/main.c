@@ -343,6 +343,9 @@ batch_commit(struct consumer *c)
     }
     rc = apply_flush(c->db, &c->pending);
     if (rc == RC_OK) {
+        rc = apply_link(c->cfg, c->db, &c->pending);
+    }
+    if (rc == RC_OK) {
         rc = db_status_add(c->db, b->applied, b->rejected, b->changed, c->pending.new_matches,
                            (int)getpid(), c->started);
     }

@@ -31,6 +31,10 @@ COMMANDS = {
     "tools/send_msg --generate 500 --seed 7 --source-prefix demo": "run",
     "tools/send_msg --generate 5 --dump": "run",
     "tools/send_msg --generate 5 --source-prefix demo --dump | tools/send_msg -": "run",
+    "tools/link list": "reads the make-run stack's links (test_linking runs tools/link list)",
+    'tools/link confirm 12 345 --note "same final"':
+        "a decision on the make-run stack's matches (test_linking runs confirm)",
+    "tools/relink": "rewrites the make-run stack's links (test_linking runs tools/relink)",
     "curl -u guest:guest -H 'content-type: application/json' "
     "-d '{\"count\": 1, \"ackmode\": \"reject_requeue_false\", \"encoding\": \"auto\"}' "
     "http://127.0.0.1:15673/api/queues/%2F/matches/get":

@@ -7,10 +7,15 @@
 #include "util.h"
 
 static const char *const all_vars[] = {
-    "MARIADB_URL",      "MARIADB_HOST",        "MARIADB_PORT",      "MARIADB_USER",
-    "MARIADB_PASSWORD", "MARIADB_DATABASE",    "MARIADB_SOCKET",    "AMQP_URL",
-    "AMQP_PREFETCH",    "LOG_LEVEL",           "ELASTICSEARCH_URL", "SOURCE_TIMEZONE",
-    "AMQP_QUEUE",       "CONSUMER_BATCH_SIZE",
+    "MARIADB_URL",       "MARIADB_HOST",
+    "MARIADB_PORT",      "MARIADB_USER",
+    "MARIADB_PASSWORD",  "MARIADB_DATABASE",
+    "MARIADB_SOCKET",    "AMQP_URL",
+    "AMQP_PREFETCH",     "LOG_LEVEL",
+    "ELASTICSEARCH_URL", "SOURCE_TIMEZONE",
+    "AMQP_QUEUE",        "CONSUMER_BATCH_SIZE",
+    "LINK_ENABLED",      "LINK_WINDOW_S",
+    "LINK_HIGH",         "LINK_LOW",
 };
 
 static int
@@ -39,6 +44,10 @@ test_defaults(void **state)
     assert_int_equal(c.batch_size, 100);
     assert_int_equal(c.log_level, LL_INFO);
     assert_string_equal(c.elasticsearch_url, "");
+    assert_int_equal(c.link_enabled, 1);
+    assert_int_equal(c.link_window_s, 10800);
+    assert_true(c.link_high == 0.99);
+    assert_true(c.link_low == 0.5);
     config_cleanup(&c);
 }
 
@@ -72,6 +81,17 @@ test_invalid(void **state)
     expect_invalid("MARIADB_URL", "mysql://u:p@h:3306", "no database");
     expect_invalid("AMQP_QUEUE", "has space", "spaces");
     expect_invalid("SOURCE_TIMEZONE", "Europe/Paris", "UTC or an offset");
+    expect_invalid("LINK_ENABLED", "yes", "integer from 0 to 1");
+    expect_invalid("LINK_WINDOW_S", "59", "integer from 60 to 604800");
+    expect_invalid("LINK_HIGH", "1.5", "decimal number from 0 to 1");
+    expect_invalid("LINK_HIGH", "-0.1", "decimal number from 0 to 1");
+    expect_invalid("LINK_HIGH", "nan", "decimal number from 0 to 1");
+    expect_invalid("LINK_LOW", "0.5e0", "decimal number from 0 to 1");
+    expect_invalid("LINK_LOW", "", "decimal number from 0 to 1");
+    /* the low threshold above the high one */
+    setenv("LINK_HIGH", "0.6", 1);
+    expect_invalid("LINK_LOW", "0.7", "must not exceed LINK_HIGH");
+    unsetenv("LINK_HIGH");
 }
 
 static void
