@@ -30,18 +30,23 @@
     " AND (? IS NULL OR m.source_id = (SELECT id FROM sources WHERE name = ?))"
 #define NFILTER 20
 
+/* the columns of VIEW_COLUMNS */
+#define NVIEW 18
+
 #define VIEW_COLUMNS                                                                               \
     "SELECT p.id, s.name, p.external_id, p.url, p.state, p.bestof,"                                \
     " DATE_FORMAT(p.date_start, '%Y-%m-%dT%H:%i:%sZ'), p.title_id, ti.name, p.tournament_id,"      \
     " tn.name, DATE_FORMAT(p.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), mt.team_id, t.name,"            \
-    " mt.score, mt.winner"
+    " mt.score, mt.winner, COALESCE(fm.fixture_id, p.id), COALESCE(tim.identity_id, mt.team_id)"
 
 #define VIEW_JOINS                                                                                 \
     " JOIN sources s ON s.id = p.source_id"                                                        \
     " LEFT JOIN titles ti ON ti.id = p.title_id"                                                   \
     " LEFT JOIN tournaments tn ON tn.id = p.tournament_id"                                         \
     " LEFT JOIN match_teams mt ON mt.match_id = p.id"                                              \
-    " LEFT JOIN teams t ON t.id = mt.team_id"
+    " LEFT JOIN teams t ON t.id = mt.team_id"                                                      \
+    " LEFT JOIN fixture_members fm ON fm.match_id = p.id"                                          \
+    " LEFT JOIN team_identity_members tim ON tim.team_id = mt.team_id"
 
 #define PAGE(inner, outer)                                                                         \
     VIEW_COLUMNS " FROM (SELECT m.* FROM matches m" FILTERS " ORDER BY " inner                     \
@@ -72,6 +77,15 @@ static const char SQL_MANY[] = VIEW_COLUMNS " FROM matches p FORCE INDEX (PRIMAR
 static const char SQL_AFTER[] = VIEW_COLUMNS
     " FROM (SELECT m.* FROM matches m WHERE m.id > ? ORDER BY m.id LIMIT ?) p" VIEW_JOINS
     " ORDER BY p.id, mt.position";
+
+/* The other spellings of each team's identity: the names of the other teams
+ * in it, for the search documents. */
+static const char SQL_ALIASES[] =
+    "SELECT tim.team_id, o.name FROM team_identity_members tim"
+    " JOIN team_identity_members om ON om.identity_id = tim.identity_id AND om.team_id <> "
+    "tim.team_id"
+    " JOIN teams o ON o.id = om.team_id WHERE tim.team_id IN (" IDS64 ")"
+    " ORDER BY tim.team_id, o.name, o.id";
 
 static const char SQL_MESSAGES[] =
     "SELECT id, DATE_FORMAT(received_at, '%Y-%m-%dT%H:%i:%s.%fZ'), status, error, payload"
@@ -121,7 +135,7 @@ static const char *const matches_sqls[] = {
     SQL_TOP_TOURNAMENTS,
     SQL_TOP_TEAMS,
 };
-static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER};
+static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER, SQL_ALIASES};
 
 void
 db_matches_register(struct db *db)
@@ -225,8 +239,9 @@ struct view_row {
     char source[4 * MATCH_ID_MAX + 1], external_id[4 * MATCH_ID_MAX + 1];
     char url[4 * 2048 + 1], date[32], title[4 * MATCH_NAME_MAX + 1];
     char tournament[4 * MATCH_NAME_MAX + 1], updated[40], team[4 * MATCH_NAME_MAX + 1];
-    unsigned long len[16];
-    char null[16];
+    int64_t fixture_id, identity_id;
+    unsigned long len[NVIEW];
+    char null[NVIEW];
 };
 
 static void
@@ -249,6 +264,8 @@ bind_view(MYSQL_BIND *r, struct view_row *v)
     db_bind_out_str(&r[13], v->team, sizeof(v->team) - 1, &v->len[13], &v->null[13]);
     db_bind_i64(&r[14], &v->score, &v->null[14]);
     db_bind_int(&r[15], &v->winner, &v->null[15]);
+    db_bind_i64(&r[16], &v->fixture_id, &v->null[16]);
+    db_bind_i64(&r[17], &v->identity_id, &v->null[17]);
 }
 
 /* A copy of string column k of v, or NULL when it is NULL. */
@@ -271,7 +288,7 @@ static int
 fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct match_view **out,
             size_t *n)
 {
-    MYSQL_BIND r[16];
+    MYSQL_BIND r[NVIEW];
     struct view_row *v = malloc(sizeof(*v));
     struct match_view *views = arena_alloc(a, (cap ? cap : 1) * sizeof(*views));
     size_t k = 0;
@@ -287,8 +304,12 @@ fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct 
 
         if (m == NULL || m->id != (uint64_t)v->id) {
             if (k == cap) {
-                rc = RC_ERR; /* more matches than the LIMIT: cannot happen */
-                break;
+                /* a fixture's members: as many as it has sources */
+                struct match_view *grown = arena_alloc(a, 2 * cap * sizeof(*grown));
+
+                memcpy(grown, views, cap * sizeof(*grown));
+                views = grown;
+                cap *= 2;
             }
             m = &views[k++];
             memset(m, 0, sizeof(*m));
@@ -306,16 +327,19 @@ fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct 
             m->tournament_id = v->null[9] ? 0 : (uint64_t)v->tournament_id;
             m->tournament_name = COL(a, v, 10, tournament);
             m->updated_at = COL(a, v, 11, updated);
+            m->fixture_id = (uint64_t)v->fixture_id;
             m->teams = arena_alloc(a, MATCH_MAX_TEAMS * sizeof(*m->teams));
         }
         if (!v->null[12] && m->nteams < MATCH_MAX_TEAMS) {
             struct team_view *t = &m->teams[m->nteams++];
 
+            memset(t, 0, sizeof(*t));
             t->id = (uint64_t)v->team_id;
             t->name = COL(a, v, 13, team);
             t->has_score = !v->null[14];
             t->score = v->score;
             t->winner = v->null[15] ? TRI_NULL : (v->winner ? TRI_TRUE : TRI_FALSE);
+            t->identity_id = (uint64_t)v->identity_id;
         }
     }
     db_stmt_done(db, sql);
@@ -532,6 +556,76 @@ db_matches_top(struct db *db, enum ref_kind kind, size_t limit, struct arena *a,
     return fetch_refs(db, sql, limit, a, out, n);
 }
 
+/* Adds one alias to every team of views[0..n) with id team_id. */
+static void
+add_alias(struct arena *a, struct match_view *views, size_t n, uint64_t team_id, const char *name)
+{
+    size_t i, k;
+
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < views[i].nteams; k++) {
+            struct team_view *t = &views[i].teams[k];
+
+            if (t->id != team_id) {
+                continue;
+            }
+            if (t->naliases % 8 == 0) {
+                const char **grown = arena_alloc(a, (t->naliases + 8) * sizeof(*grown));
+
+                if (t->naliases > 0) {
+                    memcpy(grown, t->aliases, t->naliases * sizeof(*grown));
+                }
+                t->aliases = grown;
+            }
+            t->aliases[t->naliases++] = name;
+        }
+    }
+}
+
+/* Fills the aliases of the teams of views[0..n): MANY_CHUNK teams per round
+ * trip. */
+static int
+load_aliases(struct db *db, struct arena *a, struct match_view *views, size_t n)
+{
+    MYSQL_BIND p[MANY_CHUNK], r[2];
+    int64_t v[MANY_CHUNK], team = 0;
+    char null[MANY_CHUNK], name[4 * MATCH_NAME_MAX + 1];
+    unsigned long len = 0;
+    size_t i = 0, k = 0, used;
+    int rc = RC_OK;
+
+    db_bind_i64(&r[0], &team, NULL);
+    db_bind_out_str(&r[1], name, sizeof(name) - 1, &len, NULL);
+    while (rc == RC_OK && i < n) {
+        for (used = 0; used < MANY_CHUNK && i < n;) {
+            if (k < views[i].nteams) {
+                v[used++] = (int64_t)views[i].teams[k++].id;
+            } else {
+                i++;
+                k = 0;
+            }
+        }
+        if (used == 0) {
+            break;
+        }
+        for (size_t j = 0; j < MANY_CHUNK; j++) {
+            null[j] = j >= used;
+            db_bind_i64(&p[j], &v[j], &null[j]);
+        }
+        rc = db_execute(db, SQL_ALIASES, p);
+        if (rc == RC_OK) {
+            rc = db_bind_result(db, SQL_ALIASES, r);
+        }
+        while (rc == RC_OK && (rc = db_fetch(db, SQL_ALIASES)) == RC_OK) {
+            add_alias(a, views, n, (uint64_t)team,
+                      arena_strndup(a, name, len < sizeof(name) ? len : sizeof(name) - 1));
+        }
+        db_stmt_done(db, SQL_ALIASES);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    return rc;
+}
+
 int
 db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
                      struct match_view **out, size_t *nout)
@@ -561,6 +655,9 @@ db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena 
         }
         done += chunk;
     }
+    if (rc == RC_OK) {
+        rc = load_aliases(db, a, all, k);
+    }
     *out = all;
     *nout = k;
     return rc;
@@ -579,8 +676,8 @@ db_matches_after(struct db *db, uint64_t after, size_t limit, struct arena *a,
     db_bind_i64(&p[0], &from, NULL);
     db_bind_i64(&p[1], &lim, NULL);
     rc = db_execute(db, SQL_AFTER, p);
-    if (rc != RC_OK) {
-        return rc;
+    if (rc == RC_OK) {
+        rc = fetch_views(db, SQL_AFTER, a, limit, out, n);
     }
-    return fetch_views(db, SQL_AFTER, a, limit, out, n);
+    return rc == RC_OK ? load_aliases(db, a, *out, *n) : rc;
 }

@@ -41,6 +41,9 @@ struct team_view {
     int has_score;
     int64_t score;
     enum tristate winner;
+    uint64_t identity_id; /* its team identity: the smallest teams.id in it */
+    size_t naliases;      /* the search mirror's documents only: the identity's */
+    const char **aliases; /* other spellings (names of its other teams) */
 };
 
 struct match_view {
@@ -54,6 +57,7 @@ struct match_view {
     uint64_t title_id, tournament_id; /* 0 = none */
     const char *title_name, *tournament_name;
     const char *updated_at; /* ISO 8601 UTC with microseconds and Z */
+    uint64_t fixture_id;    /* its fixture: the smallest matches.id in it */
     size_t nteams;
     struct team_view *teams;
 };

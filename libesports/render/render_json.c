@@ -131,7 +131,8 @@ render_json_match(buf_t *out, const struct match_view *m)
 {
     size_t i;
 
-    buf_appendf(out, "{\"id\":%llu,\"source\":", (unsigned long long)m->id);
+    buf_appendf(out, "{\"id\":%llu,\"fixture_id\":%llu,\"source\":", (unsigned long long)m->id,
+                (unsigned long long)m->fixture_id);
     render_json_str(out, m->source);
     buf_append_str(out, ",\"external_id\":");
     render_json_str(out, m->external_id);
@@ -149,7 +150,8 @@ render_json_match(buf_t *out, const struct match_view *m)
     for (i = 0; i < m->nteams; i++) {
         const struct team_view *t = &m->teams[i];
 
-        buf_appendf(out, "%s{\"id\":%llu,\"name\":", i ? "," : "", (unsigned long long)t->id);
+        buf_appendf(out, "%s{\"id\":%llu,\"identity_id\":%llu,\"name\":", i ? "," : "",
+                    (unsigned long long)t->id, (unsigned long long)t->identity_id);
         render_json_str(out, t->name);
         opt_int(out, "score", t->has_score, t->score);
         buf_append_str(out, t->winner == TRI_NULL   ? ",\"winner\":null}"
