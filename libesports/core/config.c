@@ -25,6 +25,7 @@ enum cfg_type {
     CFG_URL_ES, /* http:// or https:// URL, or empty */
     CFG_TZ,     /* UTC or +HH:MM / -HH:MM */
     CFG_INDEX,  /* an Elasticsearch index or alias name */
+    CFG_PROB,   /* a decimal probability from 0 to 1 */
 };
 
 struct cfg_entry {
@@ -110,6 +111,14 @@ static const struct cfg_entry cfg_table[] = {
      "responses need no database round trip; every consumer must use it; empty: off"},
     {"TEMPLATES_DIR", CFG_STR, 0, "templates", 0, 0, F(templates_dir),
      "folder of the website's *.mustache templates, read when a worker starts"},
+    {"LINK_ENABLED", CFG_INT, 0, "1", 0, 1, F(link_enabled),
+     "1: the consumer links the matches of each batch into fixtures; 0: off"},
+    {"LINK_WINDOW_S", CFG_INT, 0, "10800", 60, 604800, F(link_window_s),
+     "linking compares matches whose starts are at most this many seconds apart"},
+    {"LINK_HIGH", CFG_PROB, 0, "0.99", 0, 0, F(link_high),
+     "match probability at or above which a link is made automatically"},
+    {"LINK_LOW", CFG_PROB, 0, "0.5", 0, 0, F(link_low),
+     "match probability at or above which (below LINK_HIGH) a pair is suggested"},
 };
 
 #undef F
@@ -216,6 +225,19 @@ load_entry(struct config *c, const struct cfg_entry *e, char *err, size_t errlen
         *(int *)(void *)field = (int)v;
         return RC_OK;
     }
+    case CFG_PROB: {
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(val, &end);
+        if (val[0] == '\0' || *end != '\0' || errno != 0 || !(v >= 0.0 && v <= 1.0) ||
+            strspn(val, "0123456789.") != strlen(val)) {
+            return bad(err, errlen, e, val, "expected a decimal number from 0 to 1");
+        }
+        *(double *)(void *)field = v;
+        return RC_OK;
+    }
     case CFG_LEVEL:
         if (log_level_parse(val, (enum log_level *)(void *)field) != RC_OK) {
             return bad(err, errlen, e, val, "expected error, warn, info or debug");
@@ -299,6 +321,12 @@ config_load(struct config *c, char *err, size_t errlen)
             return RC_INVALID;
         }
     }
+    if (c->link_low > c->link_high) {
+        snprintf(err, errlen, "invalid LINK_LOW='%g': must not exceed LINK_HIGH (%g)", c->link_low,
+                 c->link_high);
+        config_cleanup(c);
+        return RC_INVALID;
+    }
     apply_db_url(c);
     return RC_OK;
 }
@@ -314,7 +342,7 @@ config_cleanup(struct config *c)
     for (i = 0; i < NENTRIES; i++) {
         const struct cfg_entry *e = &cfg_table[i];
 
-        if (e->type != CFG_INT && e->type != CFG_LEVEL) {
+        if (e->type != CFG_INT && e->type != CFG_LEVEL && e->type != CFG_PROB) {
             char **field = (char **)(void *)((char *)c + e->off);
 
             free(*field);
@@ -357,6 +385,9 @@ config_log(const struct config *c)
         switch (e->type) {
         case CFG_INT:
             snprintf(shown, sizeof(shown), "%d", *(const int *)(const void *)field);
+            break;
+        case CFG_PROB:
+            snprintf(shown, sizeof(shown), "%g", *(const double *)(const void *)field);
             break;
         case CFG_LEVEL:
             snprintf(shown, sizeof(shown), "%s",

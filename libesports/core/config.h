@@ -63,6 +63,12 @@ struct config {
     char *metrics_file;      /* shared counters of the workers; "" = per worker */
     char *templates_dir;     /* the website's templates */
     char *commit_clock_file; /* commitclock.h; "" = off */
+
+    /* record linkage (model/link.h) */
+    int link_enabled;  /* the consumer links each batch's changed matches */
+    int link_window_s; /* blocking: starts at most this far apart */
+    double link_high;  /* at or above: linked automatically */
+    double link_low;   /* at or above (below high): a suggestion */
 };
 
 /* Loads every setting from the environment. On RC_INVALID, err holds one line

@@ -123,7 +123,30 @@ int link_cluster(size_t n, const int64_t *ids, const int64_t *group, const struc
 
 /* Whether two team names may name one team: 1 yes, 0 no (they differ in an
  * identifying token: "Bayes Team 2" / "Bayes Team 3", "X" / "X Academy"),
- * and the similarity in [0, 1] in *sim. */
+ * and the similarity in [0, 1] in *sim. Yes needs the same identifying
+ * tokens and a similarity of the other words of at least 0.88 (Jaro-Winkler,
+ * or 0.9 when one name's words are all in the other). NULL reads as "". */
 int link_team_compatible(const char *norm_a, const char *norm_b, double *sim);
+
+/* An edge between two source teams that one fixture implies. */
+struct link_team_edge {
+    int64_t a, b;               /* teams.id, a < b */
+    int64_t source_a, source_b; /* their sources (the clustering's groups) */
+    double probability;
+    const char *level; /* "exact after normalization", "similar", "known same identity",
+                        * "paired by elimination" */
+};
+
+/* The team edges one fixture implies: for each pair of its matches ms[0..n)
+ * from different sources, the teams the pair's team_map puts side by side,
+ * unless their names differ in an identifying token. An edge's probability is
+ * the pair's match probability when the names agree (known, exact, similar);
+ * when they differ and every other team of the pair agrees (paired by
+ * elimination), it is that probability less 4 bits of weight. Writes at most
+ * cap edges to out and returns how many there are (more than cap: call again
+ * with more room). A team pair met in several fixtures gives several edges:
+ * keep the highest. Cluster with link_cluster, one team per source. */
+size_t link_fixture_team_edges(const struct link_match *ms, size_t n, const struct link_params *p,
+                               struct link_team_edge *out, size_t cap);
 
 #endif

@@ -1,0 +1,1878 @@
+/*
+ * db_link.c: the incremental linker over the stored rows; see db_link.h.
+ *
+ * One run gathers a closed set of matches in rounds: load the rows of the
+ * matches not seen yet (one query per 32, teams and memberships joined), ask
+ * the blocking query for the candidates of the ones to expand (one query per
+ * 16 title/time ranges on the (title_id, date_start) index), score the pairs
+ * in memory, and expand along the pairs at or above the high threshold and
+ * the ones a person confirmed. Then the set is clustered and only the rows
+ * that differ are written, with array binding.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "db_internal.h"
+#include "db_link.h"
+#include "idcache.h"
+#include "log.h"
+#include "match.h"
+#include "mem.h"
+#include "rc.h"
+#include "util.h"
+
+#define CHUNK   32 /* ids per IN list */
+#define BCHUNK  16 /* title/time ranges per blocking query */
+#define STR_CAP 1100
+#define MATCH_TEAMS_CAP MATCH_MAX_TEAMS
+
+#define IN8  "?,?,?,?,?,?,?,?"
+#define IN32 IN8 "," IN8 "," IN8 "," IN8
+
+static const char SQL_ALIASES[] = "SELECT a.title_id, t.id FROM title_aliases a"
+                                  " JOIN titles t ON t.name_key = a.alias_key";
+
+static const char SQL_MATES[] = "SELECT f2.match_id FROM fixture_members f1"
+                                " JOIN fixture_members f2 ON f2.fixture_id = f1.fixture_id"
+                                " WHERE f1.match_id IN (" IN32 ")";
+
+static const char SQL_NODES[] =
+    "SELECT m.id, m.source_id, COALESCE(m.title_id, 0),"
+    " TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', m.date_start), m.bestof, m.state, tn.name,"
+    " f.fixture_id, f.confidence, f.origin = 'person', mt.position, t.id, t.name, t.link_norm,"
+    " mt.score, im.identity_id, im.origin = 'person'"
+    " FROM matches m LEFT JOIN fixture_members f ON f.match_id = m.id"
+    " LEFT JOIN tournaments tn ON tn.id = m.tournament_id"
+    " LEFT JOIN match_teams mt ON mt.match_id = m.id LEFT JOIN teams t ON t.id = mt.team_id"
+    " LEFT JOIN team_identity_members im ON im.team_id = t.id"
+    " WHERE m.id IN (" IN32 ") ORDER BY m.id, mt.position";
+
+static const char SQL_LINKS[] =
+    "SELECT match_a, match_b, status, probability FROM match_links WHERE match_a IN (" IN32 ")"
+    " UNION SELECT match_a, match_b, status, probability FROM match_links"
+    " WHERE match_b IN (" IN32 ")";
+
+#define RANGE  "(m.title_id = ? AND m.date_start BETWEEN CAST(? AS DATETIME) AND CAST(? AS DATETIME))"
+#define RANGE4 RANGE " OR " RANGE " OR " RANGE " OR " RANGE
+static const char SQL_BLOCK[] =
+    "SELECT m.id, m.title_id, TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', m.date_start),"
+    " m.source_id FROM matches m WHERE " RANGE4 " OR " RANGE4 " OR " RANGE4 " OR " RANGE4;
+
+static const char SQL_FREQ[] =
+    "SELECT link_norm, COUNT(*) FROM teams WHERE link_norm IN (" IN32 ") GROUP BY link_norm";
+
+static const char SQL_SET_NORM[] = "UPDATE teams SET link_norm = ? WHERE id = ?";
+
+static const char SQL_SET_FIXTURE[] =
+    "INSERT INTO fixture_members (match_id, fixture_id, confidence, evidence, origin)"
+    " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE fixture_id = VALUES(fixture_id),"
+    " confidence = VALUES(confidence), evidence = VALUES(evidence), origin = VALUES(origin),"
+    " updated_at = UTC_TIMESTAMP(6)";
+
+static const char SQL_SUGGEST[] =
+    "INSERT INTO match_links (match_a, match_b, probability, evidence, status)"
+    " VALUES (?, ?, ?, ?, 'suggested') ON DUPLICATE KEY UPDATE"
+    " probability = VALUES(probability), evidence = VALUES(evidence),"
+    " updated_at = UTC_TIMESTAMP(6)";
+
+static const char SQL_UNSUGGEST[] =
+    "DELETE FROM match_links WHERE match_a = ? AND match_b = ? AND status = 'suggested'";
+
+static const char SQL_TEDGES[] =
+    "SELECT match_id, other_match_id, team_id, other_team_id, probability FROM team_edges"
+    " WHERE match_id IN (" IN32 ")";
+
+static const char SQL_TEDGE_DEL[] =
+    "DELETE FROM team_edges WHERE match_id = ? AND other_match_id = ? AND team_id = ?";
+
+static const char SQL_TEDGE_SET[] =
+    "INSERT INTO team_edges (match_id, other_match_id, team_id, other_team_id, probability)"
+    " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE other_team_id = VALUES(other_team_id),"
+    " probability = VALUES(probability)";
+
+static const char SQL_TEAM_NEIGH[] =
+    "SELECT team_id, other_team_id, MAX(probability), COUNT(*) FROM team_edges"
+    " WHERE team_id IN (" IN32 ") GROUP BY team_id, other_team_id";
+
+static const char SQL_TEAM_DEC[] =
+    "SELECT team_a, team_b, status = 'confirmed' FROM team_links WHERE team_a IN (" IN32 ")"
+    " UNION SELECT team_a, team_b, status = 'confirmed' FROM team_links"
+    " WHERE team_b IN (" IN32 ")";
+
+static const char SQL_TEAM_NODES[] =
+    "SELECT t.id, t.source_id, im.identity_id, im.confidence, im.origin = 'person'"
+    " FROM teams t LEFT JOIN team_identity_members im ON im.team_id = t.id"
+    " WHERE t.id IN (" IN32 ")";
+
+static const char SQL_SET_IDENTITY[] =
+    "INSERT INTO team_identity_members (team_id, identity_id, confidence, evidence, origin)"
+    " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE identity_id = VALUES(identity_id),"
+    " confidence = VALUES(confidence), evidence = VALUES(evidence), origin = VALUES(origin),"
+    " updated_at = UTC_TIMESTAMP(6)";
+
+static const char SQL_NORMS[] = "SELECT id, name, link_norm FROM teams WHERE id > ? ORDER BY id"
+                                " LIMIT ?";
+
+static const char SQL_NEXT_MATCHES[] = "SELECT id FROM matches WHERE id > ? ORDER BY id LIMIT ?";
+static const char SQL_NEXT_TEAMS[] = "SELECT id FROM teams WHERE id > ? ORDER BY id LIMIT ?";
+
+static const char *const link_sqls[] = {
+    SQL_ALIASES,   SQL_MATES,     SQL_NODES,     SQL_LINKS,      SQL_BLOCK,
+    SQL_FREQ,      SQL_SET_NORM,  SQL_SET_FIXTURE, SQL_SUGGEST,  SQL_UNSUGGEST,
+    SQL_TEDGES,    SQL_TEDGE_DEL, SQL_TEDGE_SET, SQL_TEAM_NEIGH, SQL_TEAM_DEC,
+    SQL_TEAM_NODES, SQL_SET_IDENTITY, SQL_NORMS, SQL_NEXT_MATCHES, SQL_NEXT_TEAMS,
+};
+
+void
+db_link_register(struct db *db)
+{
+    db_register(db, link_sqls, ARRAY_SIZE(link_sqls));
+}
+
+/* ---- a map of (a, b) -> index ---------------------------------------- */
+
+struct imap {
+    int64_t *ka, *kb;
+    size_t *val;
+    size_t cap, n;
+};
+
+static size_t
+imap_slot(const struct imap *m, int64_t a, int64_t b)
+{
+    uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)b + 0x632BE59BD9B4E019ULL) *
+                                                           0xC2B2AE3D27D4EB4FULL;
+
+    h ^= h >> 29;
+    return (size_t)(h & (m->cap - 1));
+}
+
+static size_t
+imap_get(const struct imap *m, int64_t a, int64_t b)
+{
+    size_t i;
+
+    if (m->cap == 0) {
+        return SIZE_MAX;
+    }
+    for (i = imap_slot(m, a, b); m->val[i] != SIZE_MAX; i = (i + 1) & (m->cap - 1)) {
+        if (m->ka[i] == a && m->kb[i] == b) {
+            return m->val[i];
+        }
+    }
+    return SIZE_MAX;
+}
+
+static void imap_put(struct imap *m, int64_t a, int64_t b, size_t v);
+
+static void
+imap_grow(struct imap *m)
+{
+    struct imap old = *m;
+    size_t i;
+
+    m->cap = old.cap ? old.cap * 2 : 64;
+    m->n = 0;
+    m->ka = xmalloc(m->cap * sizeof(*m->ka));
+    m->kb = xmalloc(m->cap * sizeof(*m->kb));
+    m->val = xmalloc(m->cap * sizeof(*m->val));
+    for (i = 0; i < m->cap; i++) {
+        m->val[i] = SIZE_MAX;
+    }
+    for (i = 0; i < old.cap; i++) {
+        if (old.val[i] != SIZE_MAX) {
+            imap_put(m, old.ka[i], old.kb[i], old.val[i]);
+        }
+    }
+    free(old.ka);
+    free(old.kb);
+    free(old.val);
+}
+
+static void
+imap_put(struct imap *m, int64_t a, int64_t b, size_t v)
+{
+    size_t i;
+
+    if (2 * (m->n + 1) > m->cap) {
+        imap_grow(m);
+    }
+    for (i = imap_slot(m, a, b); m->val[i] != SIZE_MAX; i = (i + 1) & (m->cap - 1)) {
+        if (m->ka[i] == a && m->kb[i] == b) {
+            m->val[i] = v;
+            return;
+        }
+    }
+    m->ka[i] = a;
+    m->kb[i] = b;
+    m->val[i] = v;
+    m->n++;
+}
+
+static void
+imap_free(struct imap *m)
+{
+    free(m->ka);
+    free(m->kb);
+    free(m->val);
+    memset(m, 0, sizeof(*m));
+}
+
+/* Grows *v (of *cap elements of sz bytes) to hold n + 1. */
+static void
+grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+    if (n + 1 > *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        *v = xrealloc(*v, *cap * sz);
+    }
+}
+
+/* ---- binding helpers -------------------------------------------------- */
+
+static void
+bind_double(MYSQL_BIND *b, double *v, char *is_null)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_DOUBLE;
+    b->buffer = v;
+    b->is_null = (my_bool *)is_null;
+}
+
+static void
+bind_double_array(MYSQL_BIND *b, double *v, char *ind)
+{
+    memset(b, 0, sizeof(*b));
+    b->buffer_type = MYSQL_TYPE_DOUBLE;
+    b->buffer = v;
+    b->u.indicator = ind;
+}
+
+/* Binds ids[0..n) to a list of CHUNK placeholders (the rest NULL). */
+static void
+bind_in(MYSQL_BIND *p, int64_t *vals, char *nulls, const int64_t *ids, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < CHUNK; k++) {
+        vals[k] = k < n ? ids[k] : 0;
+        nulls[k] = k >= n;
+        db_bind_i64(&p[k], &vals[k], &nulls[k]);
+    }
+}
+
+static void
+out_str(const char *buf, unsigned long len, char is_null, char *dst)
+{
+    size_t n = len < STR_CAP - 1 ? len : STR_CAP - 1;
+
+    if (is_null) {
+        dst[0] = '\0';
+        return;
+    }
+    memcpy(dst, buf, n);
+    dst[n] = '\0';
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+struct lk_node {
+    int64_t id, source_id, raw_title;
+    struct link_match m;
+    struct link_team *teams;
+    int64_t fixture_id; /* stored */
+    double confidence;
+    int person, have_member;
+    int expanded; /* in the closed set */
+    int64_t new_fixture;
+    double new_conf;
+    int new_person;
+    size_t best; /* pair that holds it in its fixture, or SIZE_MAX */
+};
+
+struct lk_pair {
+    size_t a, b; /* node indexes, nodes[a].id < nodes[b].id */
+    int64_t ida, idb;
+    int candidate;  /* found by blocking */
+    int scored;
+    int decision;   /* 1 confirmed, -1 rejected, 0 none */
+    int suggested;  /* a 'suggested' row is stored */
+    double stored_p;
+    struct link_score s;
+};
+
+struct run {
+    struct db *db;
+    const struct link_params *p;
+    struct db_link_stats *st;
+    struct arena arena;
+    struct lk_node *nodes;
+    size_t nnodes, capnodes;
+    struct imap node_ix; /* (id, 0) -> node */
+    struct lk_pair *pairs;
+    size_t npairs, cappairs;
+    struct imap pair_ix; /* (ida, idb) -> pair */
+    int64_t *alias_target, *alias_title;
+    size_t naliases;
+    struct idcache *freq; /* norm -> 1 + count */
+    int64_t *want;        /* ids to load */
+    size_t nwant, capwant;
+    int64_t *changed_teams;
+    size_t nchanged_teams, capchanged_teams;
+};
+
+static void
+run_init(struct run *r, struct db *db, const struct link_params *p, struct db_link_stats *st)
+{
+    memset(r, 0, sizeof(*r));
+    r->db = db;
+    r->p = p;
+    r->st = st;
+    arena_init(&r->arena, 64 * 1024);
+    r->freq = idcache_new();
+}
+
+static void
+run_cleanup(struct run *r)
+{
+    arena_cleanup(&r->arena);
+    free(r->nodes);
+    imap_free(&r->node_ix);
+    free(r->pairs);
+    imap_free(&r->pair_ix);
+    free(r->alias_target);
+    free(r->alias_title);
+    idcache_free(r->freq);
+    free(r->want);
+    free(r->changed_teams);
+}
+
+static void
+want(struct run *r, int64_t id)
+{
+    grow((void **)&r->want, &r->capwant, r->nwant, sizeof(*r->want));
+    r->want[r->nwant++] = id;
+}
+
+static void
+note_team(struct run *r, int64_t id)
+{
+    grow((void **)&r->changed_teams, &r->capchanged_teams, r->nchanged_teams,
+         sizeof(*r->changed_teams));
+    r->changed_teams[r->nchanged_teams++] = id;
+}
+
+static size_t
+node_of(const struct run *r, int64_t id)
+{
+    return imap_get(&r->node_ix, id, 0);
+}
+
+/* The pair of nodes with ids x and y, made if new. */
+static struct lk_pair *
+pair_get(struct run *r, int64_t x, int64_t y, int make)
+{
+    int64_t a = x < y ? x : y, b = x < y ? y : x;
+    size_t i = imap_get(&r->pair_ix, a, b);
+    struct lk_pair *q;
+
+    if (i != SIZE_MAX) {
+        return &r->pairs[i];
+    }
+    if (!make) {
+        return NULL;
+    }
+    grow((void **)&r->pairs, &r->cappairs, r->npairs, sizeof(*r->pairs));
+    q = &r->pairs[r->npairs];
+    memset(q, 0, sizeof(*q));
+    q->ida = a;
+    q->idb = b;
+    q->a = q->b = SIZE_MAX;
+    imap_put(&r->pair_ix, a, b, r->npairs++);
+    return q;
+}
+
+/* The title identity of title t: the title an alias points it to, or itself. */
+static int64_t
+title_identity(const struct run *r, int64_t t)
+{
+    size_t i;
+
+    for (i = 0; i < r->naliases; i++) {
+        if (r->alias_title[i] == t) {
+            return r->alias_target[i];
+        }
+    }
+    return t;
+}
+
+static int
+load_aliases(struct run *r)
+{
+    MYSQL_BIND res[2];
+    int64_t target = 0, title = 0;
+    int rc = db_execute(r->db, SQL_ALIASES, NULL);
+
+    if (rc != RC_OK) {
+        return rc;
+    }
+    db_bind_i64(&res[0], &target, NULL);
+    db_bind_i64(&res[1], &title, NULL);
+    rc = db_bind_result(r->db, SQL_ALIASES, res);
+    while (rc == RC_OK && (rc = db_fetch(r->db, SQL_ALIASES)) == RC_OK) {
+        size_t cap = r->naliases;
+
+        grow((void **)&r->alias_target, &cap, r->naliases, sizeof(*r->alias_target));
+        cap = r->naliases;
+        grow((void **)&r->alias_title, &cap, r->naliases, sizeof(*r->alias_title));
+        r->alias_target[r->naliases] = target;
+        r->alias_title[r->naliases++] = title;
+    }
+    db_stmt_done(r->db, SQL_ALIASES);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+/* Adds the fixture mates of ids[0..n) to the wanted ids. */
+static int
+load_mates(struct run *r, const int64_t *ids, size_t n)
+{
+    MYSQL_BIND p[CHUNK], res[1];
+    int64_t vals[CHUNK], id = 0;
+    char nulls[CHUNK];
+    size_t at;
+    int rc = RC_OK;
+
+    for (at = 0; at < n && rc == RC_OK; at += CHUNK) {
+        bind_in(p, vals, nulls, ids + at, n - at < CHUNK ? n - at : CHUNK);
+        rc = db_execute(r->db, SQL_MATES, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_i64(&res[0], &id, NULL);
+        rc = db_bind_result(r->db, SQL_MATES, res);
+        while (rc == RC_OK && (rc = db_fetch(r->db, SQL_MATES)) == RC_OK) {
+            want(r, id);
+        }
+        db_stmt_done(r->db, SQL_MATES);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    return rc;
+}
+
+/* One row of SQL_NODES. */
+struct node_row {
+    int64_t v[17];
+    char null[17];
+    char tname[STR_CAP], name[STR_CAP], norm[STR_CAP];
+    unsigned long tlen, nlen, normlen;
+    double conf;
+};
+
+static void
+bind_node_row(MYSQL_BIND *res, struct node_row *w)
+{
+    size_t k;
+
+    for (k = 0; k < 17; k++) {
+        db_bind_i64(&res[k], &w->v[k], &w->null[k]);
+    }
+    db_bind_out_str(&res[6], w->tname, STR_CAP - 1, &w->tlen, &w->null[6]);
+    bind_double(&res[8], &w->conf, &w->null[8]);
+    db_bind_out_str(&res[12], w->name, STR_CAP - 1, &w->nlen, &w->null[12]);
+    db_bind_out_str(&res[13], w->norm, STR_CAP - 1, &w->normlen, &w->null[13]);
+}
+
+static char *
+adup(struct run *r, const char *s)
+{
+    return arena_strndup(&r->arena, s, strlen(s));
+}
+
+/* Starts node id from the match columns of w. */
+static struct lk_node *
+node_start(struct run *r, const struct node_row *w)
+{
+    struct lk_node *n;
+    char buf[STR_CAP];
+
+    grow((void **)&r->nodes, &r->capnodes, r->nnodes, sizeof(*r->nodes));
+    n = &r->nodes[r->nnodes];
+    memset(n, 0, sizeof(*n));
+    n->id = w->v[0];
+    n->source_id = w->v[1];
+    n->raw_title = w->v[2];
+    n->m.id = n->id;
+    n->m.source_id = n->source_id;
+    n->m.title_id = n->raw_title ? title_identity(r, n->raw_title) : 0;
+    n->m.has_date = !w->null[3];
+    n->m.date_start = w->v[3];
+    n->m.has_bestof = !w->null[4];
+    n->m.bestof = w->v[4];
+    n->m.has_state = !w->null[5];
+    n->m.state = w->v[5];
+    if (!w->null[6]) {
+        char norm[LINK_NORM_MAX];
+
+        out_str(w->tname, w->tlen, 0, buf);
+        link_norm_team(buf, norm, sizeof(norm));
+        n->m.tournament_norm = adup(r, norm);
+    }
+    n->have_member = !w->null[7];
+    n->fixture_id = n->have_member ? w->v[7] : n->id;
+    n->confidence = n->have_member ? w->conf : 1.0;
+    n->person = n->have_member && w->v[9] != 0;
+    n->teams = arena_alloc(&r->arena, MATCH_TEAMS_CAP * sizeof(*n->teams));
+    n->best = SIZE_MAX;
+    imap_put(&r->node_ix, n->id, 0, r->nnodes++);
+    return n;
+}
+
+/* Team norms to store (teams whose link_norm is missing or stale). */
+struct norm_fix {
+    int64_t *ids;
+    const char **norms;
+    size_t n, cap;
+};
+
+static void
+node_team(struct run *r, struct lk_node *n, const struct node_row *w, struct norm_fix *fix)
+{
+    struct link_team *t;
+    char name[STR_CAP], stored[STR_CAP], norm[LINK_NORM_MAX];
+
+    if (w->null[10] || w->null[11] || n->m.nteams >= MATCH_TEAMS_CAP) {
+        return;
+    }
+    out_str(w->name, w->nlen, w->null[12], name);
+    out_str(w->norm, w->normlen, w->null[13], stored);
+    link_norm_team(name, norm, sizeof(norm));
+    t = &n->teams[n->m.nteams++];
+    memset(t, 0, sizeof(*t));
+    t->id = w->v[11];
+    t->name = adup(r, name);
+    t->norm = adup(r, norm);
+    /* a person's merge is evidence; the linker's own identities are not, or
+     * the result would depend on the order the rows came in */
+    t->identity_id = !w->null[15] && w->v[16] != 0 ? w->v[15] : t->id;
+    t->has_score = !w->null[14];
+    t->score = w->v[14];
+    if (w->null[13] || strcmp(stored, norm) != 0) {
+        size_t k;
+
+        for (k = 0; k < fix->n; k++) {
+            if (fix->ids[k] == t->id) {
+                return;
+            }
+        }
+        if (fix->n + 1 > fix->cap) {
+            fix->cap = fix->cap ? 2 * fix->cap : 16;
+            fix->ids = xrealloc(fix->ids, fix->cap * sizeof(*fix->ids));
+            fix->norms = xrealloc(fix->norms, fix->cap * sizeof(*fix->norms));
+        }
+        fix->ids[fix->n] = t->id;
+        fix->norms[fix->n++] = t->norm;
+    }
+}
+
+static int
+store_norms(struct db *db, const struct norm_fix *fix, uint64_t *changed)
+{
+    MYSQL_BIND p[2];
+    unsigned long *lens;
+    char *ind;
+    int rc;
+    size_t k;
+
+    if (fix->n == 0) {
+        return RC_OK;
+    }
+    lens = xmalloc(fix->n * sizeof(*lens));
+    ind = xcalloc(fix->n, 1);
+    for (k = 0; k < fix->n; k++) {
+        lens[k] = (unsigned long)strlen(fix->norms[k]);
+    }
+    db_bind_str_array(&p[0], fix->norms, lens, ind, 0);
+    db_bind_i64_array(&p[1], fix->ids, ind);
+    rc = db_execute_many(db, SQL_SET_NORM, p, (unsigned int)fix->n);
+    free(lens);
+    free(ind);
+    if (rc == RC_OK && changed != NULL) {
+        *changed += fix->n;
+    }
+    return rc;
+}
+
+/* Term frequencies of the norms of nodes[from..): one query per 32 norms not known yet. */
+static int
+load_freq(struct run *r, size_t from)
+{
+    const char **list = NULL;
+    size_t nlist = 0, cap = 0, i, k, at;
+    int rc = RC_OK;
+
+    for (i = from; i < r->nnodes; i++) {
+        for (k = 0; k < r->nodes[i].m.nteams; k++) {
+            const char *norm = r->nodes[i].teams[k].norm;
+            uint64_t got;
+
+            if (idcache_get(r->freq, norm, NULL, &got) != RC_OK) {
+                idcache_put(r->freq, norm, NULL, 1); /* none stored yet: 0 */
+                grow((void **)&list, &cap, nlist, sizeof(*list));
+                list[nlist++] = norm;
+            }
+        }
+    }
+    for (at = 0; at < nlist && rc == RC_OK; at += CHUNK) {
+        MYSQL_BIND p[CHUNK], res[2];
+        unsigned long lens[CHUNK], outlen = 0;
+        char nulls[CHUNK], out[STR_CAP];
+        int64_t count = 0;
+        size_t j;
+
+        for (j = 0; j < CHUNK; j++) {
+            int have = at + j < nlist;
+
+            lens[j] = have ? (unsigned long)strlen(list[at + j]) : 0;
+            nulls[j] = !have;
+            db_bind_str(&p[j], have ? list[at + j] : "", &lens[j], &nulls[j]);
+        }
+        rc = db_execute(r->db, SQL_FREQ, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_out_str(&res[0], out, STR_CAP - 1, &outlen, NULL);
+        db_bind_i64(&res[1], &count, NULL);
+        rc = db_bind_result(r->db, SQL_FREQ, res);
+        while (rc == RC_OK && (rc = db_fetch(r->db, SQL_FREQ)) == RC_OK) {
+            out_str(out, outlen, 0, out);
+            idcache_put(r->freq, out, NULL, 1 + (uint64_t)count);
+        }
+        db_stmt_done(r->db, SQL_FREQ);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    free(list);
+    for (i = from; i < r->nnodes; i++) {
+        for (k = 0; k < r->nodes[i].m.nteams; k++) {
+            struct link_team *t = &r->nodes[i].teams[k];
+            uint64_t got = 0;
+
+            t->norm_freq = idcache_get(r->freq, t->norm, NULL, &got) == RC_OK && got > 0 ? got - 1
+                                                                                       : 0;
+        }
+    }
+    return rc;
+}
+
+/* Reads the match_links rows of nodes[from..): decisions and stored suggestions. */
+static int
+load_links(struct run *r, size_t from)
+{
+    MYSQL_BIND p[2 * CHUNK], res[4];
+    int64_t vals[2 * CHUNK], ids[CHUNK], a = 0, b = 0;
+    char nulls[2 * CHUNK], status[16];
+    unsigned long slen = 0;
+    double prob = 0;
+    size_t at, k;
+    int rc = RC_OK;
+
+    for (at = from; at < r->nnodes && rc == RC_OK; at += CHUNK) {
+        size_t n = r->nnodes - at < CHUNK ? r->nnodes - at : CHUNK;
+
+        for (k = 0; k < n; k++) {
+            ids[k] = r->nodes[at + k].id;
+        }
+        bind_in(p, vals, nulls, ids, n);
+        bind_in(p + CHUNK, vals + CHUNK, nulls + CHUNK, ids, n);
+        rc = db_execute(r->db, SQL_LINKS, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_i64(&res[0], &a, NULL);
+        db_bind_i64(&res[1], &b, NULL);
+        db_bind_out_str(&res[2], status, sizeof(status) - 1, &slen, NULL);
+        bind_double(&res[3], &prob, NULL);
+        rc = db_bind_result(r->db, SQL_LINKS, res);
+        while (rc == RC_OK && (rc = db_fetch(r->db, SQL_LINKS)) == RC_OK) {
+            struct lk_pair *q = pair_get(r, a, b, 1);
+
+            status[slen < sizeof(status) ? slen : sizeof(status) - 1] = '\0';
+            q->decision = strcmp(status, "confirmed") == 0 ? 1
+                          : strcmp(status, "rejected") == 0 ? -1
+                                                            : 0;
+            q->suggested = q->decision == 0;
+            q->stored_p = prob;
+        }
+        db_stmt_done(r->db, SQL_LINKS);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    return rc;
+}
+
+/* Loads the wanted ids that are not nodes yet, with their teams, norms,
+ * frequencies and links. */
+static int
+load_nodes(struct run *r)
+{
+    MYSQL_BIND p[CHUNK], res[17];
+    int64_t vals[CHUNK], ids[CHUNK];
+    char nulls[CHUNK];
+    struct node_row *w = xmalloc(sizeof(*w));
+    struct norm_fix fix = {NULL, NULL, 0, 0};
+    size_t from = r->nnodes, i, n = 0;
+    int rc = RC_OK;
+
+    for (i = 0; i <= r->nwant && rc == RC_OK; i++) {
+        if (i < r->nwant) {
+            size_t k;
+
+            if (node_of(r, r->want[i]) != SIZE_MAX) {
+                continue;
+            }
+            for (k = 0; k < n && ids[k] != r->want[i]; k++) {
+            }
+            if (k < n) {
+                continue;
+            }
+            ids[n++] = r->want[i];
+            if (n < CHUNK) {
+                continue;
+            }
+        }
+        if (n == 0) {
+            continue;
+        }
+        bind_in(p, vals, nulls, ids, n);
+        n = 0;
+        rc = db_execute(r->db, SQL_NODES, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        bind_node_row(res, w);
+        rc = db_bind_result(r->db, SQL_NODES, res);
+        while (rc == RC_OK && (rc = db_fetch(r->db, SQL_NODES)) == RC_OK) {
+            size_t at = node_of(r, w->v[0]);
+
+            if (at == SIZE_MAX) {
+                node_start(r, w);
+                at = r->nnodes - 1;
+            }
+            node_team(r, &r->nodes[at], w, &fix);
+        }
+        db_stmt_done(r->db, SQL_NODES);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    free(w);
+    r->nwant = 0;
+    for (i = from; i < r->nnodes; i++) {
+        r->nodes[i].m.teams = r->nodes[i].teams;
+    }
+    r->st->nodes += r->nnodes - from;
+    if (rc == RC_OK) {
+        rc = store_norms(r->db, &fix, NULL);
+    }
+    free(fix.ids);
+    free(fix.norms);
+    if (rc == RC_OK) {
+        rc = load_freq(r, from);
+    }
+    if (rc == RC_OK) {
+        rc = load_links(r, from);
+    }
+    return rc;
+}
+
+/* One title/time range of the blocking query and the node it is for. */
+struct range {
+    size_t node;
+    int64_t title;
+};
+
+/* Asks for the candidates of the nodes in todo[0..n): each gets a pair with
+ * every match of another source, of its title identity, starting within
+ * the window. The candidates become wanted ids. */
+static int
+block(struct run *r, const size_t *todo, size_t n)
+{
+    struct range *rg = NULL;
+    size_t nrg = 0, caprg = 0, i, k, at;
+    int64_t w = r->p->window_s;
+    int rc = RC_OK;
+
+    for (i = 0; i < n; i++) {
+        const struct lk_node *x = &r->nodes[todo[i]];
+
+        if (!x->m.has_date || x->m.title_id == 0) {
+            continue; /* no start or no title: nothing to compare with */
+        }
+        grow((void **)&rg, &caprg, nrg, sizeof(*rg));
+        rg[nrg].node = todo[i];
+        rg[nrg++].title = x->m.title_id;
+        for (k = 0; k < r->naliases; k++) {
+            if (r->alias_target[k] == x->m.title_id) {
+                grow((void **)&rg, &caprg, nrg, sizeof(*rg));
+                rg[nrg].node = todo[i];
+                rg[nrg++].title = r->alias_title[k];
+            }
+        }
+    }
+    for (at = 0; at < nrg && rc == RC_OK; at += BCHUNK) {
+        MYSQL_BIND p[3 * BCHUNK], res[4];
+        int64_t titles[BCHUNK], id = 0, title = 0, date = 0, source = 0;
+        char nulls[BCHUNK], lo[BCHUNK][20], hi[BCHUNK][20], dnull = 0;
+        unsigned long lens[BCHUNK];
+        size_t m = nrg - at < BCHUNK ? nrg - at : BCHUNK;
+
+        for (k = 0; k < BCHUNK; k++) {
+            int have = k < m;
+            int64_t d = have ? r->nodes[rg[at + k].node].m.date_start : 0;
+            int64_t dlo = d - w, dhi = d + w;
+
+            titles[k] = have ? rg[at + k].title : 0;
+            nulls[k] = !have;
+            if (!dt_in_range(dlo)) {
+                dlo = d;
+            }
+            if (!dt_in_range(dhi)) {
+                dhi = d;
+            }
+            dt_format_sql(dlo, lo[k]);
+            dt_format_sql(dhi, hi[k]);
+            lens[k] = (unsigned long)strlen(lo[k]);
+            db_bind_i64(&p[3 * k], &titles[k], &nulls[k]);
+            db_bind_str(&p[3 * k + 1], lo[k], &lens[k], &nulls[k]);
+            db_bind_str(&p[3 * k + 2], hi[k], &lens[k], &nulls[k]);
+        }
+        rc = db_execute(r->db, SQL_BLOCK, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_i64(&res[0], &id, NULL);
+        db_bind_i64(&res[1], &title, NULL);
+        db_bind_i64(&res[2], &date, &dnull);
+        db_bind_i64(&res[3], &source, NULL);
+        rc = db_bind_result(r->db, SQL_BLOCK, res);
+        while (rc == RC_OK && (rc = db_fetch(r->db, SQL_BLOCK)) == RC_OK) {
+            for (k = 0; k < m && !dnull; k++) {
+                const struct lk_node *x = &r->nodes[rg[at + k].node];
+                int64_t d = date - x->m.date_start;
+
+                if (rg[at + k].title == title && x->id != id && x->source_id != source &&
+                    d <= w && d >= -w) {
+                    struct lk_pair *q = pair_get(r, x->id, id, 1);
+
+                    q->candidate = 1;
+                    want(r, id);
+                }
+            }
+        }
+        db_stmt_done(r->db, SQL_BLOCK);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    free(rg);
+    return rc;
+}
+
+/* Scores the pairs whose nodes are both loaded and that are not scored yet. */
+static void
+score_pairs(struct run *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->npairs; i++) {
+        struct lk_pair *q = &r->pairs[i];
+
+        if (q->a == SIZE_MAX) {
+            q->a = node_of(r, q->ida);
+            q->b = node_of(r, q->idb);
+        }
+        if (q->scored || q->a == SIZE_MAX || q->b == SIZE_MAX) {
+            continue;
+        }
+        link_score_pair(&r->nodes[q->a].m, &r->nodes[q->b].m, r->p, &q->s);
+        q->scored = 1;
+        r->st->pairs++;
+    }
+}
+
+/* Whether a pair joins its nodes in one fixture if it can: at or above the
+ * high threshold, or confirmed by a person; never when a person rejected it. */
+static int
+pair_strong(const struct run *r, const struct lk_pair *q)
+{
+    if (q->decision != 0) {
+        return q->decision > 0;
+    }
+    return q->scored && q->candidate && q->s.veto == NULL && q->s.probability >= r->p->high;
+}
+
+/* Gathers the closed set from the wanted ids. */
+static int
+gather(struct run *r)
+{
+    size_t *todo = NULL, ntodo = 0, cap = 0, i;
+    int rc = RC_OK;
+
+    for (;;) {
+        size_t before = r->nnodes;
+
+        rc = load_nodes(r);
+        if (rc != RC_OK) {
+            break;
+        }
+        /* the wanted matches that are loaded and not expanded are expanded
+         * when they are seeds (first round) or reached by a strong pair */
+        ntodo = 0;
+        if (before == 0) {
+            for (i = 0; i < r->nnodes; i++) {
+                grow((void **)&todo, &cap, ntodo, sizeof(*todo));
+                todo[ntodo++] = i;
+            }
+        } else {
+            score_pairs(r);
+            for (i = 0; i < r->npairs; i++) {
+                const struct lk_pair *q = &r->pairs[i];
+
+                if (q->a == SIZE_MAX || q->b == SIZE_MAX || !pair_strong(r, q)) {
+                    continue;
+                }
+                if (r->nodes[q->a].expanded != r->nodes[q->b].expanded) {
+                    size_t x = r->nodes[q->a].expanded ? q->b : q->a;
+                    size_t k;
+
+                    for (k = 0; k < ntodo && todo[k] != x; k++) {
+                    }
+                    if (k == ntodo) {
+                        grow((void **)&todo, &cap, ntodo, sizeof(*todo));
+                        todo[ntodo++] = x;
+                    }
+                }
+            }
+        }
+        /* partners a person confirmed must be loaded to be expanded */
+        for (i = 0; i < r->npairs; i++) {
+            const struct lk_pair *q = &r->pairs[i];
+
+            if (q->decision > 0 && (node_of(r, q->ida) == SIZE_MAX) != (node_of(r, q->idb) ==
+                                                                       SIZE_MAX)) {
+                want(r, node_of(r, q->ida) == SIZE_MAX ? q->ida : q->idb);
+            }
+        }
+        if (ntodo == 0 && r->nwant == 0) {
+            break;
+        }
+        if (r->nnodes > DB_LINK_MAX_NODES) {
+            r->st->truncated++;
+            log_warn("link", "event=closed_set_truncated nodes=%zu", r->nnodes);
+            break;
+        }
+        for (i = 0; i < ntodo; i++) {
+            r->nodes[todo[i]].expanded = 1;
+        }
+        rc = block(r, todo, ntodo);
+        if (rc != RC_OK) {
+            break;
+        }
+        if (ntodo == 0 && r->nwant > 0) {
+            continue; /* confirmed partners: load them, then look again */
+        }
+    }
+    free(todo);
+    if (rc == RC_OK) {
+        score_pairs(r);
+    }
+    return rc;
+}
+
+static int
+in_set(const struct run *r, size_t node)
+{
+    return node != SIZE_MAX && r->nodes[node].expanded;
+}
+
+static int64_t
+fixture_now(const struct run *r, size_t node)
+{
+    return in_set(r, node) ? r->nodes[node].new_fixture : r->nodes[node].fixture_id;
+}
+
+/* Clusters the closed set: new_fixture, new_conf, new_person and best of each of its nodes. */
+static int
+cluster(struct run *r)
+{
+    size_t n = 0, i, ne = 0, nc = 0, *sx = xmalloc((r->nnodes + 1) * sizeof(*sx));
+    int64_t *ids = xmalloc((r->nnodes + 1) * sizeof(*ids));
+    int64_t *group = xmalloc((r->nnodes + 1) * sizeof(*group));
+    int64_t *out = xmalloc((r->nnodes + 1) * sizeof(*out));
+    struct link_edge *edges = xmalloc((r->npairs + 1) * sizeof(*edges));
+    struct link_edge *cannot = xmalloc((r->npairs + 1) * sizeof(*cannot));
+    int rc = RC_OK;
+
+    for (i = 0; i < r->nnodes; i++) {
+        sx[i] = SIZE_MAX;
+        if (r->nodes[i].expanded) {
+            sx[i] = n;
+            ids[n] = r->nodes[i].id;
+            group[n++] = r->nodes[i].source_id;
+        }
+    }
+    for (i = 0; i < r->npairs; i++) {
+        const struct lk_pair *q = &r->pairs[i];
+
+        if (!in_set(r, q->a) || !in_set(r, q->b)) {
+            continue;
+        }
+        if (q->decision < 0) {
+            cannot[nc].a = sx[q->a];
+            cannot[nc].b = sx[q->b];
+            cannot[nc].probability = 0;
+            cannot[nc++].forced = 0;
+        } else if (pair_strong(r, q)) {
+            edges[ne].a = sx[q->a];
+            edges[ne].b = sx[q->b];
+            edges[ne].probability = q->scored ? q->s.probability : 1.0;
+            edges[ne++].forced = q->decision > 0;
+        }
+    }
+    if (n > 0 && link_cluster(n, ids, group, edges, ne, cannot, nc, r->p->high, out) != 0) {
+        rc = RC_ERR;
+    }
+    for (i = 0; i < r->nnodes && rc == RC_OK; i++) {
+        struct lk_node *x = &r->nodes[i];
+
+        if (sx[i] != SIZE_MAX) {
+            x->new_fixture = out[sx[i]];
+            x->new_conf = 1.0;
+            x->new_person = 0;
+            x->best = SIZE_MAX;
+        }
+    }
+    /* what holds each node in its fixture: a confirmed pair first, then the
+     * most probable, then the smaller partner */
+    for (i = 0; i < r->npairs && rc == RC_OK; i++) {
+        const struct lk_pair *q = &r->pairs[i];
+        size_t e, end[2];
+
+        if (!in_set(r, q->a) || !in_set(r, q->b) || !pair_strong(r, q) ||
+            r->nodes[q->a].new_fixture != r->nodes[q->b].new_fixture) {
+            continue;
+        }
+        end[0] = q->a;
+        end[1] = q->b;
+        for (e = 0; e < 2; e++) {
+            struct lk_node *x = &r->nodes[end[e]];
+            double conf = q->decision > 0 ? 1.0 : q->s.probability;
+            int person = q->decision > 0;
+            int64_t other = e == 0 ? q->idb : q->ida;
+            const struct lk_pair *b = x->best == SIZE_MAX ? NULL : &r->pairs[x->best];
+            int better = b == NULL;
+
+            if (b != NULL) {
+                int64_t bother = b->ida == x->id ? b->idb : b->ida;
+
+                better = person != x->new_person ? person
+                         : conf != x->new_conf   ? conf > x->new_conf
+                                                 : other < bother;
+            }
+            if (better) {
+                x->best = i;
+                x->new_conf = conf;
+                x->new_person = person;
+            }
+        }
+    }
+    free(sx);
+    free(ids);
+    free(group);
+    free(out);
+    free(edges);
+    free(cannot);
+    return rc;
+}
+
+/* The evidence of pair q as seen from node x: {"linked_to":id, ...the score}. */
+static const char *
+evidence(struct run *r, const struct lk_pair *q, int64_t x, buf_t *b)
+{
+    buf_reset(b);
+    buf_appendf(b, "{\"linked_to\":%lld,\"origin\":\"%s\"", (long long)(q->ida == x ? q->idb : q->ida),
+                q->decision > 0 ? "person" : "auto");
+    if (q->scored) {
+        buf_t s;
+
+        buf_init(&s, 0);
+        link_score_json(&q->s, &s);
+        if (!s.err && s.len > 1 && s.data[0] == '{') {
+            buf_append_char(b, ',');
+            buf_append(b, s.data + 1, s.len - 1);
+        } else {
+            buf_append_char(b, '}');
+        }
+        buf_cleanup(&s);
+    } else {
+        buf_append_char(b, '}');
+    }
+    return b->err ? NULL : adup(r, b->data);
+}
+
+/* Column arrays of one array-bound write. */
+struct rows {
+    size_t n, cap;
+    int64_t *i[5];
+    double *d;
+    const char **s[2];
+    unsigned long *len[2];
+    char *ind[8];
+};
+
+static void
+rows_add(struct rows *w)
+{
+    size_t k;
+
+    if (w->n + 1 > w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 32;
+        for (k = 0; k < 5; k++) {
+            w->i[k] = xrealloc(w->i[k], w->cap * sizeof(**w->i));
+        }
+        w->d = xrealloc(w->d, w->cap * sizeof(*w->d));
+        for (k = 0; k < 2; k++) {
+            w->s[k] = xrealloc(w->s[k], w->cap * sizeof(**w->s));
+            w->len[k] = xrealloc(w->len[k], w->cap * sizeof(**w->len));
+        }
+        for (k = 0; k < 8; k++) {
+            w->ind[k] = xrealloc(w->ind[k], w->cap);
+        }
+    }
+    for (k = 0; k < 8; k++) {
+        w->ind[k][w->n] = STMT_INDICATOR_NONE;
+    }
+    w->n++;
+}
+
+static void
+rows_str(struct rows *w, size_t k, const char *s)
+{
+    size_t r = w->n - 1;
+
+    w->s[k][r] = s ? s : "";
+    w->len[k][r] = s ? (unsigned long)strlen(s) : 0;
+    w->ind[6 + k][r] = s ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL;
+}
+
+static void
+rows_free(struct rows *w)
+{
+    size_t k;
+
+    for (k = 0; k < 5; k++) {
+        free(w->i[k]);
+    }
+    free(w->d);
+    for (k = 0; k < 2; k++) {
+        free(w->s[k]);
+        free(w->len[k]);
+    }
+    for (k = 0; k < 8; k++) {
+        free(w->ind[k]);
+    }
+    memset(w, 0, sizeof(*w));
+}
+
+/* Runs sql over the rows with params: `ni` integer columns, then the double
+ * when `dbl`, then `ns` strings, in the order `order` gives ('i', 'd', 's'). */
+static int
+rows_exec(struct db *db, const char *sql, struct rows *w, const char *order)
+{
+    MYSQL_BIND p[8];
+    size_t k, ni = 0, ns = 0;
+
+    if (w->n == 0) {
+        return RC_OK;
+    }
+    for (k = 0; order[k]; k++) {
+        if (order[k] == 'i') {
+            db_bind_i64_array(&p[k], w->i[ni], w->ind[ni]);
+            ni++;
+        } else if (order[k] == 'd') {
+            bind_double_array(&p[k], w->d, w->ind[5]);
+        } else {
+            db_bind_str_array(&p[k], w->s[ns], w->len[ns], w->ind[6 + ns], 0);
+            ns++;
+        }
+    }
+    return db_execute_many(db, sql, p, (unsigned int)w->n);
+}
+
+/* Writes the fixture rows and suggestions of the closed set that differ. */
+static int
+write_fixtures(struct run *r)
+{
+    struct rows fx, sg, un;
+    buf_t b;
+    size_t i;
+    int rc;
+
+    memset(&fx, 0, sizeof(fx));
+    memset(&sg, 0, sizeof(sg));
+    memset(&un, 0, sizeof(un));
+    buf_init(&b, 0);
+    for (i = 0; i < r->nnodes; i++) {
+        const struct lk_node *x = &r->nodes[i];
+
+        if (!x->expanded || (x->have_member && x->new_fixture == x->fixture_id &&
+                             x->new_conf == x->confidence && x->new_person == x->person)) {
+            continue;
+        }
+        rows_add(&fx);
+        fx.i[0][fx.n - 1] = x->id;
+        fx.i[1][fx.n - 1] = x->new_fixture;
+        fx.d[fx.n - 1] = x->new_conf;
+        rows_str(&fx, 0, x->best == SIZE_MAX ? NULL : evidence(r, &r->pairs[x->best], x->id, &b));
+        rows_str(&fx, 1, x->new_person ? "person" : "auto");
+    }
+    for (i = 0; i < r->npairs; i++) {
+        const struct lk_pair *q = &r->pairs[i];
+        size_t a = node_of(r, q->ida), bb = node_of(r, q->idb);
+        int want_it;
+
+        if (!in_set(r, a) && !in_set(r, bb)) {
+            continue;
+        }
+        want_it = q->decision == 0 && q->candidate && q->scored && q->s.veto == NULL &&
+                  q->s.probability >= r->p->low && a != SIZE_MAX && bb != SIZE_MAX &&
+                  fixture_now(r, a) != fixture_now(r, bb);
+        if (want_it && (!q->suggested || q->stored_p != q->s.probability)) {
+            rows_add(&sg);
+            sg.i[0][sg.n - 1] = q->ida;
+            sg.i[1][sg.n - 1] = q->idb;
+            sg.d[sg.n - 1] = q->s.probability;
+            rows_str(&sg, 0, evidence(r, q, q->ida, &b));
+        } else if (!want_it && q->suggested) {
+            rows_add(&un);
+            un.i[0][un.n - 1] = q->ida;
+            un.i[1][un.n - 1] = q->idb;
+        }
+    }
+    buf_cleanup(&b);
+    rc = rows_exec(r->db, SQL_SET_FIXTURE, &fx, "iidss");
+    if (rc == RC_OK) {
+        rc = rows_exec(r->db, SQL_SUGGEST, &sg, "iids");
+    }
+    if (rc == RC_OK) {
+        rc = rows_exec(r->db, SQL_UNSUGGEST, &un, "ii");
+    }
+    r->st->fixture_rows += fx.n;
+    r->st->suggestion_rows += sg.n + un.n;
+    rows_free(&fx);
+    rows_free(&sg);
+    rows_free(&un);
+    return rc;
+}
+
+struct tedge {
+    int64_t m, om, t, ot;
+    double p;
+};
+
+static int
+tedge_cmp(const void *x, const void *y)
+{
+    const struct tedge *a = x, *b = y;
+
+    if (a->m != b->m) {
+        return a->m < b->m ? -1 : 1;
+    }
+    if (a->om != b->om) {
+        return a->om < b->om ? -1 : 1;
+    }
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+static void
+tedge_add(struct tedge **v, size_t *n, size_t *cap, int64_t m, int64_t om, int64_t t, int64_t ot,
+          double p)
+{
+    grow((void **)v, cap, *n, sizeof(**v));
+    (*v)[*n].m = m;
+    (*v)[*n].om = om;
+    (*v)[*n].t = t;
+    (*v)[*n].ot = ot;
+    (*v)[(*n)++].p = p;
+}
+
+/* Reads the stored team edges of the closed set's matches. */
+static int
+load_tedges(struct run *r, struct tedge **v, size_t *n, size_t *cap)
+{
+    MYSQL_BIND p[CHUNK], res[5];
+    int64_t vals[CHUNK], ids[CHUNK];
+    struct tedge e;
+    char nulls[CHUNK];
+    size_t i = 0, k;
+    int rc = RC_OK;
+
+    while (i < r->nnodes && rc == RC_OK) {
+        for (k = 0; i < r->nnodes && k < CHUNK; i++) {
+            if (r->nodes[i].expanded) {
+                ids[k++] = r->nodes[i].id;
+            }
+        }
+        if (k == 0) {
+            break;
+        }
+        bind_in(p, vals, nulls, ids, k);
+        rc = db_execute(r->db, SQL_TEDGES, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_i64(&res[0], &e.m, NULL);
+        db_bind_i64(&res[1], &e.om, NULL);
+        db_bind_i64(&res[2], &e.t, NULL);
+        db_bind_i64(&res[3], &e.ot, NULL);
+        bind_double(&res[4], &e.p, NULL);
+        rc = db_bind_result(r->db, SQL_TEDGES, res);
+        while (rc == RC_OK && (rc = db_fetch(r->db, SQL_TEDGES)) == RC_OK) {
+            tedge_add(v, n, cap, e.m, e.om, e.t, e.ot, e.p);
+        }
+        db_stmt_done(r->db, SQL_TEDGES);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    return rc;
+}
+
+/* The team pairs the fixtures of the closed set imply, against the stored
+ * ones; writes the difference and notes the teams it touches. */
+static int
+write_tedges(struct run *r)
+{
+    struct tedge *want_v = NULL, *have_v = NULL;
+    size_t nw = 0, cw = 0, nh = 0, ch = 0, i, j;
+    struct rows set, del;
+    int rc;
+
+    for (i = 0; i < r->npairs; i++) {
+        const struct lk_pair *q = &r->pairs[i];
+        const struct lk_node *a, *b;
+        size_t k;
+
+        if (!in_set(r, q->a) || !in_set(r, q->b) || !q->scored ||
+            (q->s.veto != NULL && q->decision <= 0) || q->decision < 0) {
+            continue;
+        }
+        a = &r->nodes[q->a];
+        b = &r->nodes[q->b];
+        if (a->new_fixture != b->new_fixture || a->m.nteams > 8 || b->m.nteams > 8) {
+            continue;
+        }
+        for (k = 0; k < a->m.nteams; k++) {
+            int t = q->s.team_map[k];
+            double p = q->decision > 0 ? 1.0 : q->s.probability;
+
+            if (t < 0 || (size_t)t >= b->m.nteams) {
+                continue;
+            }
+            tedge_add(&want_v, &nw, &cw, a->id, b->id, a->teams[k].id, b->teams[t].id, p);
+            tedge_add(&want_v, &nw, &cw, b->id, a->id, b->teams[t].id, a->teams[k].id, p);
+        }
+    }
+    rc = load_tedges(r, &have_v, &nh, &ch);
+    if (rc != RC_OK) {
+        free(want_v);
+        free(have_v);
+        return rc;
+    }
+    if (nw > 1) {
+        qsort(want_v, nw, sizeof(*want_v), tedge_cmp);
+    }
+    if (nh > 1) {
+        qsort(have_v, nh, sizeof(*have_v), tedge_cmp);
+    }
+    memset(&set, 0, sizeof(set));
+    memset(&del, 0, sizeof(del));
+    for (i = j = 0; i < nw || j < nh;) {
+        int c = i == nw ? 1 : j == nh ? -1 : tedge_cmp(&want_v[i], &have_v[j]);
+
+        if (c < 0 || (c == 0 && (want_v[i].ot != have_v[j].ot || want_v[i].p != have_v[j].p))) {
+            const struct tedge *e = &want_v[i];
+
+            rows_add(&set);
+            set.i[0][set.n - 1] = e->m;
+            set.i[1][set.n - 1] = e->om;
+            set.i[2][set.n - 1] = e->t;
+            set.i[3][set.n - 1] = e->ot;
+            set.d[set.n - 1] = e->p;
+            note_team(r, e->t);
+            note_team(r, e->ot);
+            if (c == 0) {
+                note_team(r, have_v[j].ot);
+            }
+        } else if (c > 0) {
+            const struct tedge *e = &have_v[j];
+
+            rows_add(&del);
+            del.i[0][del.n - 1] = e->m;
+            del.i[1][del.n - 1] = e->om;
+            del.i[2][del.n - 1] = e->t;
+            note_team(r, e->t);
+            note_team(r, e->ot);
+        }
+        i += c <= 0;
+        j += c >= 0;
+    }
+    rc = rows_exec(r->db, SQL_TEDGE_DEL, &del, "iii");
+    if (rc == RC_OK) {
+        rc = rows_exec(r->db, SQL_TEDGE_SET, &set, "iiiid");
+    }
+    r->st->team_edge_rows += set.n + del.n;
+    rows_free(&set);
+    rows_free(&del);
+    free(want_v);
+    free(have_v);
+    return rc;
+}
+
+int
+db_link_matches(struct db *db, const struct link_params *p, const int64_t *ids, size_t n,
+                struct db_link_stats *st)
+{
+    struct db_link_stats local;
+    struct run r;
+    size_t i;
+    int rc;
+
+    if (st == NULL) {
+        memset(&local, 0, sizeof(local));
+        st = &local;
+    }
+    if (n == 0) {
+        return RC_OK;
+    }
+    st->runs++;
+    run_init(&r, db, p, st);
+    rc = load_aliases(&r);
+    for (i = 0; i < n && rc == RC_OK; i++) {
+        want(&r, ids[i]);
+    }
+    if (rc == RC_OK) {
+        rc = load_mates(&r, ids, n);
+    }
+    if (rc == RC_OK) {
+        rc = gather(&r);
+    }
+    if (rc == RC_OK) {
+        rc = cluster(&r);
+    }
+    if (rc == RC_OK) {
+        rc = write_fixtures(&r);
+    }
+    if (rc == RC_OK) {
+        rc = write_tedges(&r);
+    }
+    if (rc == RC_OK && r.nchanged_teams > 0) {
+        rc = db_link_teams(db, r.changed_teams, r.nchanged_teams, st);
+    }
+    run_cleanup(&r);
+    return rc;
+}
+
+/* ---- team identities -------------------------------------------------- */
+
+struct tnode {
+    int64_t id, source, identity;
+    double conf;
+    int person, have, loaded;
+    int64_t new_id, via, count;
+    double new_conf;
+    int new_person;
+};
+
+struct tpair {
+    int64_t a, b;
+    double p;
+    int64_t count;
+    int decision;
+};
+
+struct trun {
+    struct db *db;
+    struct tnode *nodes;
+    size_t n, cap;
+    struct imap ix;
+    struct tpair *pairs;
+    size_t np, capp;
+    struct imap pix;
+};
+
+static size_t
+tnode_add(struct trun *t, int64_t id)
+{
+    size_t i = imap_get(&t->ix, id, 0);
+
+    if (i != SIZE_MAX) {
+        return i;
+    }
+    grow((void **)&t->nodes, &t->cap, t->n, sizeof(*t->nodes));
+    memset(&t->nodes[t->n], 0, sizeof(*t->nodes));
+    t->nodes[t->n].id = id;
+    imap_put(&t->ix, id, 0, t->n);
+    return t->n++;
+}
+
+static struct tpair *
+tpair_get(struct trun *t, int64_t x, int64_t y)
+{
+    int64_t a = x < y ? x : y, b = x < y ? y : x;
+    size_t i = imap_get(&t->pix, a, b);
+
+    if (i == SIZE_MAX) {
+        grow((void **)&t->pairs, &t->capp, t->np, sizeof(*t->pairs));
+        memset(&t->pairs[t->np], 0, sizeof(*t->pairs));
+        t->pairs[t->np].a = a;
+        t->pairs[t->np].b = b;
+        imap_put(&t->pix, a, b, t->np);
+        i = t->np++;
+    }
+    return &t->pairs[i];
+}
+
+/* Reads the implied pairs and a person's decisions of nodes[from..to). */
+static int
+team_expand(struct trun *t, size_t from, size_t to)
+{
+    MYSQL_BIND p[2 * CHUNK], res[4];
+    int64_t vals[2 * CHUNK], ids[CHUNK], a = 0, b = 0, c = 0;
+    char nulls[2 * CHUNK];
+    double prob = 0;
+    size_t at, k;
+    int rc = RC_OK;
+
+    for (at = from; at < to && rc == RC_OK; at += CHUNK) {
+        size_t n = to - at < CHUNK ? to - at : CHUNK;
+
+        for (k = 0; k < n; k++) {
+            ids[k] = t->nodes[at + k].id;
+        }
+        bind_in(p, vals, nulls, ids, n);
+        rc = db_execute(t->db, SQL_TEAM_NEIGH, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_i64(&res[0], &a, NULL);
+        db_bind_i64(&res[1], &b, NULL);
+        bind_double(&res[2], &prob, NULL);
+        db_bind_i64(&res[3], &c, NULL);
+        rc = db_bind_result(t->db, SQL_TEAM_NEIGH, res);
+        while (rc == RC_OK && (rc = db_fetch(t->db, SQL_TEAM_NEIGH)) == RC_OK) {
+            struct tpair *q = tpair_get(t, a, b);
+
+            if (prob > q->p) {
+                q->p = prob;
+            }
+            if (c > q->count) {
+                q->count = c;
+            }
+            tnode_add(t, b);
+        }
+        db_stmt_done(t->db, SQL_TEAM_NEIGH);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+        if (rc != RC_OK) {
+            break;
+        }
+        bind_in(p, vals, nulls, ids, n);
+        bind_in(p + CHUNK, vals + CHUNK, nulls + CHUNK, ids, n);
+        rc = db_execute(t->db, SQL_TEAM_DEC, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_i64(&res[0], &a, NULL);
+        db_bind_i64(&res[1], &b, NULL);
+        db_bind_i64(&res[2], &c, NULL);
+        rc = db_bind_result(t->db, SQL_TEAM_DEC, res);
+        while (rc == RC_OK && (rc = db_fetch(t->db, SQL_TEAM_DEC)) == RC_OK) {
+            tpair_get(t, a, b)->decision = c ? 1 : -1;
+            if (c) {
+                tnode_add(t, a);
+                tnode_add(t, b);
+            }
+        }
+        db_stmt_done(t->db, SQL_TEAM_DEC);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    return rc;
+}
+
+static int
+team_load(struct trun *t)
+{
+    MYSQL_BIND p[CHUNK], res[5];
+    int64_t vals[CHUNK], ids[CHUNK], id = 0, source = 0, identity = 0, person = 0;
+    char nulls[CHUNK], inull = 0, cnull = 0, pnull = 0;
+    double conf = 0;
+    size_t at, k;
+    int rc = RC_OK;
+
+    for (at = 0; at < t->n && rc == RC_OK; at += CHUNK) {
+        size_t n = t->n - at < CHUNK ? t->n - at : CHUNK;
+
+        for (k = 0; k < n; k++) {
+            ids[k] = t->nodes[at + k].id;
+        }
+        bind_in(p, vals, nulls, ids, n);
+        rc = db_execute(t->db, SQL_TEAM_NODES, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_i64(&res[0], &id, NULL);
+        db_bind_i64(&res[1], &source, NULL);
+        db_bind_i64(&res[2], &identity, &inull);
+        bind_double(&res[3], &conf, &cnull);
+        db_bind_i64(&res[4], &person, &pnull);
+        rc = db_bind_result(t->db, SQL_TEAM_NODES, res);
+        while (rc == RC_OK && (rc = db_fetch(t->db, SQL_TEAM_NODES)) == RC_OK) {
+            struct tnode *x = &t->nodes[imap_get(&t->ix, id, 0)];
+
+            x->loaded = 1;
+            x->source = source;
+            x->have = !inull;
+            x->identity = inull ? id : identity;
+            x->conf = cnull ? 1.0 : conf;
+            x->person = !pnull && person != 0;
+        }
+        db_stmt_done(t->db, SQL_TEAM_NODES);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    return rc;
+}
+
+static int
+team_cluster(struct trun *t)
+{
+    int64_t *ids = xmalloc((t->n + 1) * sizeof(*ids)), *group = xmalloc((t->n + 1) * sizeof(*group));
+    int64_t *out = xmalloc((t->n + 1) * sizeof(*out));
+    struct link_edge *edges = xmalloc((t->np + 1) * sizeof(*edges));
+    struct link_edge *cannot = xmalloc((t->np + 1) * sizeof(*cannot));
+    size_t i, ne = 0, nc = 0;
+    int rc = RC_OK;
+
+    for (i = 0; i < t->n; i++) {
+        ids[i] = t->nodes[i].id;
+        /* a team gone from the table is alone in a group of its own */
+        group[i] = t->nodes[i].loaded ? t->nodes[i].source : -(int64_t)i - 1;
+    }
+    for (i = 0; i < t->np; i++) {
+        const struct tpair *q = &t->pairs[i];
+        size_t a = imap_get(&t->ix, q->a, 0), b = imap_get(&t->ix, q->b, 0);
+
+        if (a == SIZE_MAX || b == SIZE_MAX) {
+            continue;
+        }
+        if (q->decision < 0) {
+            cannot[nc].a = a;
+            cannot[nc].b = b;
+            cannot[nc].probability = 0;
+            cannot[nc++].forced = 0;
+        } else if (q->decision > 0 || q->count > 0) {
+            edges[ne].a = a;
+            edges[ne].b = b;
+            edges[ne].probability = q->decision > 0 ? 1.0 : q->p;
+            edges[ne++].forced = q->decision > 0;
+        }
+    }
+    if (t->n > 0 && link_cluster(t->n, ids, group, edges, ne, cannot, nc, 0.0, out) != 0) {
+        rc = RC_ERR;
+    }
+    for (i = 0; i < t->n && rc == RC_OK; i++) {
+        t->nodes[i].new_id = out[i];
+        t->nodes[i].new_conf = 1.0;
+        t->nodes[i].via = 0;
+    }
+    for (i = 0; i < t->np && rc == RC_OK; i++) {
+        const struct tpair *q = &t->pairs[i];
+        size_t a = imap_get(&t->ix, q->a, 0), b = imap_get(&t->ix, q->b, 0), e;
+
+        if (a == SIZE_MAX || b == SIZE_MAX || q->decision < 0 ||
+            (q->decision == 0 && q->count == 0) || t->nodes[a].new_id != t->nodes[b].new_id) {
+            continue;
+        }
+        for (e = 0; e < 2; e++) {
+            struct tnode *x = &t->nodes[e == 0 ? a : b];
+            int64_t other = e == 0 ? q->b : q->a;
+            double conf = q->decision > 0 ? 1.0 : q->p;
+            int person = q->decision > 0;
+            int better = x->via == 0 || (person != x->new_person ? person
+                                         : conf != x->new_conf ? conf > x->new_conf
+                                                               : other < x->via);
+
+            if (better) {
+                x->via = other;
+                x->new_conf = conf;
+                x->new_person = person;
+                x->count = q->count;
+            }
+        }
+    }
+    free(ids);
+    free(group);
+    free(out);
+    free(edges);
+    free(cannot);
+    return rc;
+}
+
+static int
+team_write(struct trun *t, struct db_link_stats *st)
+{
+    struct rows w;
+    struct arena a;
+    size_t i;
+    int rc;
+
+    memset(&w, 0, sizeof(w));
+    arena_init(&a, 16 * 1024);
+    for (i = 0; i < t->n; i++) {
+        struct tnode *x = &t->nodes[i];
+        char ev[160];
+
+        if (!x->loaded || (x->have && x->new_id == x->identity && x->new_conf == x->conf &&
+                           x->new_person == x->person)) {
+            continue;
+        }
+        rows_add(&w);
+        w.i[0][w.n - 1] = x->id;
+        w.i[1][w.n - 1] = x->new_id;
+        w.d[w.n - 1] = x->new_conf;
+        if (x->via != 0) {
+            snprintf(ev, sizeof(ev),
+                     "{\"linked_to\":%lld,\"origin\":\"%s\",\"probability\":%.6f,\"fixtures\":%lld}",
+                     (long long)x->via, x->new_person ? "person" : "auto", x->new_conf,
+                     (long long)x->count);
+            rows_str(&w, 0, arena_strndup(&a, ev, strlen(ev)));
+        } else {
+            rows_str(&w, 0, NULL);
+        }
+        rows_str(&w, 1, x->new_person ? "person" : "auto");
+    }
+    rc = rows_exec(t->db, SQL_SET_IDENTITY, &w, "iidss");
+    if (st != NULL) {
+        st->identity_rows += w.n;
+    }
+    rows_free(&w);
+    arena_cleanup(&a);
+    return rc;
+}
+
+int
+db_link_teams(struct db *db, const int64_t *ids, size_t n, struct db_link_stats *st)
+{
+    struct trun t;
+    size_t i, done = 0;
+    int rc = RC_OK;
+
+    memset(&t, 0, sizeof(t));
+    t.db = db;
+    for (i = 0; i < n; i++) {
+        tnode_add(&t, ids[i]);
+    }
+    while (done < t.n && rc == RC_OK) {
+        size_t to = t.n;
+
+        if (to > DB_LINK_MAX_NODES) {
+            if (st != NULL) {
+                st->truncated++;
+            }
+            log_warn("link", "event=team_set_truncated teams=%zu", to);
+            break;
+        }
+        rc = team_expand(&t, done, to);
+        done = to;
+    }
+    if (rc == RC_OK) {
+        rc = team_load(&t);
+    }
+    if (rc == RC_OK) {
+        rc = team_cluster(&t);
+    }
+    if (rc == RC_OK) {
+        rc = team_write(&t, st);
+    }
+    free(t.nodes);
+    imap_free(&t.ix);
+    free(t.pairs);
+    imap_free(&t.pix);
+    return rc;
+}
+
+int
+db_link_norms(struct db *db, int64_t after, size_t limit, int64_t *last, uint64_t *changed)
+{
+    MYSQL_BIND p[2], res[3];
+    int64_t lim = (int64_t)limit, id = 0;
+    char name[STR_CAP], norm[STR_CAP], nnull = 0, fixed[LINK_NORM_MAX];
+    unsigned long nlen = 0, normlen = 0;
+    struct norm_fix fix = {NULL, NULL, 0, 0};
+    struct arena a;
+    int rc;
+
+    *last = 0;
+    arena_init(&a, 64 * 1024);
+    db_bind_i64(&p[0], &after, NULL);
+    db_bind_i64(&p[1], &lim, NULL);
+    rc = db_execute(db, SQL_NORMS, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &id, NULL);
+        db_bind_out_str(&res[1], name, STR_CAP - 1, &nlen, NULL);
+        db_bind_out_str(&res[2], norm, STR_CAP - 1, &normlen, &nnull);
+        rc = db_bind_result(db, SQL_NORMS, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_NORMS)) == RC_OK) {
+        out_str(name, nlen, 0, name);
+        out_str(norm, normlen, nnull, norm);
+        link_norm_team(name, fixed, sizeof(fixed));
+        *last = id;
+        if (nnull || strcmp(norm, fixed) != 0) {
+            if (fix.n + 1 > fix.cap) {
+                fix.cap = fix.cap ? 2 * fix.cap : 64;
+                fix.ids = xrealloc(fix.ids, fix.cap * sizeof(*fix.ids));
+                fix.norms = xrealloc(fix.norms, fix.cap * sizeof(*fix.norms));
+            }
+            fix.ids[fix.n] = id;
+            fix.norms[fix.n++] = arena_strndup(&a, fixed, strlen(fixed));
+        }
+    }
+    db_stmt_done(db, SQL_NORMS);
+    rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    if (rc == RC_OK) {
+        rc = store_norms(db, &fix, changed);
+    }
+    free(fix.ids);
+    free(fix.norms);
+    arena_cleanup(&a);
+    return rc;
+}
+
+int
+db_link_next_ids(struct db *db, int teams, int64_t after, size_t limit, int64_t *out, size_t *n)
+{
+    const char *sql = teams ? SQL_NEXT_TEAMS : SQL_NEXT_MATCHES;
+    MYSQL_BIND p[2], res[1];
+    int64_t lim = (int64_t)limit, id = 0;
+    int rc;
+
+    *n = 0;
+    db_bind_i64(&p[0], &after, NULL);
+    db_bind_i64(&p[1], &lim, NULL);
+    rc = db_execute(db, sql, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &id, NULL);
+        rc = db_bind_result(db, sql, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, sql)) == RC_OK) {
+        if (*n < limit) {
+            out[(*n)++] = id;
+        }
+    }
+    db_stmt_done(db, sql);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * db_link.h: the stored links (migrations/0006_linking.sql) and the
+ * incremental linker that keeps them a function of the current rows and a
+ * person's decisions.
+ *
+ * db_link_matches() recomputes every fixture a set of changed matches can
+ * touch: their old fixtures, the fixtures of their candidates, and so on
+ * along the links at or above the high threshold (and the pairs a person
+ * confirmed) until the set is closed. Inside that closed set the clusters are
+ * exactly what a rebuild of every row gives, so incremental linking and
+ * tools/relink agree. Only what differs from the stored rows is written.
+ * Team identities follow from the fixtures: the teams two linked matches
+ * pair up are one team, unless a person said otherwise.
+ *
+ * Everything runs inside the caller's transaction.
+ */
+#ifndef ESPORTS_DB_LINK_H
+#define ESPORTS_DB_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "link.h"
+
+/* Closed sets larger than this are linked as far as they were gathered and logged. */
+#define DB_LINK_MAX_NODES 4096
+
+struct db_link_stats {
+    uint64_t runs;             /* db_link_matches calls */
+    uint64_t nodes;            /* matches gathered */
+    uint64_t pairs;            /* pairs scored */
+    uint64_t fixture_rows;     /* fixture_members rows written */
+    uint64_t identity_rows;    /* team_identity_members rows written */
+    uint64_t suggestion_rows;  /* match_links suggestions written or removed */
+    uint64_t team_edge_rows;   /* team_edges rows written or removed */
+    uint64_t truncated;        /* closed sets cut at DB_LINK_MAX_NODES */
+};
+
+void db_link_register(struct db *db);
+
+/* Relinks the matches ids[0..n) (duplicates allowed). RC_OK or an error as
+ * db.h describes; on an error the caller rolls back (or to a savepoint). */
+int db_link_matches(struct db *db, const struct link_params *p, const int64_t *ids, size_t n,
+                    struct db_link_stats *st);
+
+/* Recomputes the identities of the teams ids[0..n) and of everything linked
+ * to them. */
+int db_link_teams(struct db *db, const int64_t *ids, size_t n, struct db_link_stats *st);
+
+/* Sets teams.link_norm of up to `limit` teams with id > after (in id order)
+ * to link_norm_team(name); *last = the last id seen (0: none left),
+ * *changed += rows that differed. */
+int db_link_norms(struct db *db, int64_t after, size_t limit, int64_t *last, uint64_t *changed);
+
+/* The ids of up to `limit` matches (or teams, teams != 0) with id > after, in
+ * order, into out; *n = how many. */
+int db_link_next_ids(struct db *db, int teams, int64_t after, size_t limit, int64_t *out,
+                     size_t *n);
+
+/* A person's decisions (tools/link). Each is recorded in link_decisions with
+ * its note and applied at once. RC_INVALID with a reason in err for a bad
+ * subject (no such match, the same match twice, ...). */
+enum db_link_kind {
+    DB_LINK_CONFIRM,     /* a, b: matches */
+    DB_LINK_REJECT,      /* a, b: matches */
+    DB_LINK_SPLIT,       /* a: match, out of its fixture */
+    DB_LINK_MERGE_TEAMS, /* a, b: teams */
+    DB_LINK_SPLIT_TEAM,  /* a: team, out of its identity */
+    DB_LINK_ALIAS_TITLE, /* alias: a title's name, b: the title it means */
+};
+
+int db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind kind, int64_t a,
+                   int64_t b, const char *alias, const char *note, int64_t *decision_id,
+                   char *err, size_t errlen);
+
+/* One row of db_link_list. */
+struct db_link_row {
+    int64_t match_a, match_b;
+    double probability;
+    const char *status;
+    const char *evidence; /* JSON */
+    const char *source_a, *external_a, *source_b, *external_b;
+};
+
+/* Calls fn for up to `limit` match_links rows of `status` ("suggested",
+ * "confirmed", "rejected"), the most probable first. */
+int db_link_list(struct db *db, const char *status, size_t limit,
+                 void (*fn)(const struct db_link_row *row, void *ctx), void *ctx);
+
+#endif
