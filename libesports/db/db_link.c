@@ -23,9 +23,9 @@
 #include "rc.h"
 #include "util.h"
 
-#define CHUNK   32 /* ids per IN list */
-#define BCHUNK  16 /* title/time ranges per blocking query */
-#define STR_CAP 1100
+#define CHUNK           32 /* ids per IN list */
+#define BCHUNK          16 /* title/time ranges per blocking query */
+#define STR_CAP         1100
 #define MATCH_TEAMS_CAP MATCH_MAX_TEAMS
 
 #define IN8  "?,?,?,?,?,?,?,?"
@@ -54,7 +54,8 @@ static const char SQL_LINKS[] =
     " UNION SELECT match_a, match_b, status, probability FROM match_links"
     " WHERE match_b IN (" IN32 ")";
 
-#define RANGE  "(m.title_id = ? AND m.date_start BETWEEN CAST(? AS DATETIME) AND CAST(? AS DATETIME))"
+#define RANGE                                                                                      \
+    "(m.title_id = ? AND m.date_start BETWEEN CAST(? AS DATETIME) AND CAST(? AS DATETIME))"
 #define RANGE4 RANGE " OR " RANGE " OR " RANGE " OR " RANGE
 static const char SQL_BLOCK[] =
     "SELECT m.id, m.title_id, TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', m.date_start),"
@@ -119,10 +120,10 @@ static const char SQL_NEXT_MATCHES[] = "SELECT id FROM matches WHERE id > ? ORDE
 static const char SQL_NEXT_TEAMS[] = "SELECT id FROM teams WHERE id > ? ORDER BY id LIMIT ?";
 
 static const char *const link_sqls[] = {
-    SQL_ALIASES,   SQL_MATES,     SQL_NODES,     SQL_LINKS,      SQL_BLOCK,
-    SQL_FREQ,      SQL_SET_NORM,  SQL_SET_FIXTURE, SQL_SUGGEST,  SQL_UNSUGGEST,
-    SQL_TEDGES,    SQL_TEDGE_DEL, SQL_TEDGE_SET, SQL_TEAM_NEIGH, SQL_TEAM_DEC,
-    SQL_TEAM_NODES, SQL_SET_IDENTITY, SQL_NORMS, SQL_NEXT_MATCHES, SQL_NEXT_TEAMS,
+    SQL_ALIASES,    SQL_MATES,        SQL_NODES,       SQL_LINKS,        SQL_BLOCK,
+    SQL_FREQ,       SQL_SET_NORM,     SQL_SET_FIXTURE, SQL_SUGGEST,      SQL_UNSUGGEST,
+    SQL_TEDGES,     SQL_TEDGE_DEL,    SQL_TEDGE_SET,   SQL_TEAM_NEIGH,   SQL_TEAM_DEC,
+    SQL_TEAM_NODES, SQL_SET_IDENTITY, SQL_NORMS,       SQL_NEXT_MATCHES, SQL_NEXT_TEAMS,
 };
 
 void
@@ -142,8 +143,8 @@ struct imap {
 static size_t
 imap_slot(const struct imap *m, int64_t a, int64_t b)
 {
-    uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)b + 0x632BE59BD9B4E019ULL) *
-                                                           0xC2B2AE3D27D4EB4FULL;
+    uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ULL ^
+                 ((uint64_t)b + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
 
     h ^= h >> 29;
     return (size_t)(h & (m->cap - 1));
@@ -295,10 +296,10 @@ struct lk_node {
 struct lk_pair {
     size_t a, b; /* node indexes, nodes[a].id < nodes[b].id */
     int64_t ida, idb;
-    int candidate;  /* found by blocking */
+    int candidate; /* found by blocking */
     int scored;
-    int decision;   /* 1 confirmed, -1 rejected, 0 none */
-    int suggested;  /* a 'suggested' row is stored */
+    int decision;  /* 1 confirmed, -1 rejected, 0 none */
+    int suggested; /* a 'suggested' row is stored */
     double stored_p;
     struct link_score s;
 };
@@ -658,8 +659,8 @@ load_freq(struct run *r, size_t from)
             struct link_team *t = &r->nodes[i].teams[k];
             uint64_t got = 0;
 
-            t->norm_freq = idcache_get(r->freq, t->norm, NULL, &got) == RC_OK && got > 0 ? got - 1
-                                                                                       : 0;
+            t->norm_freq =
+                idcache_get(r->freq, t->norm, NULL, &got) == RC_OK && got > 0 ? got - 1 : 0;
         }
     }
     return rc;
@@ -698,7 +699,7 @@ load_links(struct run *r, size_t from)
             struct lk_pair *q = pair_get(r, a, b, 1);
 
             status[slen < sizeof(status) ? slen : sizeof(status) - 1] = '\0';
-            q->decision = strcmp(status, "confirmed") == 0 ? 1
+            q->decision = strcmp(status, "confirmed") == 0  ? 1
                           : strcmp(status, "rejected") == 0 ? -1
                                                             : 0;
             q->suggested = q->decision == 0;
@@ -858,8 +859,8 @@ block(struct run *r, const size_t *todo, size_t n)
                 const struct lk_node *x = &r->nodes[rg[at + k].node];
                 int64_t d = date - x->m.date_start;
 
-                if (rg[at + k].title == title && x->id != id && x->source_id != source &&
-                    d <= w && d >= -w) {
+                if (rg[at + k].title == title && x->id != id && x->source_id != source && d <= w &&
+                    d >= -w) {
                     struct lk_pair *q = pair_get(r, x->id, id, 1);
 
                     q->candidate = 1;
@@ -954,8 +955,8 @@ gather(struct run *r)
         for (i = 0; i < r->npairs; i++) {
             const struct lk_pair *q = &r->pairs[i];
 
-            if (q->decision > 0 && (node_of(r, q->ida) == SIZE_MAX) != (node_of(r, q->idb) ==
-                                                                       SIZE_MAX)) {
+            if (q->decision > 0 &&
+                (node_of(r, q->ida) == SIZE_MAX) != (node_of(r, q->idb) == SIZE_MAX)) {
                 want(r, node_of(r, q->ida) == SIZE_MAX ? q->ida : q->idb);
             }
         }
@@ -1096,8 +1097,8 @@ static const char *
 evidence(struct run *r, const struct lk_pair *q, int64_t x, buf_t *b)
 {
     buf_reset(b);
-    buf_appendf(b, "{\"linked_to\":%lld,\"origin\":\"%s\"", (long long)(q->ida == x ? q->idb : q->ida),
-                q->decision > 0 ? "person" : "auto");
+    buf_appendf(b, "{\"linked_to\":%lld,\"origin\":\"%s\"",
+                (long long)(q->ida == x ? q->idb : q->ida), q->decision > 0 ? "person" : "auto");
     if (q->scored) {
         buf_t s;
 
@@ -1649,7 +1650,8 @@ team_load(struct trun *t)
 static int
 team_cluster(struct trun *t)
 {
-    int64_t *ids = xmalloc((t->n + 1) * sizeof(*ids)), *group = xmalloc((t->n + 1) * sizeof(*group));
+    int64_t *ids = xmalloc((t->n + 1) * sizeof(*ids)),
+            *group = xmalloc((t->n + 1) * sizeof(*group));
     int64_t *out = xmalloc((t->n + 1) * sizeof(*out));
     struct link_edge *edges = xmalloc((t->np + 1) * sizeof(*edges));
     struct link_edge *cannot = xmalloc((t->np + 1) * sizeof(*cannot));
@@ -1702,8 +1704,8 @@ team_cluster(struct trun *t)
             double conf = q->decision > 0 ? 1.0 : q->p;
             int person = q->decision > 0;
             int better = x->via == 0 || (person != x->new_person ? person
-                                         : conf != x->new_conf ? conf > x->new_conf
-                                                               : other < x->via);
+                                         : conf != x->new_conf   ? conf > x->new_conf
+                                                                 : other < x->via);
 
             if (better) {
                 x->via = other;
@@ -1744,10 +1746,11 @@ team_write(struct trun *t, struct db_link_stats *st)
         w.i[1][w.n - 1] = x->new_id;
         w.d[w.n - 1] = x->new_conf;
         if (x->via != 0) {
-            snprintf(ev, sizeof(ev),
-                     "{\"linked_to\":%lld,\"origin\":\"%s\",\"probability\":%.6f,\"fixtures\":%lld}",
-                     (long long)x->via, x->new_person ? "person" : "auto", x->new_conf,
-                     (long long)x->count);
+            snprintf(
+                ev, sizeof(ev),
+                "{\"linked_to\":%lld,\"origin\":\"%s\",\"probability\":%.6f,\"fixtures\":%lld}",
+                (long long)x->via, x->new_person ? "person" : "auto", x->new_conf,
+                (long long)x->count);
             rows_str(&w, 0, arena_strndup(&a, ev, strlen(ev)));
         } else {
             rows_str(&w, 0, NULL);

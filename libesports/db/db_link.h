@@ -27,14 +27,14 @@
 #define DB_LINK_MAX_NODES 4096
 
 struct db_link_stats {
-    uint64_t runs;             /* db_link_matches calls */
-    uint64_t nodes;            /* matches gathered */
-    uint64_t pairs;            /* pairs scored */
-    uint64_t fixture_rows;     /* fixture_members rows written */
-    uint64_t identity_rows;    /* team_identity_members rows written */
-    uint64_t suggestion_rows;  /* match_links suggestions written or removed */
-    uint64_t team_edge_rows;   /* team_edges rows written or removed */
-    uint64_t truncated;        /* closed sets cut at DB_LINK_MAX_NODES */
+    uint64_t runs;            /* db_link_matches calls */
+    uint64_t nodes;           /* matches gathered */
+    uint64_t pairs;           /* pairs scored */
+    uint64_t fixture_rows;    /* fixture_members rows written */
+    uint64_t identity_rows;   /* team_identity_members rows written */
+    uint64_t suggestion_rows; /* match_links suggestions written or removed */
+    uint64_t team_edge_rows;  /* team_edges rows written or removed */
+    uint64_t truncated;       /* closed sets cut at DB_LINK_MAX_NODES */
 };
 
 void db_link_register(struct db *db);
@@ -71,8 +71,8 @@ enum db_link_kind {
 };
 
 int db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind kind, int64_t a,
-                   int64_t b, const char *alias, const char *note, int64_t *decision_id,
-                   char *err, size_t errlen);
+                   int64_t b, const char *alias, const char *note, int64_t *decision_id, char *err,
+                   size_t errlen);
 
 /* One row of db_link_list. */
 struct db_link_row {
