@@ -3,6 +3,7 @@
  * and returns its result (req.h); no SQL, JSON parsing, status or FastCGI
  * call here.
  */
+#include "db_fixtures.h"
 #include "db_matches.h"
 #include "handlers.h"
 #include "rc.h"
@@ -144,8 +145,146 @@ h_api_tournaments(struct req *r)
     return refs(r, REF_TOURNAMENTS);
 }
 
+/* GET /api/teams/: teams with their source, external id and identity;
+ * source= keeps one source's. */
 int
 h_api_teams(struct req *r)
 {
-    return refs(r, REF_TEAMS);
+    struct ref_view *v;
+    const char *source, *next, *prev;
+    int64_t page, page_size;
+    uint64_t count;
+    size_t n, i;
+    int rc;
+
+    param_team_filter(&r->q, &r->arena, &source, &page, &page_size, &r->errors);
+    if (r->errors.n > 0) {
+        return RC_INVALID;
+    }
+    rc = db_matches_teams(r->w->db, source, page, page_size, &r->arena, &v, &n, &count);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (n == 0 && page > 1) {
+        r->detail = "Invalid page.";
+        return RC_NOTFOUND;
+    }
+    page_links(r, page, page_size, count, &next, &prev);
+    render_json_page_start(&r->body, count, next, prev);
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_append_char(&r->body, ',');
+        }
+        render_json_team_ref(&r->body, &v[i]);
+    }
+    render_json_page_end(&r->body);
+    return RC_OK;
+}
+
+/* GET /api/teams/{id}/: the team, its identity and the identity's teams. */
+int
+h_api_team(struct req *r)
+{
+    struct identity_view *v;
+    uint64_t id;
+    int rc;
+
+    if (param_id(r->route_arg, &id) != RC_OK) {
+        return RC_NOTFOUND;
+    }
+    rc = db_fixtures_identity(r->w->db, id, &r->arena, &v);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    render_json_identity(&r->body, v);
+    return RC_OK;
+}
+
+/* GET /api/fixtures/: fixtures with the list's filters, ordering and envelope. */
+int
+h_api_fixtures(struct req *r)
+{
+    struct match_filter f;
+    struct fixture_view *fx;
+    size_t n, i;
+    uint64_t count;
+    const char *next, *prev;
+    int rc;
+
+    param_match_filter(&r->q, &r->arena, &f, &r->errors);
+    if (r->errors.n > 0) {
+        return RC_INVALID;
+    }
+    rc = db_fixtures_list(r->w->db, &f, &r->arena, &fx, &n, &count);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (n == 0 && f.page > 1) {
+        r->detail = "Invalid page.";
+        return RC_NOTFOUND;
+    }
+    page_links(r, f.page, f.page_size, count, &next, &prev);
+    render_json_page_start(&r->body, count, next, prev);
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_append_char(&r->body, ',');
+        }
+        render_json_fixture(&r->body, &fx[i]);
+    }
+    render_json_page_end(&r->body);
+    return RC_OK;
+}
+
+/* GET /api/fixtures/{id}/: one fixture with its members' links. */
+int
+h_api_fixture(struct req *r)
+{
+    struct fixture_view *fx;
+    uint64_t id;
+    int rc;
+
+    if (param_id(r->route_arg, &id) != RC_OK) {
+        return RC_NOTFOUND;
+    }
+    rc = db_fixtures_find(r->w->db, id, &r->arena, &fx);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    render_json_fixture(&r->body, fx);
+    return RC_OK;
+}
+
+/* GET /api/links/: pairs of matches by status (suggested: waiting for a person). */
+int
+h_api_links(struct req *r)
+{
+    struct link_view *v;
+    const char *status, *next, *prev;
+    int64_t page, page_size;
+    uint64_t count;
+    size_t n, i;
+    int rc;
+
+    param_link_status(&r->q, &status, &page, &page_size, &r->errors);
+    if (r->errors.n > 0) {
+        return RC_INVALID;
+    }
+    rc = db_fixtures_links(r->w->db, status, page, page_size, &r->arena, &v, &n, &count);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    if (n == 0 && page > 1) {
+        r->detail = "Invalid page.";
+        return RC_NOTFOUND;
+    }
+    page_links(r, page, page_size, count, &next, &prev);
+    render_json_page_start(&r->body, count, next, prev);
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_append_char(&r->body, ',');
+        }
+        render_json_link(&r->body, &v[i]);
+    }
+    render_json_page_end(&r->body);
+    return RC_OK;
 }

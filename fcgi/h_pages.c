@@ -7,6 +7,7 @@
 #include <json.h>
 #include <string.h>
 
+#include "db_fixtures.h"
 #include "db_matches.h"
 #include "handlers.h"
 #include "rc.h"
@@ -31,16 +32,18 @@ drop_empty_params(struct query *q)
 /* The rows of the list: from the engine when the form has words (q), else
  * from the database. r->errors may come back with the form's problems. */
 static int
-list_rows(struct req *r, struct match_filter *f, const char **q, struct search_result *res)
+list_rows(struct req *r, struct match_filter *f, const char **q, struct search_result *res,
+          struct fixture_view **fx)
 {
-    int ordered, rc;
+    int ordered, rc, fixtures = param_list_view(&r->q, &r->errors);
 
     if (view_form_value(r, "q") == NULL) {
         param_match_filter(&r->q, &r->arena, f, &r->errors);
         if (r->errors.n > 0) {
             return RC_OK;
         }
-        rc = db_matches_list(r->w->db, f, &r->arena, &res->ms, &res->n, &res->count);
+        rc = fixtures ? db_fixtures_list(r->w->db, f, &r->arena, fx, &res->n, &res->count)
+                      : db_matches_list(r->w->db, f, &r->arena, &res->ms, &res->n, &res->count);
         if (rc == RC_NOTFOUND) {
             r->detail = "No such matches.";
         }
@@ -73,6 +76,7 @@ h_page_list(struct req *r)
 {
     struct match_filter f = {0};
     struct search_result res = {0};
+    struct fixture_view *fx = NULL;
     json_object *ctx, *form, *rows;
     const char *q = NULL;
     size_t i;
@@ -80,7 +84,7 @@ h_page_list(struct req *r)
 
     drop_empty_params(&r->q);
     if (r->errors.n == 0) {
-        rc = list_rows(r, &f, &q, &res);
+        rc = list_rows(r, &f, &q, &res, &fx);
         if (rc != RC_OK) {
             return rc;
         }
@@ -103,8 +107,9 @@ h_page_list(struct req *r)
     if (r->status != 400) {
         rows = json_object_new_array();
         for (i = 0; i < res.n; i++) {
-            json_object_array_add(rows, view_match(&res.ms[i]));
+            json_object_array_add(rows, fx ? view_fixture_row(&fx[i]) : view_match(&res.ms[i]));
         }
+        json_object_object_add(ctx, "fixtures", json_object_new_boolean(fx != NULL));
         json_object_object_add(ctx, "matches", rows);
         json_object_object_add(ctx, "has_matches", json_object_new_boolean(res.n > 0));
         json_object_object_add(ctx, "count", json_object_new_int64((int64_t)res.count));
@@ -133,9 +138,11 @@ h_page_match(struct req *r)
 {
     struct match_view *m;
     struct message_view *msgs;
-    json_object *ctx, *hist;
+    struct fixture_view *fx = NULL;
+    struct link_view *sug = NULL;
+    json_object *ctx, *hist, *sv;
     uint64_t id;
-    size_t n, i;
+    size_t n, i, nsug = 0;
     int rc;
 
     rc = param_id(r->route_arg, &id) == RC_OK ? RC_OK : RC_NOTFOUND;
@@ -145,12 +152,28 @@ h_page_match(struct req *r)
     if (rc == RC_OK) {
         rc = db_matches_messages(r->w->db, id, &r->arena, &msgs, &n);
     }
+    if (rc == RC_OK) {
+        rc = db_fixtures_find(r->w->db, m->fixture_id, &r->arena, &fx);
+        /* linked a moment ago to a fixture not yet visible: shown alone */
+        fx = rc == RC_OK ? fx : NULL;
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    if (rc == RC_OK) {
+        rc = db_fixtures_suggested_for(r->w->db, id, &r->arena, &sug, &nsug);
+    }
     if (rc != RC_OK) {
         r->detail = rc == RC_NOTFOUND ? "There is no such match." : NULL;
         return rc;
     }
     ctx = json_object_new_object();
     json_object_object_add(ctx, "match", view_match(m));
+    if (fx != NULL) {
+        json_object_object_add(ctx, "fixture", view_fixture(r, fx, id));
+    }
+    sv = view_suggestions(sug, nsug, id);
+    json_object_object_add(ctx, "has_suggestions",
+                           json_object_new_boolean(json_object_array_length(sv) > 0));
+    json_object_object_add(ctx, "suggestions", sv);
     hist = json_object_new_array();
     for (i = 0; i < n; i++) {
         json_object_array_add(hist, view_message(&msgs[i]));
@@ -159,6 +182,33 @@ h_page_match(struct req *r)
     json_object_object_add(ctx, "message_count", json_object_new_int64((int64_t)n));
     json_object_object_add(ctx, "one_message", json_object_new_boolean(n == 1));
     if (view_render(r, "match", ctx) != RC_OK) {
+        r->not_db = 1;
+        return RC_ERR;
+    }
+    return RC_OK;
+}
+
+/* GET /teams/{id}/: a team and the other teams of its identity (its aliases
+ * at every source). */
+int
+h_page_team(struct req *r)
+{
+    struct identity_view *v;
+    json_object *ctx;
+    uint64_t id;
+    int rc;
+
+    rc = param_id(r->route_arg, &id) == RC_OK ? RC_OK : RC_NOTFOUND;
+    if (rc == RC_OK) {
+        rc = db_fixtures_identity(r->w->db, id, &r->arena, &v);
+    }
+    if (rc != RC_OK) {
+        r->detail = rc == RC_NOTFOUND ? "There is no such team." : NULL;
+        return rc;
+    }
+    ctx = json_object_new_object();
+    json_object_object_add(ctx, "team", view_identity(v));
+    if (view_render(r, "team", ctx) != RC_OK) {
         r->not_db = 1;
         return RC_ERR;
     }

@@ -22,6 +22,10 @@ int h_api_match_messages(struct req *r);
 int h_api_titles(struct req *r);
 int h_api_tournaments(struct req *r);
 int h_api_teams(struct req *r);
+int h_api_team(struct req *r);
+int h_api_fixtures(struct req *r);
+int h_api_fixture(struct req *r);
+int h_api_links(struct req *r);
 
 /* GET /api/search/: full-text search with facets (h_search.c). */
 int h_api_search(struct req *r);
@@ -29,5 +33,6 @@ int h_api_search(struct req *r);
 /* The website (h_pages.c). */
 int h_page_list(struct req *r);
 int h_page_match(struct req *r);
+int h_page_team(struct req *r);
 
 #endif

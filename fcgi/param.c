@@ -206,6 +206,27 @@ date_bound(const struct query *q, const char *name, int upper, int *has, int64_t
     *has = 1;
 }
 
+/* source: a source's name as the messages give it (cleaned like them); only
+ * white space is no filter. */
+static void
+source_param(const struct query *q, struct arena *a, const char **source, struct param_errors *e)
+{
+    const char *v = given(q, "source", e);
+    const char *s;
+
+    if (v == NULL) {
+        return;
+    }
+    if (utf8_len(v, strlen(v)) > MATCH_ID_MAX) {
+        param_error(e, "source", "longer than %d characters", MATCH_ID_MAX);
+        return;
+    }
+    s = text_clean(a, v, strlen(v));
+    if (s[0] != '\0') {
+        *source = s;
+    }
+}
+
 void
 param_pagination(const struct query *q, int64_t *page, int64_t *page_size, struct param_errors *e)
 {
@@ -258,15 +279,7 @@ param_match_filter(const struct query *q, struct arena *a, struct match_filter *
     }
     date_bound(q, "date_start__gte", 0, &f->has_gte, &f->gte, e);
     date_bound(q, "date_start__lte", 1, &f->has_lte, &f->lte, e);
-    if ((v = given(q, "source", e)) != NULL) {
-        const char *s = text_clean(a, v, strlen(v));
-
-        if (utf8_len(v, strlen(v)) > MATCH_ID_MAX) {
-            param_error(e, "source", "longer than %d characters", MATCH_ID_MAX);
-        } else if (s[0] != '\0') {
-            f->source = s;
-        }
-    }
+    source_param(q, a, &f->source, e);
     f->order = ORDER_DATE_DESC;
     if ((v = given(q, "ordering", e)) != NULL) {
         f->has_order = 1;
@@ -281,4 +294,51 @@ param_match_filter(const struct query *q, struct arena *a, struct match_filter *
         }
     }
     param_pagination(q, &f->page, &f->page_size, e);
+}
+
+void
+param_team_filter(const struct query *q, struct arena *a, const char **source, int64_t *page,
+                  int64_t *page_size, struct param_errors *e)
+{
+    *source = NULL;
+    source_param(q, a, source, e);
+    param_pagination(q, page, page_size, e);
+}
+
+void
+param_link_status(const struct query *q, const char **status, int64_t *page, int64_t *page_size,
+                  struct param_errors *e)
+{
+    static const char *const statuses[] = {"suggested", "confirmed", "rejected"};
+    const char *v = given(q, "status", e);
+    size_t i;
+
+    *status = statuses[0];
+    if (v != NULL) {
+        for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+            if (strcmp(v, statuses[i]) == 0) {
+                *status = statuses[i];
+                break;
+            }
+        }
+        if (i == sizeof(statuses) / sizeof(statuses[0])) {
+            param_error(e, "status", "one of suggested, confirmed, rejected");
+        }
+    }
+    param_pagination(q, page, page_size, e);
+}
+
+int
+param_list_view(const struct query *q, struct param_errors *e)
+{
+    const char *v = given(q, "view", e);
+
+    if (v == NULL || strcmp(v, "matches") == 0) {
+        return 0;
+    }
+    if (strcmp(v, "fixtures") == 0) {
+        return 1;
+    }
+    param_error(e, "view", "one of matches, fixtures");
+    return 0;
 }

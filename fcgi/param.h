@@ -61,6 +61,17 @@ void param_match_filter(const struct query *q, struct arena *a, struct match_fil
 /* page and page_size only. */
 void param_pagination(const struct query *q, int64_t *page, int64_t *page_size,
                       struct param_errors *e);
+/* /api/teams/: source (a source's name) and pagination; *source NULL when
+ * not given. */
+void param_team_filter(const struct query *q, struct arena *a, const char **source, int64_t *page,
+                       int64_t *page_size, struct param_errors *e);
+/* /api/links/: status (suggested, the default; confirmed; rejected), a static
+ * string, and pagination. */
+void param_link_status(const struct query *q, const char **status, int64_t *page,
+                       int64_t *page_size, struct param_errors *e);
+/* The list page's view: 0 per-source matches (view=matches, the default),
+ * 1 fixtures (view=fixtures); anything else is an error in e. */
+int param_list_view(const struct query *q, struct param_errors *e);
 /* A path id ("42"): RC_OK with *id, or RC_INVALID. */
 int param_id(const char *s, uint64_t *id);
 

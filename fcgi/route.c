@@ -32,9 +32,14 @@ static const struct route routes[] = {
     {"/api/titles/", h_api_titles, PER_VERSION, ANSWER_API},
     {"/api/tournaments/", h_api_tournaments, PER_VERSION, ANSWER_API},
     {"/api/teams/", h_api_teams, PER_VERSION, ANSWER_API},
+    {"/api/teams/{id}/", h_api_team, PER_VERSION, ANSWER_API},
+    {"/api/fixtures/", h_api_fixtures, PER_VERSION, ANSWER_API},
+    {"/api/fixtures/{id}/", h_api_fixture, PER_VERSION, ANSWER_API},
+    {"/api/links/", h_api_links, PER_VERSION, ANSWER_API},
     {"/api/search/", h_api_search, PER_SECOND, ANSWER_API},
     {"/", h_page_list, PER_VERSION, ANSWER_PAGE},
     {"/matches/{id}/", h_page_match, PER_VERSION, ANSWER_PAGE},
+    {"/teams/{id}/", h_page_team, PER_VERSION, ANSWER_PAGE},
 };
 
 #define NROUTES ARRAY_SIZE(routes)
@@ -48,9 +53,14 @@ const char *const route_names[] = {
     "/api/titles/",
     "/api/tournaments/",
     "/api/teams/",
+    "/api/teams/{id}/",
+    "/api/fixtures/",
+    "/api/fixtures/{id}/",
+    "/api/links/",
     "/api/search/",
     "/",
     "/matches/{id}/",
+    "/teams/{id}/",
     "unmatched",
 };
 const size_t route_count = NROUTES + 1;

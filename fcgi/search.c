@@ -111,6 +111,7 @@ multi_match(const char *q, const char *type, int fuzzy)
     json_object *mm = json_object_new_object(), *fields = json_object_new_array();
 
     json_object_array_add(fields, json_object_new_string("teams.name^3"));
+    json_object_array_add(fields, json_object_new_string("teams.aliases^2"));
     json_object_array_add(fields, json_object_new_string("tournament.name^2"));
     json_object_array_add(fields, json_object_new_string("title.name"));
     json_object_object_add(mm, "query", json_object_new_string(q));
@@ -273,6 +274,9 @@ match_from_doc(json_object *doc, struct arena *a, struct match_view *m)
     m->has_bestof = doc_int(doc, "bestof", &m->bestof);
     m->date_start = doc_str(doc, "date_start", a);
     m->updated_at = doc_str(doc, "updated_at", a);
+    v = 0;
+    (void)doc_int(doc, "fixture_id", &v);
+    m->fixture_id = v > 0 ? (uint64_t)v : m->id; /* a document older than the linker: alone */
     doc_ref(doc, "title", a, &m->title_id, &m->title_name);
     doc_ref(doc, "tournament", a, &m->tournament_id, &m->tournament_name);
     if (!json_object_object_get_ex(doc, "teams", &teams) ||
@@ -292,6 +296,9 @@ match_from_doc(json_object *doc, struct arena *a, struct match_view *m)
         v = 0;
         (void)doc_int(t, "id", &v);
         tv->id = (uint64_t)v;
+        v = 0;
+        (void)doc_int(t, "identity_id", &v);
+        tv->identity_id = v > 0 ? (uint64_t)v : tv->id;
         tv->name = doc_str(t, "name", a);
         if (tv->name == NULL) {
             tv->name = "";

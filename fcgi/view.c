@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db_fixtures.h"
 #include "db_matches.h"
 #include "db_status.h"
 #include "log.h"
@@ -24,7 +25,7 @@
 #define SUGGEST_MAX 30
 
 /* The pages; view_load() refuses to start without each of them. */
-static const char *const page_templates[] = {"list", "match", "error"};
+static const char *const page_templates[] = {"list", "match", "team", "error"};
 
 struct mustache_set *
 view_load(const char *dir, char *err, size_t errlen)
@@ -200,6 +201,7 @@ view_match(const struct match_view *m)
     size_t i;
 
     add_int(o, "id", (int64_t)m->id);
+    add_int(o, "fixture_id", (int64_t)m->fixture_id);
     snprintf(href, sizeof(href), "/matches/%llu/", (unsigned long long)m->id);
     add_str(o, "href", href);
     add_str(o, "source", m->source);
@@ -224,6 +226,8 @@ view_match(const struct match_view *m)
         json_object *tj = json_object_new_object();
 
         add_int(tj, "id", (int64_t)t->id);
+        snprintf(href, sizeof(href), "/teams/%llu/", (unsigned long long)t->id);
+        add_str(tj, "href", href);
         add_str(tj, "name", t->name[0] != '\0' ? t->name : "(no name)");
         if (t->has_score) {
             add_int(tj, "score", t->score);
@@ -435,7 +439,8 @@ view_form(struct req *r, json_object **out)
                   {"team_id", "Team id"},
                   {"page", "Page"},
                   {"page_size", "Page size"},
-                  {"source", "Source"}};
+                  {"source", "Source"},
+                  {"view", "Show"}};
     json_object *form, *selects;
     static const char *const id_params[] = {"title_id", "tournament_id", "team_id"};
     json_object *sel, *opts, *all, *hidden;
@@ -467,6 +472,14 @@ view_form(struct req *r, json_object **out)
         snprintf(s, sizeof(s), "%lld", (long long)state_labels[i].state);
         add_option(opts, view_form_value(r, "state"), s, state_labels[i].label);
     }
+    json_object_object_add(sel, "options", opts);
+    json_object_array_add(selects, sel);
+
+    sel = field_ctx(r, "view", "Show");
+    add_bool(sel, "select", 1);
+    opts = json_object_new_array();
+    add_option(opts, view_form_value(r, "view"), "matches", "Each source's matches");
+    add_option(opts, view_form_value(r, "view"), "fixtures", "Fixtures (sources merged)");
     json_object_object_add(sel, "options", opts);
     json_object_array_add(selects, sel);
 
@@ -648,4 +661,251 @@ view_error(struct req *r, int status, const char *message)
     add_str(ctx, "message", message);
     (void)view_render(r, "error", ctx);
     return RC_OK;
+}
+
+/* The linker's evidence (JSON text) as {confidence, fields: [{field, level,
+ * weight}], veto}; NULL when there is none. */
+static json_object *
+evidence_ctx(const char *text)
+{
+    json_object *e = text ? json_tokener_parse(text) : NULL, *fields, *out, *list, *v;
+    size_t i;
+    char w[32];
+
+    if (e == NULL || !json_object_is_type(e, json_type_object)) {
+        json_object_put(e);
+        return NULL;
+    }
+    out = json_object_new_object();
+    list = json_object_new_array();
+    if (json_object_object_get_ex(e, "fields", &fields) &&
+        json_object_is_type(fields, json_type_array)) {
+        for (i = 0; i < json_object_array_length(fields); i++) {
+            json_object *f = json_object_array_get_idx(fields, i), *o = json_object_new_object();
+
+            if (json_object_object_get_ex(f, "field", &v)) {
+                add_str(o, "field", json_object_get_string(v));
+            }
+            if (json_object_object_get_ex(f, "level", &v)) {
+                add_str(o, "level", json_object_get_string(v));
+            }
+            if (json_object_object_get_ex(f, "weight", &v)) {
+                snprintf(w, sizeof(w), "%+.1f", json_object_get_double(v));
+                add_str(o, "weight", w);
+            }
+            json_object_array_add(list, o);
+        }
+    }
+    json_object_object_add(out, "fields", list);
+    if (json_object_object_get_ex(e, "veto", &v) && json_object_is_type(v, json_type_string)) {
+        add_str(out, "veto", json_object_get_string(v));
+    }
+    json_object_put(e);
+    return out;
+}
+
+static void
+add_percent(json_object *o, const char *key, double p)
+{
+    char s[32];
+
+    snprintf(s, sizeof(s), "%.1f%%", 100.0 * p);
+    add_str(o, key, s);
+}
+
+/* The text of a conflicting value. */
+static void
+conflict_text(const struct conflict *c, const struct conflict_value *v, char *s, size_t n)
+{
+    if (v->s != NULL) {
+        snprintf(s, n, "%s", v->s);
+    } else if (!v->has) {
+        snprintf(s, n, "not given");
+    } else if (strcmp(c->field, "winner") == 0) {
+        snprintf(s, n, "%s", v->v ? "won" : "lost");
+    } else {
+        snprintf(s, n, "%lld", (long long)v->v);
+    }
+}
+
+/* The conflicts of a fixture: [{field, team, values: [{source, match_href, value}]}]. */
+static json_object *
+conflicts_ctx(const struct fixture_view *fx, struct arena *a)
+{
+    const struct consensus *c = &fx->consensus;
+    json_object *list = json_object_new_array();
+    size_t i, k;
+
+    for (i = 0; i < c->nconflicts; i++) {
+        const struct conflict *x = &c->conflicts[i];
+        json_object *o = json_object_new_object(), *vals = json_object_new_array();
+
+        add_str(o, "field", x->field);
+        for (k = 0; x->identity_id != 0 && k < c->nteams; k++) {
+            if (c->teams[k].identity_id == x->identity_id) {
+                add_str(o, "team", c->teams[k].name);
+            }
+        }
+        for (k = 0; k < x->n; k++) {
+            json_object *v = json_object_new_object();
+            char text[1100], *href = arena_alloc(a, 32);
+
+            conflict_text(x, &x->values[k], text, sizeof(text));
+            snprintf(href, 32, "/matches/%llu/", (unsigned long long)x->values[k].match_id);
+            add_str(v, "source", x->values[k].source);
+            add_str(v, "href", href);
+            add_str(v, "value", text);
+            json_object_array_add(vals, v);
+        }
+        json_object_object_add(o, "values", vals);
+        json_object_array_add(list, o);
+    }
+    return list;
+}
+
+json_object *
+view_fixture(struct req *r, const struct fixture_view *fx, uint64_t match_id)
+{
+    json_object *o = json_object_new_object(), *others = json_object_new_array();
+    const struct member_link *self = NULL;
+    size_t i;
+
+    add_int(o, "id", (int64_t)fx->id);
+    for (i = 0; fx->links != NULL && i < fx->n; i++) {
+        if (fx->matches[i].id == match_id) {
+            self = &fx->links[i];
+        }
+    }
+    for (i = 0; i < fx->n; i++) {
+        const struct match_view *m = &fx->matches[i];
+        const struct member_link *l = fx->links ? &fx->links[i] : NULL;
+        json_object *x;
+
+        if (m->id == match_id) {
+            continue;
+        }
+        x = view_match(m);
+        if (l != NULL) {
+            /* a pair's evidence sits on one of its two members */
+            const struct member_link *e = l->evidence == NULL && self != NULL ? self : l;
+            json_object *ev = evidence_ctx(e->evidence);
+
+            add_percent(x, "confidence", e->confidence);
+            add_bool(x, "by_person", strcmp(l->origin, "person") == 0);
+            if (ev != NULL) {
+                json_object_object_add(x, "evidence", ev);
+            }
+        }
+        json_object_array_add(others, x);
+    }
+    add_bool(o, "has_others", json_object_array_length(others) > 0);
+    json_object_object_add(o, "others", others);
+    json_object_object_add(o, "conflicts", conflicts_ctx(fx, &r->arena));
+    add_bool(o, "has_conflicts", fx->consensus.nconflicts > 0);
+    return o;
+}
+
+json_object *
+view_suggestions(const struct link_view *v, size_t n, uint64_t match_id)
+{
+    json_object *list = json_object_new_array();
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const struct match_view *other = v[i].match_a == match_id ? v[i].b : v[i].a;
+        json_object *x, *ev;
+
+        if (other == NULL) {
+            continue;
+        }
+        x = view_match(other);
+        add_percent(x, "probability", v[i].probability);
+        ev = evidence_ctx(v[i].evidence);
+        if (ev != NULL) {
+            json_object_object_add(x, "evidence", ev);
+        }
+        json_object_array_add(list, x);
+    }
+    return list;
+}
+
+json_object *
+view_fixture_row(const struct fixture_view *fx)
+{
+    const struct consensus *c = &fx->consensus;
+    json_object *o = json_object_new_object(), *teams = json_object_new_array();
+    char href[48];
+    buf_t sources;
+    size_t i;
+
+    add_int(o, "id", (int64_t)fx->id);
+    snprintf(href, sizeof(href), "/matches/%llu/", (unsigned long long)fx->id);
+    add_str(o, "href", href);
+    add_state(o, c->has_state, c->state);
+    add_datetime(o, "date_start_iso", c->date_start);
+    add_time(o, "date_start", c->date_start, 0);
+    add_str(o, "title", c->title_name);
+    if (fx->n > 0) {
+        add_str(o, "tournament", fx->matches[0].tournament_name);
+    }
+    for (i = 0; i < c->nteams; i++) {
+        json_object *t = json_object_new_object();
+
+        add_str(t, "name",
+                c->teams[i].name && c->teams[i].name[0] ? c->teams[i].name : "(no name)");
+        if (c->teams[i].has_score) {
+            add_int(t, "score", c->teams[i].score);
+        }
+        add_bool(t, "has_score", c->teams[i].has_score);
+        add_bool(t, "winner", c->teams[i].winner == TRI_TRUE);
+        json_object_array_add(teams, t);
+    }
+    json_object_object_add(o, "teams", teams);
+    buf_init(&sources, 0);
+    for (i = 0; i < fx->n; i++) {
+        buf_appendf(&sources, "%s%s", i ? ", " : "", fx->matches[i].source);
+    }
+    add_str(o, "sources", sources.data ? sources.data : "");
+    buf_cleanup(&sources);
+    add_bool(o, "has_conflicts", c->nconflicts > 0);
+    return o;
+}
+
+json_object *
+view_identity(const struct identity_view *v)
+{
+    json_object *o = json_object_new_object(), *list = json_object_new_array();
+    size_t i;
+
+    add_int(o, "identity_id", (int64_t)v->identity_id);
+    for (i = 0; i < v->n; i++) {
+        const struct team_alias *t = &v->teams[i];
+        json_object *x = json_object_new_object(), *ev = evidence_ctx(t->evidence);
+        char href[48];
+
+        if (t->id == v->team_id) {
+            add_str(o, "name", t->name && t->name[0] ? t->name : "(no name)");
+            add_str(o, "source", t->source);
+            add_str(o, "external_id", t->external_id);
+            add_int(o, "id", (int64_t)t->id);
+        }
+        add_int(x, "id", (int64_t)t->id);
+        snprintf(href, sizeof(href), "/teams/%llu/", (unsigned long long)t->id);
+        add_str(x, "href", href);
+        add_str(x, "name", t->name && t->name[0] ? t->name : "(no name)");
+        add_str(x, "source", t->source);
+        add_str(x, "external_id", t->external_id);
+        add_int(x, "matches", (int64_t)t->matches);
+        add_bool(x, "this", t->id == v->team_id);
+        add_bool(x, "by_person", t->origin != NULL && strcmp(t->origin, "person") == 0);
+        add_percent(x, "confidence", t->confidence);
+        if (ev != NULL) {
+            json_object_object_add(x, "evidence", ev);
+        }
+        json_object_array_add(list, x);
+    }
+    json_object_object_add(o, "aliases", list);
+    add_int(o, "alias_count", (int64_t)v->n);
+    add_bool(o, "alone", v->n <= 1);
+    return o;
 }

@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "db_fixtures.h"
 #include "db_matches.h"
 #include "req.h"
 #include "search.h"
@@ -28,6 +29,17 @@ void view_refs_cleanup(struct refs_kept *k);
 
 /* One match, for a table row or the detail page. */
 json_object *view_match(const struct match_view *m);
+/* The fixture of the match page of match_id: the other source matches
+ * ({others}, each a view_match with its confidence and evidence), the
+ * conflicts, and whether there are any. */
+json_object *view_fixture(struct req *r, const struct fixture_view *fx, uint64_t match_id);
+/* The pairs suggested for match_id: the other match of each, with the
+ * probability and evidence. */
+json_object *view_suggestions(const struct link_view *v, size_t n, uint64_t match_id);
+/* One fixture as a row of the list (its consensus). */
+json_object *view_fixture_row(const struct fixture_view *fx);
+/* A team's page: the team and every team of its identity. */
+json_object *view_identity(const struct identity_view *v);
 /* One message of a match's history. */
 json_object *view_message(const struct message_view *m);
 /* The filter form as submitted: the selects (reference lists, states,

@@ -8,40 +8,30 @@
 #include <string.h>
 
 #include "clock.h"
+#include "db_filter.h"
 #include "db_internal.h"
 #include "db_matches.h"
 #include "rc.h"
 #include "text.h"
 #include "util.h"
 
-/* 20 parameters: pairs of (value, value) for each optional filter */
-#define FILTERS                                                                                    \
-    " WHERE (? IS NULL OR m.title_id = ?)"                                                         \
-    " AND (? IS NULL OR m.title_id = (SELECT id FROM titles WHERE name_key = ?))"                  \
-    " AND (? IS NULL OR m.tournament_id = ?)"                                                      \
-    " AND (? IS NULL OR m.tournament_id IN (SELECT id FROM tournaments WHERE name_key = ?))"       \
-    " AND (? IS NULL OR m.state = ?)"                                                              \
-    " AND (? IS NULL OR m.date_start >= CAST(? AS DATETIME))"                                      \
-    " AND (? IS NULL OR m.date_start <= CAST(? AS DATETIME))"                                      \
-    " AND (? IS NULL OR EXISTS (SELECT 1 FROM match_teams mt WHERE mt.match_id = m.id"             \
-    " AND mt.team_id = ?))"                                                                        \
-    " AND (? IS NULL OR EXISTS (SELECT 1 FROM match_teams mt JOIN teams t ON t.id = mt.team_id"    \
-    " WHERE mt.match_id = m.id AND t.name_key = ?))"                                               \
-    " AND (? IS NULL OR m.source_id = (SELECT id FROM sources WHERE name = ?))"
-#define NFILTER 20
+/* the columns of VIEW_COLUMNS */
+#define NVIEW 18
 
 #define VIEW_COLUMNS                                                                               \
     "SELECT p.id, s.name, p.external_id, p.url, p.state, p.bestof,"                                \
     " DATE_FORMAT(p.date_start, '%Y-%m-%dT%H:%i:%sZ'), p.title_id, ti.name, p.tournament_id,"      \
     " tn.name, DATE_FORMAT(p.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), mt.team_id, t.name,"            \
-    " mt.score, mt.winner"
+    " mt.score, mt.winner, COALESCE(fm.fixture_id, p.id), COALESCE(tim.identity_id, mt.team_id)"
 
 #define VIEW_JOINS                                                                                 \
     " JOIN sources s ON s.id = p.source_id"                                                        \
     " LEFT JOIN titles ti ON ti.id = p.title_id"                                                   \
     " LEFT JOIN tournaments tn ON tn.id = p.tournament_id"                                         \
     " LEFT JOIN match_teams mt ON mt.match_id = p.id"                                              \
-    " LEFT JOIN teams t ON t.id = mt.team_id"
+    " LEFT JOIN teams t ON t.id = mt.team_id"                                                      \
+    " LEFT JOIN fixture_members fm ON fm.match_id = p.id"                                          \
+    " LEFT JOIN team_identity_members tim ON tim.team_id = mt.team_id"
 
 #define PAGE(inner, outer)                                                                         \
     VIEW_COLUMNS " FROM (SELECT m.* FROM matches m" FILTERS " ORDER BY " inner                     \
@@ -69,9 +59,23 @@ static const char SQL_ONE[] =
  * source's matches for the 64 ids) */
 static const char SQL_MANY[] = VIEW_COLUMNS " FROM matches p FORCE INDEX (PRIMARY)" VIEW_JOINS
                                             " WHERE p.id IN (" IDS64 ") ORDER BY p.id, mt.position";
+/* The members of up to MANY_CHUNK fixtures, by fixture then match. */
+static const char SQL_OF_FIXTURES[] = VIEW_COLUMNS " FROM fixture_members f"
+                                                   " JOIN matches p ON p.id = f.match_id" VIEW_JOINS
+                                                   " WHERE f.fixture_id IN (" IDS64 ")"
+                                                   " ORDER BY f.fixture_id, p.id, mt.position";
 static const char SQL_AFTER[] = VIEW_COLUMNS
     " FROM (SELECT m.* FROM matches m WHERE m.id > ? ORDER BY m.id LIMIT ?) p" VIEW_JOINS
     " ORDER BY p.id, mt.position";
+
+/* The other spellings of each team's identity: the names of the other teams
+ * in it, for the search documents. */
+static const char SQL_ALIASES[] =
+    "SELECT tim.team_id, o.name FROM team_identity_members tim"
+    " JOIN team_identity_members om ON om.identity_id = tim.identity_id AND om.team_id <> "
+    "tim.team_id"
+    " JOIN teams o ON o.id = om.team_id WHERE tim.team_id IN (" IDS64 ")"
+    " ORDER BY tim.team_id, o.name, o.id";
 
 static const char SQL_MESSAGES[] =
     "SELECT id, DATE_FORMAT(received_at, '%Y-%m-%dT%H:%i:%s.%fZ'), status, error, payload"
@@ -86,6 +90,15 @@ static const char SQL_TOURNAMENTS[] =
     " (SELECT COUNT(*) FROM matches m WHERE m.tournament_id = tn.id)"
     " FROM tournaments tn JOIN sources s ON s.id = tn.source_id"
     " ORDER BY tn.name, tn.id LIMIT ? OFFSET ?";
+/* /api/teams/: with each team's external id and identity, by source or not */
+static const char SQL_TEAMS_OF[] =
+    "SELECT t.id, t.name, s.name, (SELECT COUNT(*) FROM match_teams mt WHERE mt.team_id = t.id),"
+    " t.external_id, COALESCE(tim.identity_id, t.id) FROM teams t"
+    " JOIN sources s ON s.id = t.source_id"
+    " LEFT JOIN team_identity_members tim ON tim.team_id = t.id"
+    " WHERE (? IS NULL OR s.name = ?) ORDER BY t.name, t.id LIMIT ? OFFSET ?";
+static const char SQL_COUNT_TEAMS_OF[] = "SELECT COUNT(*) FROM teams t JOIN sources s ON s.id = "
+                                         "t.source_id WHERE (? IS NULL OR s.name = ?)";
 static const char SQL_TEAMS[] =
     "SELECT t.id, t.name, s.name, (SELECT COUNT(*) FROM match_teams mt WHERE mt.team_id = t.id)"
     " FROM teams t JOIN sources s ON s.id = t.source_id ORDER BY t.name, t.id LIMIT ? OFFSET ?";
@@ -120,8 +133,11 @@ static const char *const matches_sqls[] = {
     SQL_COUNT_TEAMS,
     SQL_TOP_TOURNAMENTS,
     SQL_TOP_TEAMS,
+    SQL_TEAMS_OF,
+    SQL_COUNT_TEAMS_OF,
+    SQL_OF_FIXTURES,
 };
-static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER};
+static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER, SQL_ALIASES};
 
 void
 db_matches_register(struct db *db)
@@ -129,14 +145,6 @@ db_matches_register(struct db *db)
     db_register(db, matches_sqls, ARRAY_SIZE(matches_sqls));
     db_register(db, search_sqls, ARRAY_SIZE(search_sqls));
 }
-
-/* The bound values of FILTERS. */
-struct filter_params {
-    int64_t v[NFILTER];
-    unsigned long len[NFILTER];
-    char null[NFILTER];
-    char dates[2][20]; /* the date bounds as DATETIME text */
-};
 
 static void
 bind_opt_i64(MYSQL_BIND *p, struct filter_params *fp, int k, int set, int64_t v)
@@ -164,8 +172,8 @@ bind_opt_date(MYSQL_BIND *p, struct filter_params *fp, int k, int set, int64_t v
     bind_opt_s(p, fp, k, set ? text : NULL);
 }
 
-static void
-bind_filters(MYSQL_BIND *p, struct filter_params *fp, const struct match_filter *f)
+void
+db_filter_bind(MYSQL_BIND *p, struct filter_params *fp, const struct match_filter *f)
 {
     int k;
 
@@ -225,8 +233,9 @@ struct view_row {
     char source[4 * MATCH_ID_MAX + 1], external_id[4 * MATCH_ID_MAX + 1];
     char url[4 * 2048 + 1], date[32], title[4 * MATCH_NAME_MAX + 1];
     char tournament[4 * MATCH_NAME_MAX + 1], updated[40], team[4 * MATCH_NAME_MAX + 1];
-    unsigned long len[16];
-    char null[16];
+    int64_t fixture_id, identity_id;
+    unsigned long len[NVIEW];
+    char null[NVIEW];
 };
 
 static void
@@ -249,6 +258,8 @@ bind_view(MYSQL_BIND *r, struct view_row *v)
     db_bind_out_str(&r[13], v->team, sizeof(v->team) - 1, &v->len[13], &v->null[13]);
     db_bind_i64(&r[14], &v->score, &v->null[14]);
     db_bind_int(&r[15], &v->winner, &v->null[15]);
+    db_bind_i64(&r[16], &v->fixture_id, &v->null[16]);
+    db_bind_i64(&r[17], &v->identity_id, &v->null[17]);
 }
 
 /* A copy of string column k of v, or NULL when it is NULL. */
@@ -271,7 +282,7 @@ static int
 fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct match_view **out,
             size_t *n)
 {
-    MYSQL_BIND r[16];
+    MYSQL_BIND r[NVIEW];
     struct view_row *v = malloc(sizeof(*v));
     struct match_view *views = arena_alloc(a, (cap ? cap : 1) * sizeof(*views));
     size_t k = 0;
@@ -287,8 +298,12 @@ fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct 
 
         if (m == NULL || m->id != (uint64_t)v->id) {
             if (k == cap) {
-                rc = RC_ERR; /* more matches than the LIMIT: cannot happen */
-                break;
+                /* a fixture's members: as many as it has sources */
+                struct match_view *grown = arena_alloc(a, 2 * cap * sizeof(*grown));
+
+                memcpy(grown, views, cap * sizeof(*grown));
+                views = grown;
+                cap *= 2;
             }
             m = &views[k++];
             memset(m, 0, sizeof(*m));
@@ -306,16 +321,19 @@ fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct 
             m->tournament_id = v->null[9] ? 0 : (uint64_t)v->tournament_id;
             m->tournament_name = COL(a, v, 10, tournament);
             m->updated_at = COL(a, v, 11, updated);
+            m->fixture_id = (uint64_t)v->fixture_id;
             m->teams = arena_alloc(a, MATCH_MAX_TEAMS * sizeof(*m->teams));
         }
         if (!v->null[12] && m->nteams < MATCH_MAX_TEAMS) {
             struct team_view *t = &m->teams[m->nteams++];
 
+            memset(t, 0, sizeof(*t));
             t->id = (uint64_t)v->team_id;
             t->name = COL(a, v, 13, team);
             t->has_score = !v->null[14];
             t->score = v->score;
             t->winner = v->null[15] ? TRI_NULL : (v->winner ? TRI_TRUE : TRI_FALSE);
+            t->identity_id = (uint64_t)v->identity_id;
         }
     }
     db_stmt_done(db, sql);
@@ -325,8 +343,8 @@ fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct 
     return rc == RC_NOTFOUND ? RC_OK : rc;
 }
 
-static int
-no_filter(const struct match_filter *f)
+int
+db_filter_none(const struct match_filter *f)
 {
     return f->title_id == 0 && f->title_key == NULL && f->tournament_id == 0 &&
            f->tournament_key == NULL && !f->has_state && !f->has_gte && !f->has_lte &&
@@ -347,9 +365,9 @@ db_matches_list(struct db *db, const struct match_filter *f, struct arena *a,
 
     *out = NULL;
     *n = 0;
-    bind_filters(p, &fp, f);
-    rc = no_filter(f) ? select_count(db, SQL_COUNT_ALL, NULL, count)
-                      : select_count(db, SQL_COUNT, p, count);
+    db_filter_bind(p, &fp, f);
+    rc = db_filter_none(f) ? select_count(db, SQL_COUNT_ALL, NULL, count)
+                           : select_count(db, SQL_COUNT, p, count);
     if (rc != RC_OK || *count <= (uint64_t)offset) {
         return rc;
     }
@@ -455,15 +473,16 @@ db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct message_
     }
 }
 
-/* Fetches up to cap rows (id, name, source, matches) of the executed sql. */
+/* Fetches up to cap rows (id, name, source, matches) of the executed sql;
+ * with team_cols, also (external_id, identity_id). */
 static int
-fetch_refs(struct db *db, const char *sql, size_t cap, struct arena *a, struct ref_view **out,
-           size_t *n)
+fetch_refs(struct db *db, const char *sql, size_t cap, int team_cols, struct arena *a,
+           struct ref_view **out, size_t *n)
 {
-    MYSQL_BIND r[4];
-    int64_t id = 0, matches = 0;
-    char name[4 * MATCH_NAME_MAX + 1], source[4 * MATCH_ID_MAX + 1];
-    unsigned long nlen = 0, slen = 0;
+    MYSQL_BIND r[6];
+    int64_t id = 0, matches = 0, identity = 0;
+    char name[4 * MATCH_NAME_MAX + 1], source[4 * MATCH_ID_MAX + 1], ext[4 * MATCH_ID_MAX + 1];
+    unsigned long nlen = 0, slen = 0, elen = 0;
     char snull = 0;
     struct ref_view *refs = arena_alloc(a, (cap ? cap : 1) * sizeof(*refs));
     size_t k = 0;
@@ -473,12 +492,20 @@ fetch_refs(struct db *db, const char *sql, size_t cap, struct arena *a, struct r
     db_bind_out_str(&r[1], name, sizeof(name) - 1, &nlen, NULL);
     db_bind_out_str(&r[2], source, sizeof(source) - 1, &slen, &snull);
     db_bind_i64(&r[3], &matches, NULL);
+    db_bind_out_str(&r[4], ext, sizeof(ext) - 1, &elen, NULL);
+    db_bind_i64(&r[5], &identity, NULL);
+    if (!team_cols) {
+        memset(&r[4], 0, 2 * sizeof(r[4]));
+    }
     rc = db_bind_result(db, sql, r);
     while (rc == RC_OK && k < cap && (rc = db_fetch(db, sql)) == RC_OK) {
         refs[k].id = (uint64_t)id;
         refs[k].name = arena_strndup(a, name, nlen < sizeof(name) ? nlen : sizeof(name) - 1);
         refs[k].source = snull ? NULL : arena_strndup(a, source, slen < sizeof(source) ? slen : 0);
         refs[k].matches = (uint64_t)matches;
+        refs[k].external_id =
+            team_cols ? arena_strndup(a, ext, elen < sizeof(ext) ? elen : sizeof(ext) - 1) : NULL;
+        refs[k].identity_id = team_cols ? (uint64_t)identity : 0;
         k++;
     }
     db_stmt_done(db, sql);
@@ -510,7 +537,78 @@ db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_si
     if (rc != RC_OK) {
         return rc;
     }
-    return fetch_refs(db, sql, (size_t)page_size, a, out, n);
+    return fetch_refs(db, sql, (size_t)page_size, 0, a, out, n);
+}
+
+int
+db_matches_teams(struct db *db, const char *source, int64_t page, int64_t page_size,
+                 struct arena *a, struct ref_view **out, size_t *n, uint64_t *count)
+{
+    MYSQL_BIND p[4];
+    unsigned long len = source ? (unsigned long)strlen(source) : 0;
+    char null = source == NULL;
+    int64_t limit = page_size, offset = (page - 1) * page_size;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    db_bind_str(&p[0], source ? source : "", &len, &null);
+    p[1] = p[0];
+    rc = select_count(db, SQL_COUNT_TEAMS_OF, p, count);
+    if (rc != RC_OK || *count <= (uint64_t)offset) {
+        return rc;
+    }
+    db_bind_i64(&p[2], &limit, NULL);
+    db_bind_i64(&p[3], &offset, NULL);
+    rc = db_execute(db, SQL_TEAMS_OF, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    return fetch_refs(db, SQL_TEAMS_OF, (size_t)page_size, 1, a, out, n);
+}
+
+int
+db_matches_of_fixtures(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
+                       struct match_view **out, size_t *nout)
+{
+    struct match_view *all = NULL;
+    MYSQL_BIND p[MANY_CHUNK];
+    int64_t v[MANY_CHUNK];
+    char null[MANY_CHUNK];
+    size_t done = 0, k = 0, cap = 0, i;
+    int rc = RC_OK;
+
+    while (rc == RC_OK && done < n) {
+        size_t chunk = n - done < MANY_CHUNK ? n - done : MANY_CHUNK, got = 0;
+        struct match_view *views = NULL;
+
+        for (i = 0; i < MANY_CHUNK; i++) {
+            v[i] = i < chunk ? (int64_t)ids[done + i] : 0;
+            null[i] = i >= chunk;
+            db_bind_i64(&p[i], &v[i], &null[i]);
+        }
+        rc = db_execute(db, SQL_OF_FIXTURES, p);
+        if (rc == RC_OK) {
+            rc = fetch_views(db, SQL_OF_FIXTURES, a, 2 * MANY_CHUNK, &views, &got);
+        }
+        if (rc == RC_OK && k + got > cap) {
+            struct match_view *grown;
+
+            cap = 2 * (k + got);
+            grown = arena_alloc(a, cap * sizeof(*grown));
+            if (k > 0) {
+                memcpy(grown, all, k * sizeof(*grown));
+            }
+            all = grown;
+        }
+        for (i = 0; rc == RC_OK && i < got; i++) {
+            all[k++] = views[i];
+        }
+        done += chunk;
+    }
+    *out = all;
+    *nout = k;
+    return rc;
 }
 
 int
@@ -529,7 +627,77 @@ db_matches_top(struct db *db, enum ref_kind kind, size_t limit, struct arena *a,
     if (rc != RC_OK) {
         return rc;
     }
-    return fetch_refs(db, sql, limit, a, out, n);
+    return fetch_refs(db, sql, limit, 0, a, out, n);
+}
+
+/* Adds one alias to every team of views[0..n) with id team_id. */
+static void
+add_alias(struct arena *a, struct match_view *views, size_t n, uint64_t team_id, const char *name)
+{
+    size_t i, k;
+
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < views[i].nteams; k++) {
+            struct team_view *t = &views[i].teams[k];
+
+            if (t->id != team_id) {
+                continue;
+            }
+            if (t->naliases % 8 == 0) {
+                const char **grown = arena_alloc(a, (t->naliases + 8) * sizeof(*grown));
+
+                if (t->naliases > 0) {
+                    memcpy(grown, t->aliases, t->naliases * sizeof(*grown));
+                }
+                t->aliases = grown;
+            }
+            t->aliases[t->naliases++] = name;
+        }
+    }
+}
+
+/* Fills the aliases of the teams of views[0..n): MANY_CHUNK teams per round
+ * trip. */
+static int
+load_aliases(struct db *db, struct arena *a, struct match_view *views, size_t n)
+{
+    MYSQL_BIND p[MANY_CHUNK], r[2];
+    int64_t v[MANY_CHUNK], team = 0;
+    char null[MANY_CHUNK], name[4 * MATCH_NAME_MAX + 1];
+    unsigned long len = 0;
+    size_t i = 0, k = 0, used;
+    int rc = RC_OK;
+
+    db_bind_i64(&r[0], &team, NULL);
+    db_bind_out_str(&r[1], name, sizeof(name) - 1, &len, NULL);
+    while (rc == RC_OK && i < n) {
+        for (used = 0; used < MANY_CHUNK && i < n;) {
+            if (k < views[i].nteams) {
+                v[used++] = (int64_t)views[i].teams[k++].id;
+            } else {
+                i++;
+                k = 0;
+            }
+        }
+        if (used == 0) {
+            break;
+        }
+        for (size_t j = 0; j < MANY_CHUNK; j++) {
+            null[j] = j >= used;
+            db_bind_i64(&p[j], &v[j], &null[j]);
+        }
+        rc = db_execute(db, SQL_ALIASES, p);
+        if (rc == RC_OK) {
+            rc = db_bind_result(db, SQL_ALIASES, r);
+        }
+        while (rc == RC_OK && (rc = db_fetch(db, SQL_ALIASES)) == RC_OK) {
+            add_alias(a, views, n, (uint64_t)team,
+                      arena_strndup(a, name, len < sizeof(name) ? len : sizeof(name) - 1));
+        }
+        db_stmt_done(db, SQL_ALIASES);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    return rc;
 }
 
 int
@@ -561,6 +729,9 @@ db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena 
         }
         done += chunk;
     }
+    if (rc == RC_OK) {
+        rc = load_aliases(db, a, all, k);
+    }
     *out = all;
     *nout = k;
     return rc;
@@ -579,8 +750,8 @@ db_matches_after(struct db *db, uint64_t after, size_t limit, struct arena *a,
     db_bind_i64(&p[0], &from, NULL);
     db_bind_i64(&p[1], &lim, NULL);
     rc = db_execute(db, SQL_AFTER, p);
-    if (rc != RC_OK) {
-        return rc;
+    if (rc == RC_OK) {
+        rc = fetch_views(db, SQL_AFTER, a, limit, out, n);
     }
-    return fetch_views(db, SQL_AFTER, a, limit, out, n);
+    return rc == RC_OK ? load_aliases(db, a, *out, *n) : rc;
 }

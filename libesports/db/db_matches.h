@@ -41,6 +41,9 @@ struct team_view {
     int has_score;
     int64_t score;
     enum tristate winner;
+    uint64_t identity_id; /* its team identity: the smallest teams.id in it */
+    size_t naliases;      /* the search mirror's documents only: the identity's */
+    const char **aliases; /* other spellings (names of its other teams) */
 };
 
 struct match_view {
@@ -54,6 +57,7 @@ struct match_view {
     uint64_t title_id, tournament_id; /* 0 = none */
     const char *title_name, *tournament_name;
     const char *updated_at; /* ISO 8601 UTC with microseconds and Z */
+    uint64_t fixture_id;    /* its fixture: the smallest matches.id in it */
     size_t nteams;
     struct team_view *teams;
 };
@@ -73,6 +77,8 @@ struct ref_view {
     const char *name;
     const char *source; /* NULL for titles */
     uint64_t matches;
+    const char *external_id; /* teams of db_matches_teams only, else NULL */
+    uint64_t identity_id;    /* the same; else 0 */
 };
 
 enum ref_kind { REF_TITLES, REF_TOURNAMENTS, REF_TEAMS };
@@ -98,6 +104,14 @@ int db_matches_messages(struct db *db, uint64_t id, struct arena *a, struct mess
 /* A page of a reference list, by name, and the total count. */
 int db_matches_refs(struct db *db, enum ref_kind kind, int64_t page, int64_t page_size,
                     struct arena *a, struct ref_view **out, size_t *n, uint64_t *count);
+/* A page of /api/teams/ by name: every team, or those of source (NULL:
+ * all), with external_id and identity_id, and the total count. */
+int db_matches_teams(struct db *db, const char *source, int64_t page, int64_t page_size,
+                     struct arena *a, struct ref_view **out, size_t *n, uint64_t *count);
+/* The members of the fixtures with these ids, by fixture id then match id
+ * (a fixture of no match is left out). */
+int db_matches_of_fixtures(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
+                           struct match_view **out, size_t *nout);
 /* The limit most active tournaments or teams (REF_TOURNAMENTS, REF_TEAMS),
  * most matches first, one per name as the filters match names (matches
  * counted over every source; source NULL): the website's suggestions. */

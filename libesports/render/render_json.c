@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db_fixtures.h"
 #include "msg.h"
 #include "rc.h"
 #include "render_json.h"
@@ -131,7 +132,8 @@ render_json_match(buf_t *out, const struct match_view *m)
 {
     size_t i;
 
-    buf_appendf(out, "{\"id\":%llu,\"source\":", (unsigned long long)m->id);
+    buf_appendf(out, "{\"id\":%llu,\"fixture_id\":%llu,\"source\":", (unsigned long long)m->id,
+                (unsigned long long)m->fixture_id);
     render_json_str(out, m->source);
     buf_append_str(out, ",\"external_id\":");
     render_json_str(out, m->external_id);
@@ -149,7 +151,8 @@ render_json_match(buf_t *out, const struct match_view *m)
     for (i = 0; i < m->nteams; i++) {
         const struct team_view *t = &m->teams[i];
 
-        buf_appendf(out, "%s{\"id\":%llu,\"name\":", i ? "," : "", (unsigned long long)t->id);
+        buf_appendf(out, "%s{\"id\":%llu,\"identity_id\":%llu,\"name\":", i ? "," : "",
+                    (unsigned long long)t->id, (unsigned long long)t->identity_id);
         render_json_str(out, t->name);
         opt_int(out, "score", t->has_score, t->score);
         buf_append_str(out, t->winner == TRI_NULL   ? ",\"winner\":null}"
@@ -232,4 +235,185 @@ render_json_errors(buf_t *out, const char *detail, size_t n, const char *const *
         render_json_str(out, msgs[i]);
     }
     buf_append_str(out, "}}");
+}
+
+void
+render_json_team_ref(buf_t *out, const struct ref_view *r)
+{
+    buf_appendf(out, "{\"id\":%llu,\"name\":", (unsigned long long)r->id);
+    render_json_str(out, r->name);
+    buf_append_str(out, ",\"source\":");
+    render_json_str(out, r->source);
+    buf_append_str(out, ",\"external_id\":");
+    render_json_str(out, r->external_id);
+    buf_appendf(out, ",\"identity_id\":%llu,\"match_count\":%llu}",
+                (unsigned long long)r->identity_id, (unsigned long long)r->matches);
+}
+
+/* Evidence as the linker wrote it (JSON text), or null. */
+static void
+evidence(buf_t *out, const char *text)
+{
+    json_object *o = text ? json_tokener_parse(text) : NULL;
+
+    if (o == NULL) {
+        buf_append(out, "null", 4);
+        return;
+    }
+    render_json_value(out, o);
+    json_object_put(o);
+}
+
+static void
+winner(buf_t *out, enum tristate w)
+{
+    buf_append_str(out, w == TRI_NULL ? "null" : w == TRI_TRUE ? "true" : "false");
+}
+
+static void
+conflicts(buf_t *out, const struct consensus *c)
+{
+    size_t i, k;
+
+    buf_append_str(out, ",\"conflicts\":[");
+    for (i = 0; i < c->nconflicts; i++) {
+        const struct conflict *x = &c->conflicts[i];
+
+        buf_append_str(out, i ? ",{\"field\":" : "{\"field\":");
+        render_json_str(out, x->field);
+        if (x->identity_id != 0) {
+            buf_appendf(out, ",\"identity_id\":%llu", (unsigned long long)x->identity_id);
+        } else {
+            buf_append_str(out, ",\"identity_id\":null");
+        }
+        buf_append_str(out, ",\"values\":[");
+        for (k = 0; k < x->n; k++) {
+            const struct conflict_value *v = &x->values[k];
+
+            buf_appendf(out, "%s{\"match_id\":%llu,\"source\":", k ? "," : "",
+                        (unsigned long long)v->match_id);
+            render_json_str(out, v->source);
+            buf_append_str(out, ",\"value\":");
+            if (v->s != NULL) {
+                render_json_str(out, v->s);
+            } else if (!v->has) {
+                buf_append(out, "null", 4);
+            } else if (strcmp(x->field, "winner") == 0) {
+                buf_append_str(out, v->v ? "true" : "false");
+            } else {
+                buf_appendf(out, "%lld", (long long)v->v);
+            }
+            buf_append_char(out, '}');
+        }
+        buf_append_str(out, "]}");
+    }
+    buf_append_char(out, ']');
+}
+
+void
+render_json_fixture(buf_t *out, const struct fixture_view *fx)
+{
+    const struct consensus *c = &fx->consensus;
+    size_t i;
+
+    buf_appendf(out, "{\"id\":%llu,\"source_count\":%zu,\"title\":", (unsigned long long)fx->id,
+                fx->n);
+    id_name(out, c->title_id, c->title_name);
+    buf_append_str(out, ",\"date_start\":");
+    render_json_str(out, c->date_start);
+    opt_int(out, "state", c->has_state, c->state);
+    opt_int(out, "bestof", c->has_bestof, c->bestof);
+    buf_append_str(out, ",\"teams\":[");
+    for (i = 0; i < c->nteams; i++) {
+        const struct consensus_team *t = &c->teams[i];
+
+        buf_appendf(out, "%s{\"identity_id\":%llu,\"name\":", i ? "," : "",
+                    (unsigned long long)t->identity_id);
+        render_json_str(out, t->name);
+        opt_int(out, "score", t->has_score, t->score);
+        buf_append_str(out, ",\"winner\":");
+        winner(out, t->winner);
+        buf_append_char(out, '}');
+    }
+    buf_append_char(out, ']');
+    conflicts(out, c);
+    buf_append_str(out, ",\"matches\":[");
+    for (i = 0; i < fx->n; i++) {
+        if (i > 0) {
+            buf_append_char(out, ',');
+        }
+        render_json_match(out, &fx->matches[i]);
+    }
+    buf_append_char(out, ']');
+    if (fx->links != NULL) {
+        buf_append_str(out, ",\"links\":[");
+        for (i = 0; i < fx->n; i++) {
+            const struct member_link *l = &fx->links[i];
+
+            buf_appendf(out, "%s{\"match_id\":%llu,\"confidence\":%.6g,\"origin\":", i ? "," : "",
+                        (unsigned long long)l->match_id, l->confidence);
+            render_json_str(out, l->origin);
+            buf_append_str(out, ",\"evidence\":");
+            evidence(out, l->evidence);
+            buf_append_char(out, '}');
+        }
+        buf_append_char(out, ']');
+    }
+    buf_append_char(out, '}');
+}
+
+void
+render_json_link(buf_t *out, const struct link_view *l)
+{
+    buf_appendf(out, "{\"match_ids\":[%llu,%llu],\"status\":", (unsigned long long)l->match_a,
+                (unsigned long long)l->match_b);
+    render_json_str(out, l->status);
+    buf_appendf(out, ",\"probability\":%.6g,\"evidence\":", l->probability);
+    evidence(out, l->evidence);
+    buf_append_str(out, ",\"updated_at\":");
+    render_json_str(out, l->updated_at);
+    buf_append_str(out, ",\"matches\":[");
+    if (l->a != NULL) {
+        render_json_match(out, l->a);
+    }
+    if (l->b != NULL) {
+        if (l->a != NULL) {
+            buf_append_char(out, ',');
+        }
+        render_json_match(out, l->b);
+    }
+    buf_append_str(out, "]}");
+}
+
+void
+render_json_identity(buf_t *out, const struct identity_view *v)
+{
+    size_t i;
+
+    for (i = 0; i < v->n && v->teams[i].id != v->team_id; i++) {
+    }
+    buf_appendf(out, "{\"id\":%llu,\"name\":", (unsigned long long)v->team_id);
+    render_json_str(out, i < v->n ? v->teams[i].name : NULL);
+    buf_append_str(out, ",\"source\":");
+    render_json_str(out, i < v->n ? v->teams[i].source : NULL);
+    buf_append_str(out, ",\"external_id\":");
+    render_json_str(out, i < v->n ? v->teams[i].external_id : NULL);
+    buf_appendf(out, ",\"identity_id\":%llu,\"aliases\":[", (unsigned long long)v->identity_id);
+    for (i = 0; i < v->n; i++) {
+        const struct team_alias *t = &v->teams[i];
+
+        buf_appendf(out, "%s{\"id\":%llu,\"name\":", i ? "," : "", (unsigned long long)t->id);
+        render_json_str(out, t->name);
+        buf_append_str(out, ",\"source\":");
+        render_json_str(out, t->source);
+        buf_append_str(out, ",\"external_id\":");
+        render_json_str(out, t->external_id);
+        buf_appendf(out, ",\"match_count\":%llu,\"confidence\":%.6g,\"origin\":",
+                    (unsigned long long)t->matches, t->confidence);
+        render_json_str(out, t->origin);
+        buf_append_str(out, ",\"evidence\":");
+        evidence(out, t->evidence);
+        buf_append_char(out, '}');
+    }
+    buf_append_str(out, "]}");
 }

@@ -10,6 +10,9 @@
 #include "db_status.h"
 
 struct json_object;
+struct fixture_view;
+struct link_view;
+struct identity_view;
 
 /* The /healthz document. db_ok: the database answered; cs: the consumer
  * status row, or NULL when it could not be read; stall_s: HEALTH_STALL_S.
@@ -33,6 +36,23 @@ void render_json_message(buf_t *out, const struct message_view *m);
 
 /* {"id", "name", ["source",] "match_count"} */
 void render_json_ref(buf_t *out, const struct ref_view *r);
+
+/* A row of /api/teams/: {"id", "name", "source", "external_id", "identity_id", "match_count"} */
+void render_json_team_ref(buf_t *out, const struct ref_view *r);
+
+/* A fixture: {"id", "source_count", "title", "date_start", "state", "bestof",
+ * "teams": [{"identity_id", "name", "score", "winner"}], "conflicts": [{"field",
+ * "identity_id", "values": [{"match_id", "source", "value"}]}], "matches": [match],
+ * and in the detail "links": [{"match_id", "confidence", "origin", "evidence"}]} */
+void render_json_fixture(buf_t *out, const struct fixture_view *fx);
+
+/* {"match_ids": [a, b], "status", "probability", "evidence", "updated_at", "matches": [a, b]} */
+void render_json_link(buf_t *out, const struct link_view *l);
+
+/* /api/teams/{id}/: {"id", "name", "source", "external_id", "identity_id",
+ * "aliases": [{"id", "name", "source", "external_id", "match_count", "confidence",
+ * "origin", "evidence"}]} */
+void render_json_identity(buf_t *out, const struct identity_view *v);
 
 /* {"detail": detail, "errors": {name: message, ...}} */
 void render_json_errors(buf_t *out, const char *detail, size_t n, const char *const *names,

@@ -74,8 +74,13 @@ mapping_match_index(const char *alias)
     json_object_object_get_ex(teams, "properties", &team_props);
     json_object_object_add(team_props, "score", field("integer"));
     json_object_object_add(team_props, "winner", field("boolean"));
+    json_object_object_add(team_props, "identity_id", field("long"));
+    /* the other spellings of the team's identity (other sources' names), so
+     * a fixture is found by any of them */
+    json_object_object_add(team_props, "aliases", field("text"));
 
     json_object_object_add(props, "id", field("long"));
+    json_object_object_add(props, "fixture_id", field("long"));
     json_object_object_add(props, "source", field("keyword"));
     json_object_object_add(props, "external_id", field("keyword"));
     json_object_object_add(props, "url", url);
@@ -96,5 +101,20 @@ mapping_match_index(const char *alias)
         json_object_object_add(aliases, alias, json_object_new_object());
         json_object_object_add(body, "aliases", aliases);
     }
+    return body;
+}
+
+json_object *
+mapping_link_fields(void)
+{
+    json_object *body = json_object_new_object(), *props = json_object_new_object();
+    json_object *teams = json_object_new_object(), *team_props = json_object_new_object();
+
+    json_object_object_add(team_props, "identity_id", field("long"));
+    json_object_object_add(team_props, "aliases", field("text"));
+    json_object_object_add(teams, "properties", team_props);
+    json_object_object_add(props, "fixture_id", field("long"));
+    json_object_object_add(props, "teams", teams);
+    json_object_object_add(body, "properties", props);
     return body;
 }

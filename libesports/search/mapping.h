@@ -18,4 +18,9 @@
  */
 json_object *mapping_match_index(const char *alias);
 
+/* The fields the linker added to the documents (fixture_id, teams.identity_id,
+ * teams.aliases), as a _mapping body: put on an index made before them, so
+ * its documents can carry them (adding fields is all a mapping may change). */
+json_object *mapping_link_fields(void);
+
 #endif

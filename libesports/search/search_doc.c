@@ -8,6 +8,27 @@
 #include "render_json.h"
 #include "search_doc.h"
 
+/* Puts the linker's fields on the indices behind alias (a no-op when they
+ * have them already). */
+static int
+add_link_fields(struct es *es, const char *alias)
+{
+    json_object *body = mapping_link_fields();
+    char path[300];
+    const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+    long status = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "/%s/_mapping", alias);
+    rc = es_request(es, "PUT", path, "application/json", text, strlen(text), &status, NULL);
+    json_object_put(body);
+    if (rc != RC_OK) {
+        log_warn("search", "event=mapping_update_failed alias=%s rc=%s err=\"%s\"", alias,
+                 rc_name(rc), es_last_error(es));
+    }
+    return rc;
+}
+
 int
 search_doc_ensure_index(struct es *es, const char *alias)
 {
@@ -15,6 +36,9 @@ search_doc_ensure_index(struct es *es, const char *alias)
     json_object *body;
     int rc = es_index_exists(es, alias);
 
+    if (rc == RC_OK) {
+        return add_link_fields(es, alias);
+    }
     if (rc != RC_NOTFOUND) {
         return rc;
     }
@@ -44,6 +68,31 @@ search_doc_ensure_index(struct es *es, const char *alias)
     return rc;
 }
 
+/* teams[i].aliases: the other spellings of each team's identity. */
+static void
+add_aliases(json_object *doc, const struct match_view *m)
+{
+    json_object *teams;
+    size_t i, k;
+
+    if (!json_object_object_get_ex(doc, "teams", &teams)) {
+        return;
+    }
+    for (i = 0; i < m->nteams && i < json_object_array_length(teams); i++) {
+        const struct team_view *t = &m->teams[i];
+        json_object *names;
+
+        if (t->naliases == 0) {
+            continue;
+        }
+        names = json_object_new_array();
+        for (k = 0; k < t->naliases; k++) {
+            json_object_array_add(names, json_object_new_string(t->aliases[k]));
+        }
+        json_object_object_add(json_object_array_get_idx(teams, i), "aliases", names);
+    }
+}
+
 int
 search_doc_bulk_add(struct es_bulk *b, const char *index, const struct match_view *m,
                     buf_t *scratch)
@@ -58,6 +107,7 @@ search_doc_bulk_add(struct es_bulk *b, const char *index, const struct match_vie
         log_error("search", "event=document_unparsable match_id=%llu", (unsigned long long)m->id);
         return RC_ERR;
     }
+    add_aliases(doc, m);
     snprintf(id, sizeof(id), "%llu", (unsigned long long)m->id);
     es_bulk_index(b, index, id, doc);
     json_object_put(doc);

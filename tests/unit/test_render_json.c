@@ -11,11 +11,17 @@ static void
 test_match(void **state)
 {
     struct team_view teams[2] = {
-        {.id = 5, .name = "Bayes \"B\" Team", .has_score = 1, .score = 2, .winner = TRI_TRUE},
-        {.id = 6, .name = "Méga/Team", .has_score = 0, .winner = TRI_NULL},
+        {.id = 5,
+         .name = "Bayes \"B\" Team",
+         .identity_id = 4,
+         .has_score = 1,
+         .score = 2,
+         .winner = TRI_TRUE},
+        {.id = 6, .name = "Méga/Team", .identity_id = 6, .has_score = 0, .winner = TRI_NULL},
     };
     struct match_view m = {
         .id = 17,
+        .fixture_id = 12,
         .source = "bayes",
         .external_id = "8802",
         .url = NULL,
@@ -36,12 +42,14 @@ test_match(void **state)
     buf_init(&b, 0);
     render_json_match(&b, &m);
     assert_string_equal(
-        b.data, "{\"id\":17,\"source\":\"bayes\",\"external_id\":\"8802\",\"url\":null,"
-                "\"state\":2,\"bestof\":null,\"date_start\":\"2020-01-07T14:30:00Z\","
-                "\"title\":{\"id\":3,\"name\":\"Overcooked\"},\"tournament\":null,\"teams\":["
-                "{\"id\":5,\"name\":\"Bayes \\\"B\\\" Team\",\"score\":2,\"winner\":true},"
-                "{\"id\":6,\"name\":\"Méga/Team\",\"score\":null,\"winner\":null}],"
-                "\"updated_at\":\"2020-01-07T15:00:00.000001Z\"}");
+        b.data,
+        "{\"id\":17,\"fixture_id\":12,\"source\":\"bayes\",\"external_id\":\"8802\",\"url\":null,"
+        "\"state\":2,\"bestof\":null,\"date_start\":\"2020-01-07T14:30:00Z\","
+        "\"title\":{\"id\":3,\"name\":\"Overcooked\"},\"tournament\":null,\"teams\":["
+        "{\"id\":5,\"identity_id\":4,\"name\":\"Bayes \\\"B\\\" "
+        "Team\",\"score\":2,\"winner\":true},"
+        "{\"id\":6,\"identity_id\":6,\"name\":\"Méga/Team\",\"score\":null,\"winner\":null}],"
+        "\"updated_at\":\"2020-01-07T15:00:00.000001Z\"}");
     /* and it is JSON */
     json_object *o = json_tokener_parse(b.data);
     assert_non_null(o);

@@ -22,7 +22,7 @@ assert_json(json_object *got, const char *want)
     json_object_put(w);
 }
 
-#define FIELDS "[\"teams.name^3\",\"tournament.name^2\",\"title.name\"]"
+#define FIELDS "[\"teams.name^3\",\"teams.aliases^2\",\"tournament.name^2\",\"title.name\"]"
 #define AGGS                                                                                       \
     "{\"title\":{\"terms\":{\"field\":\"title.id\",\"size\":20},\"aggs\":{\"name\":{\"terms\":"    \
     "{\"field\":\"title.name.keyword\",\"size\":1}}}},"                                            \
@@ -141,11 +141,13 @@ test_params(void **state)
 
 static const char ANSWER[] =
     "{\"hits\":{\"total\":{\"value\":42,\"relation\":\"eq\"},\"hits\":["
-    "{\"_id\":\"5\",\"_source\":{\"id\":5,\"source\":\"s1\",\"external_id\":\"e5\","
+    "{\"_id\":\"5\",\"_source\":{\"id\":5,\"fixture_id\":3,\"source\":\"s1\",\"external_id\":"
+    "\"e5\","
     "\"url\":\"https://example.org/5\",\"state\":2,\"bestof\":3,"
     "\"date_start\":\"2020-01-07T14:30:00Z\",\"title\":{\"id\":1,\"name\":\"Overcooked\"},"
-    "\"tournament\":null,\"teams\":[{\"id\":8,\"name\":\"Bayes\",\"score\":2,\"winner\":true},"
-    "{\"id\":9,\"name\":\"Other\",\"score\":null,\"winner\":null}],"
+    "\"tournament\":null,\"teams\":[{\"id\":8,\"identity_id\":7,\"name\":\"Bayes\",\"score\":2,"
+    "\"winner\":true},"
+    "{\"id\":9,\"identity_id\":9,\"name\":\"Other\",\"score\":null,\"winner\":null}],"
     "\"updated_at\":\"2020-01-07T15:00:00.123456Z\"}},"
     "{\"_id\":\"6\"}]},"
     "\"aggregations\":{\"title\":{\"buckets\":[{\"key\":1,\"doc_count\":40,\"name\":{\"buckets\":"
