@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "clock.h"
+#include "db_changes.h"
 #include "db_ingest.h"
 #include "log.h"
 #include "msg.h"
@@ -29,6 +30,7 @@ apply_register(struct db *db)
 {
     db_messages_register(db);
     db_ingest_register(db);
+    db_changes_register(db);
 }
 
 void
@@ -36,6 +38,7 @@ apply_pending_init(struct apply_pending *p)
 {
     memset(p, 0, sizeof(*p));
     arena_init(&p->arena, 256 * 1024);
+    p->changed_set = idcache_new();
 }
 
 void
@@ -47,6 +50,8 @@ apply_pending_reset(struct apply_pending *p)
     p->nteams = 0;
     p->bytes = 0;
     p->new_matches = 0;
+    p->nchanged = 0;
+    idcache_clear(p->changed_set);
 }
 
 void
@@ -58,6 +63,8 @@ apply_pending_cleanup(struct apply_pending *p)
     free(p->matches);
     free(p->teams);
     free(p->team_slot);
+    free(p->changed);
+    idcache_free(p->changed_set);
     arena_cleanup(&msg_arena);
 }
 
@@ -131,6 +138,32 @@ queue_match(struct apply_pending *p, const struct match_row *m, const struct mat
     return slot;
 }
 
+/* Adds the matches a flush wrote to the batch's changed set. */
+static void
+note_changed(struct apply_pending *p, const uint64_t *ids, size_t n)
+{
+    char key[24];
+    uint64_t at;
+    size_t i;
+
+    reserve((void **)&p->changed, NULL, &p->capchanged, p->nchanged, n, sizeof(*p->changed));
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%llu", (unsigned long long)ids[i]);
+        if (idcache_get(p->changed_set, key, NULL, &at) != RC_OK) {
+            idcache_put(p->changed_set, key, NULL, 1);
+            p->changed[p->nchanged++] = ids[i];
+        }
+    }
+}
+
+int
+apply_record_changes(struct db *db, struct apply_pending *p, uint64_t *first, uint64_t *last)
+{
+    int rc = db_changes_record(db, p->changed, p->nchanged, first, last);
+
+    return rc == RC_OK || rc == RC_UNAVAIL || rc == RC_INVALID ? rc : RC_ERR;
+}
+
 /*
  * Writes what the batch queued. The match rows first, in order (a later
  * message for a match replaces an earlier one's fields), which gives their
@@ -179,6 +212,9 @@ apply_flush(struct db *db, struct apply_pending *p)
     }
     if (rc == RC_OK) {
         rc = db_ingest_outbox_many(db, ids, nids);
+    }
+    if (rc == RC_OK) {
+        note_changed(p, ids, nids);
     }
     idcache_free(last);
     free(ids);

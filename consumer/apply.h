@@ -48,6 +48,9 @@ struct apply_pending {
     size_t nteams, capteams;
     size_t bytes;         /* payload bytes queued */
     uint64_t new_matches; /* matches the flushes of this batch inserted */
+    uint64_t *changed;    /* distinct matches the flushes of this batch wrote */
+    size_t nchanged, capchanged;
+    struct idcache *changed_set; /* the same, to tell a match already there */
 };
 
 void apply_pending_init(struct apply_pending *p);
@@ -77,5 +80,11 @@ int apply_message(const struct config *cfg, struct db *db, struct idcache *cache
 /* Writes the queued rows: RC_OK, or RC_INVALID, RC_UNAVAIL or RC_ERR as for
  * apply_message. */
 int apply_flush(struct db *db, struct apply_pending *pending);
+
+/* Records the change feed rows of the matches the batch wrote
+ * (db_changes_record), just before the commit; *first and *last receive their
+ * seqs (0 when none). Errors as apply_flush. */
+int apply_record_changes(struct db *db, struct apply_pending *pending, uint64_t *first,
+                         uint64_t *last);
 
 #endif
