@@ -23,6 +23,7 @@
 #include "commitclock.h"
 #include "config.h"
 #include "db.h"
+#include "db_changes.h"
 #include "db_matches.h"
 #include "db_status.h"
 #include "log.h"
@@ -176,6 +177,7 @@ thread_init(struct thread *t, const struct worker *shared, struct pool *pool)
     t->w.db = db_new(shared->cfg, 0);
     db_status_register(t->w.db);
     db_matches_register(t->w.db);
+    db_changes_register(t->w.db);
     /* one attempt only: a worker must start and answer 503 while the database is down */
     (void)db_connect(t->w.db, 0, &pool->stopping);
     t->w.search = search_new(shared->cfg);

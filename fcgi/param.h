@@ -61,6 +61,12 @@ void param_match_filter(const struct query *q, struct arena *a, struct match_fil
 /* page and page_size only. */
 void param_pagination(const struct query *q, int64_t *page, int64_t *page_size,
                       struct param_errors *e);
+/* The change feed's cursor and page: after (0 to 2^63-1, default 0: from the
+ * oldest kept) and limit (1 to CHANGES_LIMIT_MAX, default
+ * CHANGES_LIMIT_DEFAULT). */
+#define CHANGES_LIMIT_DEFAULT 100
+void param_changes(const struct query *q, int64_t *after, int64_t *limit, struct param_errors *e);
+
 /* A path id ("42"): RC_OK with *id, or RC_INVALID. */
 int param_id(const char *s, uint64_t *id);
 

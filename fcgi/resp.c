@@ -38,6 +38,8 @@ reason(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 410:
+        return "Gone";
     case 503:
         return "Service Unavailable";
     default:

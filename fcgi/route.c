@@ -33,6 +33,7 @@ static const struct route routes[] = {
     {"/api/tournaments/", h_api_tournaments, PER_VERSION, ANSWER_API},
     {"/api/teams/", h_api_teams, PER_VERSION, ANSWER_API},
     {"/api/search/", h_api_search, PER_SECOND, ANSWER_API},
+    {"/api/changes/", h_api_changes, PER_VERSION, ANSWER_API},
     {"/", h_page_list, PER_VERSION, ANSWER_PAGE},
     {"/matches/{id}/", h_page_match, PER_VERSION, ANSWER_PAGE},
 };
@@ -49,6 +50,7 @@ const char *const route_names[] = {
     "/api/tournaments/",
     "/api/teams/",
     "/api/search/",
+    "/api/changes/",
     "/",
     "/matches/{id}/",
     "unmatched",

@@ -14,10 +14,12 @@
 static const char SQL_BEGIN[] = "SET @esports_batch_t0 = UTC_TIMESTAMP(6)";
 /* LAST_INSERT_ID(expr) hands the new value back through the OK packet */
 static const char SQL_TAKE[] = "UPDATE change_seq SET seq = LAST_INSERT_ID(seq + ?) WHERE id = 1";
-static const char SQL_INSERT[] =
-    "INSERT INTO changes (seq, match_id, kind, changed_at)"
-    " SELECT ?, id, IF(created_at >= @esports_batch_t0, 'created', 'updated'), UTC_TIMESTAMP(6)"
-    " FROM matches WHERE id = ?";
+/* (array binding takes no INSERT ... SELECT: the kind is set after) */
+static const char SQL_INSERT[] = "INSERT INTO changes (seq, match_id, kind, changed_at)"
+                                 " VALUES (?, ?, 'updated', UTC_TIMESTAMP(6))";
+static const char SQL_KIND[] =
+    "UPDATE changes c JOIN matches m ON m.id = c.match_id SET c.kind = 'created'"
+    " WHERE c.seq BETWEEN ? AND ? AND m.created_at >= @esports_batch_t0";
 static const char SQL_OLDEST[] = "SELECT MIN(seq) FROM changes";
 /* a plain read: no lock, the committed value */
 static const char SQL_NEWEST[] = "SELECT seq FROM change_seq WHERE id = 1";
@@ -39,7 +41,7 @@ static const char SQL_LIVE_STATUS[] =
     "SELECT published, publish_failures, last_published_seq FROM live_status WHERE id = 1";
 
 static const char *const changes_sqls[] = {
-    SQL_BEGIN, SQL_TAKE,        SQL_INSERT, SQL_OLDEST,     SQL_NEWEST,
+    SQL_BEGIN, SQL_TAKE,        SQL_INSERT, SQL_KIND,       SQL_OLDEST,      SQL_NEWEST,
     SQL_AFTER, SQL_FIRST_YOUNG, SQL_PRUNE,  SQL_LIVE_COUNT, SQL_LIVE_STATUS,
 };
 
@@ -88,11 +90,15 @@ db_changes_record(struct db *db, const uint64_t *match_ids, size_t n, uint64_t *
     db_bind_i64_array(&p[0], seqs, NULL);
     db_bind_i64_array(&p[1], ids, NULL);
     rc = db_execute_many(db, SQL_INSERT, p, (unsigned int)n);
-    if (rc == RC_OK && db_affected(db, SQL_INSERT) != n) {
-        rc = RC_ERR; /* a match of the batch is not there: our bug */
-    }
     free(seqs);
     free(ids);
+    if (rc == RC_OK) {
+        int64_t lo = (int64_t)(top - n + 1), hi = (int64_t)top;
+
+        db_bind_i64(&p[0], &lo, NULL);
+        db_bind_i64(&p[1], &hi, NULL);
+        rc = db_execute(db, SQL_KIND, p);
+    }
     if (rc == RC_OK) {
         *first = top - n + 1;
         *last = top;
