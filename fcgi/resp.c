@@ -236,7 +236,14 @@ resp_result(struct req *r, enum answer answer, int rc)
     if (rc == RC_OK) {
         switch (answer) {
         case ANSWER_API:
-            resp_api_json(r);
+            if (r->status == 0 || r->status == 200) {
+                resp_api_json(r);
+            } else {
+                /* a success that is not 200 (410 of the change feed): never kept */
+                buf_append_str(&r->headers,
+                               "Cache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\n");
+                resp_send(r, r->status, JSON_TYPE);
+            }
             break;
         case ANSWER_PAGE:
             if (r->status == 0 || r->status == 200) {
