@@ -99,7 +99,7 @@ static const struct cfg_entry cfg_table[] = {
      "failed sends of one document before its outbox row is parked"},
     {"MIRROR_RETRY_MAX_MS", CFG_INT, 0, "30000", 10, 3600000, F(mirror_retry_max_ms),
      "cap of the mirror's backoff while the search engine is down, ms"},
-    {"CHANGES_KEEP_S", CFG_INT, 0, "604800", 60, 315360000, F(changes_keep_s),
+    {"CHANGES_KEEP_S", CFG_INT, 0, "604800", 1, 315360000, F(changes_keep_s),
      "the change feed keeps changes this many seconds (older ones are pruned)"},
     {"CHANGES_KEEP_ROWS", CFG_INT, 0, "1000000", 100, 2000000000, F(changes_keep_rows),
      "and at most this many changes, the newest"},
