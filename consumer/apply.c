@@ -138,7 +138,7 @@ queue_match(struct apply_pending *p, const struct match_row *m, const struct mat
     return slot;
 }
 
-/* Adds the matches a flush wrote to the batch's changed set. */
+/* Adds the matches a flush wrote (ids, distinct) to the batch's changed set. */
 static void
 note_changed(struct apply_pending *p, const uint64_t *ids, size_t n)
 {
@@ -147,7 +147,9 @@ note_changed(struct apply_pending *p, const uint64_t *ids, size_t n)
     size_t i;
 
     reserve((void **)&p->changed, NULL, &p->capchanged, p->nchanged, n, sizeof(*p->changed));
-    for (i = 0; i < n; i++) {
+    /* ids come last message first: the changes go in the order of the
+     * matches' last messages */
+    for (i = n; i-- > 0;) {
         snprintf(key, sizeof(key), "%llu", (unsigned long long)ids[i]);
         if (idcache_get(p->changed_set, key, NULL, &at) != RC_OK) {
             idcache_put(p->changed_set, key, NULL, 1);
