@@ -276,6 +276,17 @@ def stack():
     assert not reports, "sanitizer reports: " + ", ".join(reports)
 
 
+@pytest.fixture
+def consumer_env(stack):
+    """restart(**env): restarts the stack's consumer with extra settings
+    (CHANGES_KEEP_ROWS=100, ...); it is back on the defaults afterwards."""
+    def restart(**env):
+        stack.stack("down", "consumer")
+        stack.stack("up", "consumer", env={k: str(v) for k, v in env.items()})
+    yield restart
+    restart()
+
+
 @pytest.fixture(scope="session")
 def fixtures():
     return FIXTURES

@@ -169,17 +169,6 @@ def test_no_gap_or_repeat_across_restart_and_kill_9(stack):
     assert len([c for c in f.changes if c["match_id"] in ours]) <= applied
 
 
-@pytest.fixture
-def consumer_env(stack):
-    """Restarts the stack's consumer with extra settings; back to the
-    defaults afterwards."""
-    def restart(**env):
-        stack.stack("down", "consumer")
-        stack.stack("up", "consumer", env={k: str(v) for k, v in env.items()})
-    yield restart
-    restart()
-
-
 def test_retention_by_rows_and_410(stack, consumer_env):
     consumer_env(CHANGES_KEEP_ROWS=100)
     old = newest_seq(stack)

@@ -184,15 +184,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def consumer_env(stack):
-    def restart(**env):
-        stack.stack("down", "consumer")
-        stack.stack("up", "consumer", env={k: str(v) for k, v in env.items()})
-    yield restart
-    restart()
-
-
 def metric(stack, name):
     m = re.search(rf"^{name} (\d+)$", stack.get("/metrics").text, re.M)
     return int(m.group(1)) if m else None
