@@ -147,13 +147,19 @@ resp_api_json_etag(struct req *r, const char *etag)
     return send_validated(r, etag, JSON_TYPE);
 }
 
-/* No script at all, styles only from our own origin, forms only to us. */
+/* Styles only from our own origin, forms only to us; scripts only on the pages
+ * that include static/live.js (r->scripted). */
 static void
 page_headers(struct req *r)
 {
     buf_append_str(&r->headers, "Content-Security-Policy: default-src 'none'; style-src 'self'; "
                                 "img-src 'self'; form-action 'self'; base-uri 'none'; "
-                                "frame-ancestors 'none'\r\n"
+                                "frame-ancestors 'none'");
+    if (r->scripted) {
+        /* static/live.js and its EventSource and feed requests, nothing else */
+        buf_append_str(&r->headers, "; script-src 'self'; connect-src 'self'");
+    }
+    buf_append_str(&r->headers, "\r\n"
                                 "X-Content-Type-Options: nosniff\r\n"
                                 "Referrer-Policy: same-origin\r\n"
                                 "X-Frame-Options: DENY\r\n");

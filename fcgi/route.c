@@ -91,6 +91,8 @@ route_dispatch(struct req *r)
     }
     rt = &routes[i];
     r->route_index = (int)i;
+    /* the pages that update themselves (static/live.js) */
+    r->scripted = rt->handler == h_page_list || rt->handler == h_page_match;
     r->route = rt->pattern;
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
         buf_append_str(&r->headers, "Allow: GET, HEAD\r\n");
