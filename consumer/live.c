@@ -113,7 +113,7 @@ publish_round(struct live *l, uint64_t from, uint64_t to)
     }
     while (from < to && !l->stop) {
         struct change_row *rows;
-        const struct match_view **views;
+        struct match_view *views;
         size_t n, i;
         int rc;
 
@@ -130,7 +130,7 @@ publish_round(struct live *l, uint64_t from, uint64_t to)
             return to; /* pruned meanwhile */
         }
         for (i = 0; i < n; i++) {
-            if (publish(l, &rows[i], views[i]) == RC_OK) {
+            if (publish(l, &rows[i], views[i].id != 0 ? &views[i] : NULL) == RC_OK) {
                 note_result(l, 1, rows[i].seq, 0);
             } else {
                 /* unreachable or refusing: the rest of the round is not sent,

@@ -41,7 +41,7 @@ int
 h_api_changes(struct req *r)
 {
     struct change_row *rows;
-    const struct match_view **views;
+    struct match_view *views;
     uint64_t oldest, newest, last;
     int64_t after, limit;
     size_t n, i;
@@ -80,7 +80,7 @@ h_api_changes(struct req *r)
         if (i > 0) {
             buf_append_char(&r->body, ',');
         }
-        render_json_change(&r->body, &rows[i], views[i]);
+        render_json_change(&r->body, &rows[i], views[i].id != 0 ? &views[i] : NULL);
     }
     buf_appendf(&r->body, "],\"last_seq\":%llu,\"next\":", (unsigned long long)last);
     render_json_str(&r->body, next_url(r, last, limit));

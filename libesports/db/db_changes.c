@@ -187,9 +187,9 @@ cmp_view_id(const void *key, const void *v)
 
 int
 db_changes_matches(struct db *db, const struct change_row *rows, size_t n, struct arena *a,
-                   const struct match_view ***out)
+                   struct match_view **out)
 {
-    const struct match_view **per = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*per));
+    struct match_view *per = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*per));
     uint64_t *ids = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*ids));
     struct match_view *views = NULL;
     size_t nids = 0, nviews = 0, i;
@@ -208,9 +208,15 @@ db_changes_matches(struct db *db, const struct change_row *rows, size_t n, struc
     }
     rc = db_matches_find_many(db, ids, nids, a, &views, &nviews);
     for (i = 0; i < n; i++) {
-        per[i] = rc != RC_OK
-                     ? NULL
-                     : bsearch(&rows[i].match_id, views, nviews, sizeof(*views), cmp_view_id);
+        const struct match_view *v =
+            rc != RC_OK ? NULL
+                        : bsearch(&rows[i].match_id, views, nviews, sizeof(*views), cmp_view_id);
+
+        if (v != NULL) {
+            per[i] = *v; /* (its strings and teams stay in a) */
+        } else {
+            memset(&per[i], 0, sizeof(per[i]));
+        }
     }
     return rc;
 }

@@ -49,11 +49,11 @@ int db_changes_bounds(struct db *db, uint64_t *oldest, uint64_t *newest);
 int db_changes_after(struct db *db, uint64_t after, size_t limit, struct arena *a,
                      struct change_row **out, size_t *n);
 
-/* The matches of rows as they are now: (*out)[i] is the match of rows[i],
- * or NULL when it no longer exists; from arena a, one round trip per 64
+/* The matches of rows as they are now: (*out)[i] is the match of rows[i]
+ * (its id 0 when it no longer exists); from arena a, one round trip per 64
  * distinct matches. */
 int db_changes_matches(struct db *db, const struct change_row *rows, size_t n, struct arena *a,
-                       const struct match_view ***out);
+                       struct match_view **out);
 
 /*
  * Deletes up to batch changes that are older than keep_s seconds or beyond
