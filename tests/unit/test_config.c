@@ -10,7 +10,8 @@ static const char *const all_vars[] = {
     "MARIADB_URL",      "MARIADB_HOST",        "MARIADB_PORT",      "MARIADB_USER",
     "MARIADB_PASSWORD", "MARIADB_DATABASE",    "MARIADB_SOCKET",    "AMQP_URL",
     "AMQP_PREFETCH",    "LOG_LEVEL",           "ELASTICSEARCH_URL", "SOURCE_TIMEZONE",
-    "AMQP_QUEUE",       "CONSUMER_BATCH_SIZE",
+    "AMQP_QUEUE",       "CONSUMER_BATCH_SIZE", "CHANGES_KEEP_S",    "CHANGES_KEEP_ROWS",
+    "LIVE_PUBLISH_URL", "LIVE_TIMEOUT_MS",
 };
 
 static int
@@ -39,6 +40,10 @@ test_defaults(void **state)
     assert_int_equal(c.batch_size, 100);
     assert_int_equal(c.log_level, LL_INFO);
     assert_string_equal(c.elasticsearch_url, "");
+    assert_int_equal(c.changes_keep_s, 7 * 24 * 3600);
+    assert_int_equal(c.changes_keep_rows, 1000000);
+    assert_string_equal(c.live_publish_url, "");
+    assert_int_equal(c.live_timeout_ms, 1000);
     config_cleanup(&c);
 }
 
@@ -72,6 +77,12 @@ test_invalid(void **state)
     expect_invalid("MARIADB_URL", "mysql://u:p@h:3306", "no database");
     expect_invalid("AMQP_QUEUE", "has space", "spaces");
     expect_invalid("SOURCE_TIMEZONE", "Europe/Paris", "UTC or an offset");
+    expect_invalid("CHANGES_KEEP_S", "0", "from 1");
+    expect_invalid("CHANGES_KEEP_S", "-5", "integer");
+    expect_invalid("CHANGES_KEEP_ROWS", "99", "from 100");
+    expect_invalid("CHANGES_KEEP_ROWS", "99999999999", "integer");
+    expect_invalid("LIVE_PUBLISH_URL", "nchan://127.0.0.1/pub", "http://");
+    expect_invalid("LIVE_TIMEOUT_MS", "5", "from 10");
 }
 
 static void
