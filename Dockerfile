@@ -14,6 +14,17 @@ COPY consumer consumer
 COPY tools tools
 RUN make -j"$(nproc)" all
 
+# nginx with Debian's nchan module (live push, /live/matches): a module
+# package loads only into the nginx it was built with, so this is Debian's
+# nginx, not the official image. docker-compose builds it as target "nginx".
+FROM debian:bookworm-slim AS nginx
+RUN apt-get update && apt-get install -y --no-install-recommends nginx libnginx-mod-nchan \
+    && rm -rf /var/lib/apt/lists/* \
+    && rm -f /etc/nginx/sites-enabled/default
+COPY tools/render-nginx /usr/local/bin/render-nginx
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]
+
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
         libfcgi0ldbl libmariadb3 libjson-c5 librabbitmq4 libcurl3-gnutls libssl3 \

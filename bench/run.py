@@ -212,6 +212,23 @@ def mirror_figures():
             "seconds_until_index_complete": med("seconds_until_index_complete")}
 
 
+# ---- live push (bench/live.py, a stack of its own) -----------------------------------
+
+def live_figures():
+    if os.environ.get("BENCH_LIVE") == "0":
+        return {"skipped": "BENCH_LIVE=0"}
+    if not Path("/usr/lib/nginx/modules/ngx_nchan_module.so").exists():
+        return {"skipped": "no nchan module (libnginx-mod-nchan)"}
+    import live
+    saved = dict(BENCH_ENV)
+    try:
+        return live.figures()
+    finally:
+        BENCH_ENV.clear()
+        BENCH_ENV.update(saved)
+        conftest.TEST_ENV.update(saved)
+
+
 # ---- 3. HTTP -------------------------------------------------------------------------
 
 def cold_paths(s, name, lines):
@@ -469,6 +486,8 @@ def main():
     res["mirror"] = mirror_figures()
     log("record linkage")
     res["linking"] = linking_figures()
+    log("live push")
+    res["live"] = live_figures()
 
     s = bench_stack()
     s.stack("down", "--purge")

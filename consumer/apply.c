@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "clock.h"
+#include "db_changes.h"
 #include "db_ingest.h"
 #include "db_link.h"
 #include "log.h"
@@ -31,6 +32,7 @@ apply_register(struct db *db)
     db_messages_register(db);
     db_ingest_register(db);
     db_link_register(db);
+    db_changes_register(db);
 }
 
 void
@@ -38,6 +40,7 @@ apply_pending_init(struct apply_pending *p)
 {
     memset(p, 0, sizeof(*p));
     arena_init(&p->arena, 256 * 1024);
+    p->changed_set = idcache_new();
 }
 
 void
@@ -50,6 +53,7 @@ apply_pending_reset(struct apply_pending *p)
     p->bytes = 0;
     p->new_matches = 0;
     p->nchanged = 0;
+    idcache_clear(p->changed_set);
 }
 
 void
@@ -62,6 +66,7 @@ apply_pending_cleanup(struct apply_pending *p)
     free(p->teams);
     free(p->team_slot);
     free(p->changed);
+    idcache_free(p->changed_set);
     arena_cleanup(&msg_arena);
 }
 
@@ -135,6 +140,34 @@ queue_match(struct apply_pending *p, const struct match_row *m, const struct mat
     return slot;
 }
 
+/* Adds the matches a flush wrote (ids, distinct) to the batch's changed set. */
+static void
+note_changed(struct apply_pending *p, const uint64_t *ids, size_t n)
+{
+    char key[24];
+    uint64_t at;
+    size_t i;
+
+    reserve((void **)&p->changed, NULL, &p->capchanged, p->nchanged, n, sizeof(*p->changed));
+    /* ids come last message first: the changes go in the order of the
+     * matches' last messages */
+    for (i = n; i-- > 0;) {
+        snprintf(key, sizeof(key), "%llu", (unsigned long long)ids[i]);
+        if (idcache_get(p->changed_set, key, NULL, &at) != RC_OK) {
+            idcache_put(p->changed_set, key, NULL, 1);
+            p->changed[p->nchanged++] = ids[i];
+        }
+    }
+}
+
+int
+apply_record_changes(struct db *db, struct apply_pending *p, uint64_t *first, uint64_t *last)
+{
+    int rc = db_changes_record(db, p->changed, p->nchanged, first, last);
+
+    return rc == RC_OK || rc == RC_UNAVAIL || rc == RC_INVALID ? rc : RC_ERR;
+}
+
 /*
  * Writes what the batch queued. The match rows first, in order (a later
  * message for a match replaces an earlier one's fields), which gives their
@@ -184,14 +217,8 @@ apply_flush(struct db *db, struct apply_pending *p)
     if (rc == RC_OK) {
         rc = db_ingest_outbox_many(db, ids, nids);
     }
-    if (rc == RC_OK && nids > 0) {
-        if (p->nchanged + nids > p->capchanged) {
-            p->capchanged = 2 * (p->nchanged + nids);
-            p->changed = xrealloc(p->changed, p->capchanged * sizeof(*p->changed));
-        }
-        for (i = 0; i < nids; i++) {
-            p->changed[p->nchanged++] = (int64_t)ids[i];
-        }
+    if (rc == RC_OK) {
+        note_changed(p, ids, nids);
     }
     idcache_free(last);
     free(ids);
@@ -380,7 +407,7 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
     t0 = dt_mono_ms();
     rc = db_link_savepoint(db);
     if (rc == RC_OK) {
-        rc = db_link_matches(db, &lp, pending->changed, pending->nchanged, &st);
+        rc = db_link_matches(db, &lp, (const int64_t *)pending->changed, pending->nchanged, &st);
     }
     if (rc == RC_UNAVAIL) {
         return rc;
@@ -400,6 +427,5 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
               (unsigned long long)st.fixture_rows, (unsigned long long)st.identity_rows,
               (unsigned long long)st.suggestion_rows, dt_mono_ms() - t0, st.ms_nodes, st.ms_links,
               st.ms_block, st.ms_write, st.ms_teams);
-    pending->nchanged = 0;
     return RC_OK;
 }

@@ -46,10 +46,11 @@ struct apply_pending {
     struct match_team_row *teams; /* in message order */
     size_t *team_slot;            /* index in matches of each row's message */
     size_t nteams, capteams;
-    int64_t *changed; /* the distinct matches the batch's flushes wrote (to relink) */
-    size_t nchanged, capchanged;
     size_t bytes;         /* payload bytes queued */
     uint64_t new_matches; /* matches the flushes of this batch inserted */
+    uint64_t *changed;    /* distinct matches the flushes of this batch wrote */
+    size_t nchanged, capchanged;
+    struct idcache *changed_set; /* the same, to tell a match already there */
 };
 
 void apply_pending_init(struct apply_pending *p);
@@ -86,5 +87,11 @@ int apply_flush(struct db *db, struct apply_pending *pending);
  * commit: the rows are never held back by the linker, and tools/relink
  * repairs what was left out. */
 int apply_link(const struct config *cfg, struct db *db, struct apply_pending *pending);
+
+/* Records the change feed rows of the matches the batch wrote
+ * (db_changes_record), just before the commit; *first and *last receive their
+ * seqs (0 when none). Errors as apply_flush. */
+int apply_record_changes(struct db *db, struct apply_pending *pending, uint64_t *first,
+                         uint64_t *last);
 
 #endif

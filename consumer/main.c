@@ -20,8 +20,10 @@
 #include "commitclock.h"
 #include "config.h"
 #include "db.h"
+#include "db_changes.h"
 #include "db_status.h"
 #include "idcache.h"
+#include "live.h"
 #include "log.h"
 #include "mem.h"
 #include "mirror.h"
@@ -85,6 +87,7 @@ struct consumer {
     long last_heartbeat_ms;
     int64_t started;           /* unix time this process started */
     struct mirror_thread mt;   /* m == NULL when search is off */
+    struct live *live;         /* publishes committed changes, prunes the feed */
     struct commitclock *clock; /* shared with the workers; NULL when off */
     int clock_settled;
     int busy; /* the last batch filled up: more deliveries are waiting */
@@ -191,13 +194,7 @@ mirror_main(void *arg)
                 wait = mirror_poll(t->m, atomic_load(&t->busy), 1000);
             }
         }
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += wait / 1000;
-        until.tv_nsec += (long)(wait % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        dt_deadline(&until, wait);
         pthread_mutex_lock(&t->mu);
         while (!t->notified && !t->stop && pthread_cond_timedwait(&t->cv, &t->mu, &until) == 0) {
         }
@@ -335,6 +332,7 @@ batch_commit(struct consumer *c)
 {
     struct batch *b = &c->b;
     long t0 = dt_mono_ms();
+    uint64_t first = 0, last = 0;
     int rc;
     size_t i;
 
@@ -344,6 +342,10 @@ batch_commit(struct consumer *c)
     rc = apply_flush(c->db, &c->pending);
     if (rc == RC_OK) {
         rc = apply_link(c->cfg, c->db, &c->pending);
+    }
+    if (rc == RC_OK) {
+        /* last of the batch: the counter's row lock is held until the commit */
+        rc = apply_record_changes(c->db, &c->pending, &first, &last);
     }
     if (rc == RC_OK) {
         rc = db_status_add(c->db, b->applied, b->rejected, b->changed, c->pending.new_matches,
@@ -376,6 +378,7 @@ batch_commit(struct consumer *c)
     if (b->applied > 0) {
         mirror_thread_notify(&c->mt);
     }
+    live_notify(c->live, first, last);
     apply_pending_reset(&c->pending);
     c->expected_version = b->version + (b->changed > 0);
     c->version_known = 1;
@@ -416,6 +419,9 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
         b->open = 1;
         b->started_ms = dt_mono_ms();
         rc = db_status_lock_version(c->db, &b->version);
+        if (rc == RC_OK) {
+            rc = db_changes_begin(c->db);
+        }
         if (rc != RC_OK) {
             return rc;
         }
@@ -639,12 +645,14 @@ main(int argc, char **argv)
         log_info("consumer", "event=started pid=%ld", (long)getpid());
         /* after the first connection: the client library is initialised */
         mirror_thread_start(&c.mt, &cfg);
+        c.live = live_start(&cfg);
         run(&c);
         mq_close(c.mq);
         (void)db_status_stopped(c.db, (int)getpid());
     }
     log_info("consumer", "event=stopped pid=%ld", (long)getpid());
     mirror_thread_stop(&c.mt);
+    live_stop(c.live);
     free(c.b.dead);
     commitclock_close(c.clock);
     mq_free(c.mq);

@@ -30,6 +30,9 @@ int h_api_links(struct req *r);
 /* GET /api/search/: full-text search with facets (h_search.c). */
 int h_api_search(struct req *r);
 
+/* GET /api/changes/: the change feed (h_changes.c). */
+int h_api_changes(struct req *r);
+
 /* The website (h_pages.c). */
 int h_page_list(struct req *r);
 int h_page_match(struct req *r);

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_fixtures.h"
+#include "db_changes.h"
 #include "db_matches.h"
 #include "db_status.h"
 #include "dispatch.h"
@@ -197,6 +198,7 @@ thread_init(struct thread *t, const struct worker *shared, struct pool *pool)
     db_status_register(t->w.db);
     db_matches_register(t->w.db);
     db_fixtures_register(t->w.db);
+    db_changes_register(t->w.db);
     /* one attempt only: a worker must start and answer 503 while the database is down */
     (void)db_connect(t->w.db, 0, &pool->stopping);
     t->w.search = search_new(shared->cfg);

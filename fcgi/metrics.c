@@ -194,3 +194,20 @@ metrics_render(const struct metrics *m, buf_t *out, const char *const *names, si
                     strcmp(states[k], h.state) == 0);
     }
 }
+
+void
+metrics_render_live(buf_t *out, uint64_t published, uint64_t failed, uint64_t newest_seq)
+{
+    buf_appendf(out,
+                "# HELP esports_changes_last_seq The newest seq of the change feed.\n"
+                "# TYPE esports_changes_last_seq gauge\nesports_changes_last_seq %llu\n"
+                "# HELP esports_live_published_total Changes the consumer published to nchan.\n"
+                "# TYPE esports_live_published_total counter\n"
+                "esports_live_published_total %llu\n"
+                "# HELP esports_live_publish_failures_total Changes the consumer failed to "
+                "publish to nchan (unreachable, refused, or skipped in a failing round).\n"
+                "# TYPE esports_live_publish_failures_total counter\n"
+                "esports_live_publish_failures_total %llu\n",
+                (unsigned long long)newest_seq, (unsigned long long)published,
+                (unsigned long long)failed);
+}

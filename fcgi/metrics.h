@@ -32,4 +32,8 @@ void metrics_db_error(struct metrics *m);
 void metrics_render(const struct metrics *m, buf_t *out, const char *const *names, size_t n,
                     const struct consumer_status *cs, int stall_s);
 
+/* The change feed and its live push (live_status): changes published to
+ * nchan, publishes that failed, the newest seq of the feed. */
+void metrics_render_live(buf_t *out, uint64_t published, uint64_t failed, uint64_t newest_seq);
+
 #endif

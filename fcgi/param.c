@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "db_changes.h"
 #include "param.h"
 #include "rc.h"
 #include "text.h"
@@ -181,6 +182,22 @@ id_param(const struct query *q, const char *name, int64_t *id, struct param_erro
 
     if (v != NULL && parse_int(v, 1, INT64_MAX, id) != RC_OK) {
         param_error(e, name, "must be a whole number from 1 to %lld", (long long)INT64_MAX);
+    }
+}
+
+void
+param_changes(const struct query *q, int64_t *after, int64_t *limit, struct param_errors *e)
+{
+    const char *v = given(q, "after", e);
+
+    *after = 0;
+    *limit = CHANGES_LIMIT_DEFAULT;
+    if (v != NULL && parse_int(v, 0, INT64_MAX, after) != RC_OK) {
+        param_error(e, "after", "must be a whole number from 0 to %lld", (long long)INT64_MAX);
+    }
+    v = given(q, "limit", e);
+    if (v != NULL && parse_int(v, 1, CHANGES_LIMIT_MAX, limit) != RC_OK) {
+        param_error(e, "limit", "must be a whole number from 1 to %d", CHANGES_LIMIT_MAX);
     }
 }
 

@@ -72,6 +72,13 @@ void param_link_status(const struct query *q, const char **status, int64_t *page
 /* The list page's view: 0 per-source matches (view=matches, the default),
  * 1 fixtures (view=fixtures); anything else is an error in e. */
 int param_list_view(const struct query *q, struct param_errors *e);
+
+/* The change feed's cursor and page: after (0 to 2^63-1, default 0: from the
+ * oldest kept) and limit (1 to CHANGES_LIMIT_MAX, default
+ * CHANGES_LIMIT_DEFAULT). */
+#define CHANGES_LIMIT_DEFAULT 100
+void param_changes(const struct query *q, int64_t *after, int64_t *limit, struct param_errors *e);
+
 /* A path id ("42"): RC_OK with *id, or RC_INVALID. */
 int param_id(const char *s, uint64_t *id);
 

@@ -36,6 +36,7 @@ struct req {
     char etag[24];         /* of the body sent with a validator, "" when none */
     int head;              /* HEAD: the body is computed but not sent */
     int uncached;          /* the handler used data the cache cannot track (search) */
+    int scripted;          /* a page that includes static/live.js (route.c): its CSP allows it */
     uint64_t data_version; /* the data_version the cache saw; 0 = unknown */
     int status;            /* set by a handler for a non-200 success; then the one sent */
     buf_t headers;         /* extra header lines, each ending in \r\n */

@@ -38,6 +38,8 @@ reason(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 410:
+        return "Gone";
     case 503:
         return "Service Unavailable";
     default:
@@ -145,13 +147,19 @@ resp_api_json_etag(struct req *r, const char *etag)
     return send_validated(r, etag, JSON_TYPE);
 }
 
-/* No script at all, styles only from our own origin, forms only to us. */
+/* Styles only from our own origin, forms only to us; scripts only on the pages
+ * that include static/live.js (r->scripted). */
 static void
 page_headers(struct req *r)
 {
     buf_append_str(&r->headers, "Content-Security-Policy: default-src 'none'; style-src 'self'; "
                                 "img-src 'self'; form-action 'self'; base-uri 'none'; "
-                                "frame-ancestors 'none'\r\n"
+                                "frame-ancestors 'none'");
+    if (r->scripted) {
+        /* static/live.js and its EventSource and feed requests, nothing else */
+        buf_append_str(&r->headers, "; script-src 'self'; connect-src 'self'");
+    }
+    buf_append_str(&r->headers, "\r\n"
                                 "X-Content-Type-Options: nosniff\r\n"
                                 "Referrer-Policy: same-origin\r\n"
                                 "X-Frame-Options: DENY\r\n");
@@ -234,7 +242,14 @@ resp_result(struct req *r, enum answer answer, int rc)
     if (rc == RC_OK) {
         switch (answer) {
         case ANSWER_API:
-            resp_api_json(r);
+            if (r->status == 0 || r->status == 200) {
+                resp_api_json(r);
+            } else {
+                /* a success that is not 200 (410 of the change feed): never kept */
+                buf_append_str(&r->headers,
+                               "Cache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\n");
+                resp_send(r, r->status, JSON_TYPE);
+            }
             break;
         case ANSWER_PAGE:
             if (r->status == 0 || r->status == 200) {

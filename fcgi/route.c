@@ -37,6 +37,7 @@ static const struct route routes[] = {
     {"/api/fixtures/{id}/", h_api_fixture, PER_VERSION, ANSWER_API},
     {"/api/links/", h_api_links, PER_VERSION, ANSWER_API},
     {"/api/search/", h_api_search, PER_SECOND, ANSWER_API},
+    {"/api/changes/", h_api_changes, PER_VERSION, ANSWER_API},
     {"/", h_page_list, PER_VERSION, ANSWER_PAGE},
     {"/matches/{id}/", h_page_match, PER_VERSION, ANSWER_PAGE},
     {"/teams/{id}/", h_page_team, PER_VERSION, ANSWER_PAGE},
@@ -58,6 +59,7 @@ const char *const route_names[] = {
     "/api/fixtures/{id}/",
     "/api/links/",
     "/api/search/",
+    "/api/changes/",
     "/",
     "/matches/{id}/",
     "/teams/{id}/",
@@ -100,6 +102,8 @@ route_dispatch(struct req *r)
     }
     rt = &routes[i];
     r->route_index = (int)i;
+    /* the pages that update themselves (static/live.js) */
+    r->scripted = rt->handler == h_page_list || rt->handler == h_page_match;
     r->route = rt->pattern;
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
         buf_append_str(&r->headers, "Allow: GET, HEAD\r\n");

@@ -617,6 +617,11 @@ view_render(struct req *r, const char *name, json_object *ctx)
     if (view_ingest_stalled(r)) {
         json_object_object_add(ctx, "ingest_stalled", json_object_new_boolean(1));
     }
+    if (r->scripted && strcmp(name, "error") != 0) {
+        json_object_object_add(ctx, "live", json_object_new_boolean(1));
+    } else {
+        r->scripted = 0; /* an error page has no script: its CSP allows none */
+    }
     buf_reset(&r->body);
     rc = mustache_render(r->w->templates, name, ctx, &r->body);
     json_object_put(ctx);

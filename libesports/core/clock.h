@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * Parses a date-time into unix seconds (UTC):
@@ -25,6 +26,8 @@ int dt_offset_parse(const char *s, int *offset_s);
 double dt_mono(void);
 /* The same in whole milliseconds. */
 long dt_mono_ms(void);
+/* The real-time instant ms milliseconds from now, for pthread_cond_timedwait. */
+void dt_deadline(struct timespec *ts, long ms);
 
 /* The range of instants the service stores and filters on, the range of
  * MariaDB's DATETIME: 1000-01-01 00:00:00 to 9999-12-31 23:59:59 UTC, as unix

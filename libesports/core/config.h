@@ -54,6 +54,12 @@ struct config {
     int mirror_max_attempts; /* then the row is parked */
     int mirror_retry_max_ms; /* cap of the mirror's backoff while the engine is down */
 
+    /* change feed and live push */
+    int changes_keep_s;     /* changes older than this are pruned */
+    int changes_keep_rows;  /* and beyond this many, the oldest */
+    char *live_publish_url; /* nchan's publisher base URL; "" = no push */
+    int live_timeout_ms;    /* one publish request at most */
+
     /* logging */
     enum log_level log_level;
     char *log_file; /* "" = stderr only */

@@ -165,6 +165,22 @@ render_json_match(buf_t *out, const struct match_view *m)
 }
 
 void
+render_json_change(buf_t *out, const struct change_row *c, const struct match_view *m)
+{
+    buf_appendf(out, "{\"seq\":%llu,\"match_id\":%llu,\"kind\":\"%s\",\"changed_at\":",
+                (unsigned long long)c->seq, (unsigned long long)c->match_id,
+                c->created ? "created" : "updated");
+    render_json_str(out, c->changed_at);
+    buf_append_str(out, ",\"match\":");
+    if (m != NULL) {
+        render_json_match(out, m);
+    } else {
+        buf_append_str(out, "null");
+    }
+    buf_append_char(out, '}');
+}
+
+void
 render_json_page_start(buf_t *out, uint64_t count, const char *next, const char *previous)
 {
     buf_appendf(out, "{\"count\":%llu,\"next\":", (unsigned long long)count);

@@ -6,6 +6,7 @@
 #define ESPORTS_RENDER_JSON_H
 
 #include "buf.h"
+#include "db_changes.h"
 #include "db_matches.h"
 #include "db_status.h"
 
@@ -24,6 +25,10 @@ int render_json_health(buf_t *out, int db_ok, const struct consumer_status *cs, 
 /* {"id", "source", "external_id", "url", "state", "bestof", "date_start", "title",
  * "tournament", "teams": [{"id", "name", "score", "winner"}], "updated_at"} */
 void render_json_match(buf_t *out, const struct match_view *m);
+
+/* One change of the feed: {"seq", "match_id", "kind", "changed_at", "match": {...}}, with
+ * the match as render_json_match has it, or null when it is gone. */
+void render_json_change(buf_t *out, const struct change_row *c, const struct match_view *m);
 
 /* The pagination envelope around a list: start writes
  * {"count": N, "next": URL|null, "previous": URL|null, "results": [

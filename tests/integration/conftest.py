@@ -36,6 +36,8 @@ TEST_ENV = {
     # the search engine (Elasticsearch from Maven Central; tools/stack, test_search_mirror.py)
     "SEARCH_PORT": "19201",
     "SEARCH_TRANSPORT_PORT": "19301",
+    # nchan's publisher (live push; nginx.conf, test_live.py)
+    "NCHAN_PORT": "18081",
     "ELASTICSEARCH_URL": "",  # the stack's own engine, not one from the caller's shell
     "MIRROR_RETRY_MAX_MS": "2000",  # the engine is stopped and started by a test
     "FCGI_WORKERS": "2",
@@ -272,6 +274,17 @@ def stack():
             if marker in text:
                 reports.append(f"{log.name}: {marker}")
     assert not reports, "sanitizer reports: " + ", ".join(reports)
+
+
+@pytest.fixture
+def consumer_env(stack):
+    """restart(**env): restarts the stack's consumer with extra settings
+    (CHANGES_KEEP_ROWS=100, ...); it is back on the defaults afterwards."""
+    def restart(**env):
+        stack.stack("down", "consumer")
+        stack.stack("up", "consumer", env={k: str(v) for k, v in env.items()})
+    yield restart
+    restart()
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,10 @@ chromium-driver, driven by python3-selenium): a person opens the match list
 with the samples loaded, filters by title, follows a row to its detail page
 and reads it. Screenshots go to tests/artifacts/ (not in git)."""
 
+import json
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -12,9 +14,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import ROOT, wait_until
+from conftest import ROOT, tag, wait_until
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+NCHAN = Path("/usr/lib/nginx/modules/ngx_nchan_module.so")
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +136,63 @@ def test_narrow_screen_layout(samples, browser):
         assert width <= 400, width
     finally:
         b.set_window_size(1280, 900)
+
+
+def live_msg(source, score, state=3):
+    return json.dumps({"source": source, "data": {
+        "id": "1", "url": "https://example.org/live/1", "state": state, "bestof": "3",
+        "title": "Overcooked", "tournament": "Live Cup", "date_start_text": "2031-01-01 12:00:00",
+        "teams": [{"id": 1, "name": "Red"}, {"id": 2, "name": "Blue"}],
+        "scores": [{"team": 1, "score": score, "winner": None},
+                   {"team": 2, "score": 0, "winner": None}]}}).encode()
+
+
+@pytest.mark.skipif(not NCHAN.exists(), reason="nginx's nchan module is missing")
+def test_an_open_match_page_shows_a_new_score_without_reload(samples, browser):
+    b = browser
+    src = tag("page")
+    samples.publish_applied([live_msg(src, 0, state=1)])
+    b.get_log("browser")  # what earlier tests left there
+    mid = int(samples.scalar(f"SELECT m.id FROM matches m JOIN sources s ON s.id = m.source_id "
+                             f"WHERE s.name = '{src}'"))
+    b.get(f"{samples.http}/matches/{mid}/")
+    wait_until(lambda: b.find_elements(By.CSS_SELECTOR, "header.site .live-badge"), timeout=10,
+               what="the page subscribed (its Live badge)")
+    b.execute_script("window.notReloaded = true;")
+    row = "table.teams-table tr[data-team] td.score"
+    assert b.find_elements(By.CSS_SELECTOR, row)[0].text == "0"
+    assert b.find_element(By.CSS_SELECTOR, '[data-field="state"]').text == "Upcoming"
+    samples.publish([live_msg(src, 2, state=3)])
+    wait_until(lambda: b.find_elements(By.CSS_SELECTOR, row)[0].text == "2", timeout=10,
+               what="the new score on the open page")
+    state = b.find_element(By.CSS_SELECTOR, '[data-field="state"]')
+    assert state.text == "Live" and "state-live" in state.get_attribute("class")
+    assert b.execute_script("return window.notReloaded === true;")  # the same page, updated
+    shot(b, "06-live-match")
+    logs = [e for e in b.get_log("browser") if e["level"] == "SEVERE"]
+    assert logs == [], logs
+
+
+@pytest.mark.skipif(not NCHAN.exists(), reason="nginx's nchan module is missing")
+def test_the_list_offers_new_matches_instead_of_moving_rows(samples, browser):
+    b = browser
+    b.get_log("browser")  # what earlier tests left there
+    b.get(samples.http + "/")
+    wait_until(lambda: b.find_elements(By.CSS_SELECTOR, "header.site .live-badge"), timeout=10,
+               what="the list subscribed")
+    notice = b.find_element(By.CSS_SELECTOR, "[data-live-notice]")
+    assert not notice.is_displayed()
+    rows = [r.get_attribute("data-match") for r in
+            b.find_elements(By.CSS_SELECTOR, "table.matches tbody tr")]
+    samples.publish([live_msg(tag("new"), 1), live_msg(tag("new"), 1)])
+    wait_until(lambda: notice.is_displayed() and notice.text == "2 new matches, show them",
+               timeout=10, what="the notice of two new matches")
+    # the rows stayed where they were
+    assert rows == [r.get_attribute("data-match") for r in
+                    b.find_elements(By.CSS_SELECTOR, "table.matches tbody tr")]
+    shot(b, "07-live-list")
+    notice.find_element(By.TAG_NAME, "a").click()
+    wait_until(lambda: not b.find_element(By.CSS_SELECTOR, "[data-live-notice]").is_displayed(),
+               timeout=10, what="the list shown again")
+    logs = [e for e in b.get_log("browser") if e["level"] == "SEVERE"]
+    assert logs == [], logs

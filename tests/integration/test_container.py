@@ -3,6 +3,7 @@ parses, both renderings of the one nginx.conf pass nginx -t, and every
 variable the programs read is set for them in compose and documented in the
 README. (Nothing here starts a container: no engine on these machines.)"""
 
+import os
 import re
 import subprocess
 
@@ -80,17 +81,25 @@ def test_every_variable_is_documented():
 def test_both_renderings_pass_nginx_t(tmp_path, rendering):
     run = tmp_path / "run"
     (run / "nginx-tmp").mkdir(parents=True)
+    env = dict(os.environ)
     if rendering == "local":
         args = [str(run), "127.0.0.1:18999", f"unix:{run}/fcgi.sock", str(ROOT / "static")]
+        env.update(NCHAN_PORT="18998")
     else:
         # as docker-compose renders it, but for the upstream: "app" resolves only
-        # inside the compose network, so the check uses an address that resolves here
+        # inside the compose network, so the check uses an address that resolves here;
+        # and nchan's publisher on a port of ours, since 8081 may be taken here
         args = [str(run), "80", "127.0.0.1:9000", "/srv/static"]
+        env.update(NCHAN_PORT="18997", NCHAN_LISTEN="127.0.0.1:18997",
+                   NCHAN_ALLOW="10.0.0.0/8 172.16.0.0/12 192.168.0.0/16")
     conf = run / "nginx.conf"
     with open(ROOT / "nginx.conf") as src, open(conf, "w") as dst:
-        subprocess.run([str(ROOT / "tools" / "render-nginx"), *args], stdin=src, stdout=dst, check=True)
+        subprocess.run([str(ROOT / "tools" / "render-nginx"), *args], stdin=src, stdout=dst,
+                       check=True, env=env)
     text = conf.read_text()
     assert not re.search(r"@[A-Z_]+@", re.sub(r"#.*", "", text))  # every placeholder filled
+    if os.path.exists("/usr/lib/nginx/modules/ngx_nchan_module.so"):
+        assert "nchan_publisher http;" in text and "location = /live/matches" in text
     r = subprocess.run(["nginx", "-t", "-q", "-c", str(conf), "-p", str(run)], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 0, r.stderr

@@ -39,6 +39,10 @@ COMMANDS = {
     "-d '{\"count\": 1, \"ackmode\": \"reject_requeue_false\", \"encoding\": \"auto\"}' "
     "http://127.0.0.1:15673/api/queues/%2F/matches/get":
         "takes a message off the queue of the make-run stack",
+    "curl -N -H 'Accept: text/event-stream' http://127.0.0.1:8080/live/matches":
+        "an EventSource stream of the make-run stack that never ends (test_live.py subscribes so)",
+    "curl -N -H 'Accept: text/event-stream' http://127.0.0.1:8080/live/matches/42":
+        "the same for one match",
 }
 
 

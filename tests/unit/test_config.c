@@ -16,6 +16,8 @@ static const char *const all_vars[] = {
     "AMQP_QUEUE",        "CONSUMER_BATCH_SIZE",
     "LINK_ENABLED",      "LINK_WINDOW_S",
     "LINK_HIGH",         "LINK_LOW",
+    "CHANGES_KEEP_S",    "CHANGES_KEEP_ROWS",
+    "LIVE_PUBLISH_URL",  "LIVE_TIMEOUT_MS",
 };
 
 static int
@@ -48,6 +50,10 @@ test_defaults(void **state)
     assert_int_equal(c.link_window_s, 10800);
     assert_true(c.link_high == 0.99);
     assert_true(c.link_low == 0.5);
+    assert_int_equal(c.changes_keep_s, 7 * 24 * 3600);
+    assert_int_equal(c.changes_keep_rows, 1000000);
+    assert_string_equal(c.live_publish_url, "");
+    assert_int_equal(c.live_timeout_ms, 1000);
     config_cleanup(&c);
 }
 
@@ -92,6 +98,12 @@ test_invalid(void **state)
     setenv("LINK_HIGH", "0.6", 1);
     expect_invalid("LINK_LOW", "0.7", "must not exceed LINK_HIGH");
     unsetenv("LINK_HIGH");
+    expect_invalid("CHANGES_KEEP_S", "0", "from 1");
+    expect_invalid("CHANGES_KEEP_S", "-5", "integer");
+    expect_invalid("CHANGES_KEEP_ROWS", "99", "from 100");
+    expect_invalid("CHANGES_KEEP_ROWS", "99999999999", "integer");
+    expect_invalid("LIVE_PUBLISH_URL", "nchan://127.0.0.1/pub", "http://");
+    expect_invalid("LIVE_TIMEOUT_MS", "5", "from 10");
 }
 
 static void

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "../../fcgi/param.c"
+#include "util.h"
 
 static struct arena a;
 
@@ -215,6 +216,47 @@ test_ids(void **state)
     assert_int_equal(param_id("99999999999999999999", &id), RC_INVALID);
 }
 
+static void
+test_changes(void **state)
+{
+    static const struct {
+        const char *qs, *name; /* name: the parameter named, NULL: valid */
+        int64_t after, limit;
+    } cases[] = {
+        {"", NULL, 0, CHANGES_LIMIT_DEFAULT},
+        {"after=&limit=", NULL, 0, CHANGES_LIMIT_DEFAULT},
+        {"after=41&limit=7", NULL, 41, 7},
+        {"after=9223372036854775807&limit=1000", NULL, INT64_MAX, 1000},
+        {"after=9223372036854775808", "after", 0, 0},
+        {"after=-1", "after", 0, 0},
+        {"after=1e3", "after", 0, 0},
+        {"after=%2B5", "after", 0, 0},
+        {"after=%205", "after", 0, 0},
+        {"limit=0", "limit", 0, 0},
+        {"limit=1001", "limit", 0, 0},
+        {"limit=12abc", "limit", 0, 0},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct query q;
+        struct param_errors e = {0};
+        int64_t after, limit;
+
+        assert_int_equal(query_parse(cases[i].qs, &a, &q, &e), RC_OK);
+        param_changes(&q, &after, &limit, &e);
+        if (cases[i].name == NULL) {
+            if (e.n != 0 || after != cases[i].after || limit != cases[i].limit) {
+                fail_msg("%s: %zu errors, after %lld, limit %lld", cases[i].qs, e.n,
+                         (long long)after, (long long)limit);
+            }
+        } else if (e.n != 1 || strcmp(e.name[0], cases[i].name) != 0) {
+            fail_msg("%s: expected one error on %s, got %zu", cases[i].qs, cases[i].name, e.n);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -226,6 +268,7 @@ main(void)
         cmocka_unit_test(test_empty_is_absent),
         cmocka_unit_test(test_huge_pages),
         cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_changes),
     };
 
     return cmocka_run_group_tests_name("param", tests, setup, teardown);

@@ -69,6 +69,35 @@ test_match(void **state)
 }
 
 static void
+test_change(void **state)
+{
+    struct change_row c = {.seq = 9007199254740993ULL,
+                           .match_id = 4,
+                           .created = 1,
+                           .changed_at = "2026-01-02T03:04:05.000006Z"};
+    struct match_view m = {.id = 4, .source = "s", .external_id = "x", .updated_at = "u"};
+    buf_t b;
+    json_object *o;
+
+    (void)state;
+    buf_init(&b, 0);
+    render_json_change(&b, &c, &m);
+    assert_non_null(strstr(b.data, "{\"seq\":9007199254740993,\"match_id\":4,\"kind\":\"created\","
+                                   "\"changed_at\":\"2026-01-02T03:04:05.000006Z\","
+                                   "\"match\":{\"id\":4,\"source\":\"s\""));
+    o = json_tokener_parse(b.data);
+    assert_non_null(o);
+    json_object_put(o);
+    /* a match that is gone, an update */
+    buf_reset(&b);
+    c.created = 0;
+    render_json_change(&b, &c, NULL);
+    assert_non_null(strstr(b.data, "\"kind\":\"updated\""));
+    assert_non_null(strstr(b.data, "\"match\":null}"));
+    buf_cleanup(&b);
+}
+
+static void
 test_page_envelope(void **state)
 {
     buf_t b;
@@ -238,6 +267,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match),
+        cmocka_unit_test(test_change),
         cmocka_unit_test(test_page_envelope),
         cmocka_unit_test(test_health),
         cmocka_unit_test(test_errors_and_strings),
