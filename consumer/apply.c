@@ -404,11 +404,22 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
     lp.high = cfg->link_high;
     lp.low = cfg->link_low;
     memset(&st, 0, sizeof(st));
+    st.touch = 1;
     t0 = dt_mono_ms();
     rc = db_link_savepoint(db);
     if (rc == RC_OK) {
         rc = db_link_matches(db, &lp, (const int64_t *)pending->changed, pending->nchanged, &st);
     }
+    if (rc == RC_OK && st.ntouched > 0) {
+        /* matches the batch did not write whose fixture or team identities
+         * moved: their JSON changed, so they are changes of this commit and
+         * their search documents are sent again */
+        size_t from = pending->nchanged;
+
+        note_changed(pending, (const uint64_t *)st.touched, st.ntouched);
+        rc = db_ingest_outbox_many(db, pending->changed + from, pending->nchanged - from);
+    }
+    free(st.touched);
     if (rc == RC_UNAVAIL) {
         return rc;
     }

@@ -779,6 +779,41 @@ load_links(struct run *r, size_t from)
     return rc;
 }
 
+/* Appends id to st->touched when the caller asked for it. */
+static void
+touch(struct db_link_stats *st, int64_t id)
+{
+    if (st == NULL || !st->touch) {
+        return;
+    }
+    grow((void **)&st->touched, &st->captouched, st->ntouched, sizeof(*st->touched));
+    st->touched[st->ntouched++] = id;
+}
+
+/* Touches every match of team id (its identity changed). */
+static int
+touch_team(struct db *db, struct db_link_stats *st, int64_t id)
+{
+    MYSQL_BIND p[1], res[1];
+    int64_t got = 0;
+    int rc;
+
+    if (st == NULL || !st->touch) {
+        return RC_OK;
+    }
+    db_bind_i64(&p[0], &id, NULL);
+    rc = db_execute(db, SQL_TEAM_MATCHES, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &got, NULL);
+        rc = db_bind_result(db, SQL_TEAM_MATCHES, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_TEAM_MATCHES)) == RC_OK) {
+        touch(st, got);
+    }
+    db_stmt_done(db, SQL_TEAM_MATCHES);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
 /* Makes every match sql gives for id a seed: wanted, and expanded. */
 static int
 cascade(struct run *r, const char *sql, int64_t id)
@@ -1352,6 +1387,9 @@ write_fixtures(struct run *r)
                              x->new_conf == x->confidence && x->new_person == x->person)) {
             continue;
         }
+        if (!x->have_member || x->new_fixture != x->fixture_id) {
+            touch(r->st, x->id);
+        }
         rows_add(&fx);
         fx.i[0][fx.n - 1] = x->id;
         fx.i[1][fx.n - 1] = x->new_fixture;
@@ -1902,6 +1940,14 @@ team_write(struct trun *t, struct db_link_stats *st)
         if (!x->loaded || (x->have && x->new_id == x->identity && x->new_conf == x->conf &&
                            x->new_person == x->person)) {
             continue;
+        }
+        if (!x->have || x->new_id != x->identity) {
+            rc = touch_team(t->db, st, x->id);
+            if (rc != RC_OK) {
+                rows_free(&w);
+                arena_cleanup(&a);
+                return rc;
+            }
         }
         rows_add(&w);
         w.i[0][w.n - 1] = x->id;

@@ -36,6 +36,12 @@ struct db_link_stats {
     uint64_t team_edge_rows;  /* team_edges rows written or removed */
     uint64_t truncated;       /* closed sets cut at DB_LINK_MAX_NODES */
     double ms_nodes, ms_links, ms_block, ms_write, ms_teams; /* where the time went */
+    /* The matches whose JSON the links changed (their fixture_id, or a
+     * team's identity_id): appended when `touch` is set, for the change feed
+     * and the search outbox; duplicates possible; the caller frees. */
+    int touch;
+    int64_t *touched;
+    size_t ntouched, captouched;
 };
 
 /* Registers the linker's statements and those of the decisions. */

@@ -75,7 +75,8 @@ test_change(void **state)
                            .match_id = 4,
                            .created = 1,
                            .changed_at = "2026-01-02T03:04:05.000006Z"};
-    struct match_view m = {.id = 4, .source = "s", .external_id = "x", .updated_at = "u"};
+    struct match_view m = {
+        .id = 4, .fixture_id = 4, .source = "s", .external_id = "x", .updated_at = "u"};
     buf_t b;
     json_object *o;
 
@@ -84,7 +85,7 @@ test_change(void **state)
     render_json_change(&b, &c, &m);
     assert_non_null(strstr(b.data, "{\"seq\":9007199254740993,\"match_id\":4,\"kind\":\"created\","
                                    "\"changed_at\":\"2026-01-02T03:04:05.000006Z\","
-                                   "\"match\":{\"id\":4,\"source\":\"s\""));
+                                   "\"match\":{\"id\":4,\"fixture_id\":4,\"source\":\"s\""));
     o = json_tokener_parse(b.data);
     assert_non_null(o);
     json_object_put(o);
