@@ -106,6 +106,13 @@ static const char SQL_TEDGE_SET[] =
     " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE other_team_id = VALUES(other_team_id),"
     " probability = VALUES(probability)";
 
+#define PAIR8  "(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?)"
+#define PAIR64 PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8
+#define PCHUNK 64 /* team pairs per aggregate query */
+static const char SQL_PAIR_AGG[] =
+    "SELECT team_id, other_team_id, MAX(probability) FROM team_edges"
+    " WHERE (team_id, other_team_id) IN (" PAIR64 ") GROUP BY team_id, other_team_id";
+
 static const char SQL_TEAM_NEIGH[] =
     "SELECT team_id, other_team_id, MAX(probability), COUNT(*) FROM team_edges"
     " WHERE team_id IN (" IN128 ") GROUP BY team_id, other_team_id";
@@ -139,7 +146,7 @@ static const char *const link_sqls[] = {
     SQL_SET_FIXTURE, SQL_SUGGEST,      SQL_UNSUGGEST,    SQL_TEDGES,
     SQL_TEDGE_DEL,   SQL_TEDGE_SET,    SQL_TEAM_NEIGH,   SQL_TEAM_DEC,
     SQL_TEAM_NODES,  SQL_SET_IDENTITY, SQL_NORMS,        SQL_NEXT_MATCHES,
-    SQL_NEXT_TEAMS,  SQL_BUMP,
+    SQL_NEXT_TEAMS,  SQL_BUMP,         SQL_PAIR_AGG,
 };
 
 void
@@ -1508,6 +1515,91 @@ load_tedges(struct run *r, struct tedge **v, size_t *n, size_t *cap)
     return rc;
 }
 
+/* Team pairs (a < b) whose edges a run changed, with their best stored
+ * probability before and after the writes (-1: no edge). */
+struct tpairs {
+    int64_t *a, *b;
+    double *before, *after;
+    size_t n, cap;
+    struct imap ix;
+};
+
+static void
+note_pair(struct tpairs *tp, int64_t x, int64_t y)
+{
+    int64_t a = x < y ? x : y, b = x < y ? y : x;
+
+    if (imap_get(&tp->ix, a, b) != SIZE_MAX) {
+        return;
+    }
+    if (tp->n + 1 > tp->cap) {
+        tp->cap = tp->cap ? 2 * tp->cap : 32;
+        tp->a = xrealloc(tp->a, tp->cap * sizeof(*tp->a));
+        tp->b = xrealloc(tp->b, tp->cap * sizeof(*tp->b));
+        tp->before = xrealloc(tp->before, tp->cap * sizeof(*tp->before));
+        tp->after = xrealloc(tp->after, tp->cap * sizeof(*tp->after));
+    }
+    tp->a[tp->n] = a;
+    tp->b[tp->n] = b;
+    imap_put(&tp->ix, a, b, tp->n++);
+}
+
+static void
+tpairs_free(struct tpairs *tp)
+{
+    free(tp->a);
+    free(tp->b);
+    free(tp->before);
+    free(tp->after);
+    imap_free(&tp->ix);
+}
+
+/* The best stored probability of each pair of tp into out (-1: none). */
+static int
+pair_agg(struct db *db, struct tpairs *tp, double *out)
+{
+    size_t at, k;
+    int rc = RC_OK;
+
+    for (k = 0; k < tp->n; k++) {
+        out[k] = -1;
+    }
+    for (at = 0; at < tp->n && rc == RC_OK; at += PCHUNK) {
+        MYSQL_BIND p[2 * PCHUNK], res[3];
+        int64_t va[PCHUNK], vb[PCHUNK], a = 0, b = 0;
+        char nulls[PCHUNK];
+        double best = 0;
+
+        for (k = 0; k < PCHUNK; k++) {
+            int have = at + k < tp->n;
+
+            va[k] = have ? tp->a[at + k] : 0;
+            vb[k] = have ? tp->b[at + k] : 0;
+            nulls[k] = !have;
+            db_bind_i64(&p[2 * k], &va[k], &nulls[k]);
+            db_bind_i64(&p[2 * k + 1], &vb[k], &nulls[k]);
+        }
+        rc = db_execute(db, SQL_PAIR_AGG, p);
+        if (rc != RC_OK) {
+            break;
+        }
+        db_bind_i64(&res[0], &a, NULL);
+        db_bind_i64(&res[1], &b, NULL);
+        bind_double(&res[2], &best, NULL);
+        rc = db_bind_result(db, SQL_PAIR_AGG, res);
+        while (rc == RC_OK && (rc = db_fetch(db, SQL_PAIR_AGG)) == RC_OK) {
+            size_t i = imap_get(&tp->ix, a, b);
+
+            if (i != SIZE_MAX) {
+                out[i] = best;
+            }
+        }
+        db_stmt_done(db, SQL_PAIR_AGG);
+        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+    }
+    return rc;
+}
+
 /* The team pairs the fixtures of the closed set imply, against the stored
  * ones; writes the difference and notes the teams it touches. */
 static int
@@ -1516,8 +1608,10 @@ write_tedges(struct run *r)
     struct tedge *want_v = NULL, *have_v = NULL;
     size_t nw = 0, cw = 0, nh = 0, ch = 0, i, j;
     struct rows set, del;
+    struct tpairs tp;
     int rc;
 
+    memset(&tp, 0, sizeof(tp));
     for (i = 0; i < r->npairs; i++) {
         const struct lk_pair *q = &r->pairs[i];
         struct link_match ms[2];
@@ -1599,10 +1693,9 @@ write_tedges(struct run *r)
             set.i[2][set.n - 1] = e->t;
             set.i[3][set.n - 1] = e->ot;
             set.d[set.n - 1] = e->p;
-            note_team(r, e->t);
-            note_team(r, e->ot);
+            note_pair(&tp, e->t, e->ot);
             if (c == 0) {
-                note_team(r, have_v[j].ot);
+                note_pair(&tp, have_v[j].t, have_v[j].ot);
             }
         } else if (c > 0) {
             const struct tedge *e = &have_v[j];
@@ -1611,16 +1704,30 @@ write_tedges(struct run *r)
             del.i[0][del.n - 1] = e->m;
             del.i[1][del.n - 1] = e->om;
             del.i[2][del.n - 1] = e->t;
-            note_team(r, e->t);
-            note_team(r, e->ot);
+            note_pair(&tp, e->t, e->ot);
         }
         i += c <= 0;
         j += c >= 0;
     }
-    rc = rows_exec(r->db, SQL_TEDGE_DEL, &del, "iii");
+    /* the identities change only where a team pair appears, disappears or
+     * gets another best probability: compare those before and after */
+    rc = pair_agg(r->db, &tp, tp.before);
+    if (rc == RC_OK) {
+        rc = rows_exec(r->db, SQL_TEDGE_DEL, &del, "iii");
+    }
     if (rc == RC_OK) {
         rc = rows_exec(r->db, SQL_TEDGE_SET, &set, "iiiid");
     }
+    if (rc == RC_OK) {
+        rc = pair_agg(r->db, &tp, tp.after);
+    }
+    for (i = 0; i < tp.n && rc == RC_OK; i++) {
+        if (tp.before[i] != tp.after[i]) {
+            note_team(r, tp.a[i]);
+            note_team(r, tp.b[i]);
+        }
+    }
+    tpairs_free(&tp);
     r->st->team_edge_rows += set.n + del.n;
     rows_free(&set);
     rows_free(&del);
@@ -1954,11 +2061,8 @@ team_write(struct trun *t, struct db_link_stats *st)
         w.i[1][w.n - 1] = x->new_id;
         w.d[w.n - 1] = x->new_conf;
         if (x->via != 0) {
-            snprintf(
-                ev, sizeof(ev),
-                "{\"linked_to\":%lld,\"origin\":\"%s\",\"probability\":%.6f,\"fixtures\":%lld}",
-                (long long)x->via, x->new_person ? "person" : "auto", x->new_conf,
-                (long long)x->count);
+            snprintf(ev, sizeof(ev), "{\"linked_to\":%lld,\"origin\":\"%s\",\"probability\":%.6f}",
+                     (long long)x->via, x->new_person ? "person" : "auto", x->new_conf);
             rows_str(&w, 0, arena_strndup(&a, ev, strlen(ev)));
         } else {
             rows_str(&w, 0, NULL);

@@ -70,7 +70,7 @@ static const char SQL_LIST[] =
 static const char *const decide_sqls[] = {
     SQL_MATCH_SOURCE,   SQL_TEAM_SOURCE, SQL_TITLE_ID,      SQL_TITLE_BY_KEY, SQL_ALIAS_TARGET,
     SQL_ALIASED_TO,     SQL_DECISION,    SQL_MATCH_DECIDE,  SQL_TEAM_DECIDE,  SQL_FIXTURE_MATES,
-    SQL_IDENTITY_MATES, SQL_ALIAS,       SQL_TITLE_MATCHES, SQL_LIST,
+    SQL_IDENTITY_MATES, SQL_ALIAS,       SQL_TITLE_MATCHES, SQL_LIST,         SQL_MATCHES_OF_TEAM,
 };
 
 static const char *const kind_names[] = {"confirm",     "reject",     "split",
