@@ -63,6 +63,9 @@ def test_detail_of_the_sample_match(data):
     tour = m.pop("tournament")
     title = m.pop("title")
     teams = m.pop("teams")
+    # its fixture: its own id, or the smallest id of the reports linked to it
+    fixture = m.pop("fixture_id")
+    assert isinstance(fixture, int) and 1 <= fixture <= mid
     assert m == {"id": mid, "source": "source1", "external_id": "1",
                  "url": "https://www.source1.org/matches/1/", "state": 2, "bestof": 3,
                  "date_start": "2020-01-07T15:00:00Z"}

@@ -60,9 +60,9 @@ def tid(stack, source, ext):
                             f"WHERE s.name = '{source}' AND t.external_id = '{ext}'"))
 
 
-def get(stack, path, status=200, **params):
+def get(stack, path, expect=200, **params):
     r = stack.get(path, params=params)
-    assert r.status_code == status, (path, params, r.status_code, r.text)
+    assert r.status_code == expect, (path, params, r.status_code, r.text)
     return r.json() if r.headers.get("Content-Type", "").startswith("application/json") else r
 
 

@@ -9,7 +9,8 @@ from openapi_spec_validator import validate
 
 ROUTES = {"/api/matches/", "/api/matches/{id}/", "/api/matches/{id}/messages/", "/api/titles/",
           "/api/tournaments/", "/api/teams/", "/api/search/", "/healthz", "/metrics",
-          "/api/fixtures/", "/api/fixtures/{id}/", "/api/teams/{id}/", "/api/links/"}
+          "/api/fixtures/", "/api/fixtures/{id}/", "/api/teams/{id}/", "/api/links/",
+          "/api/changes/"}
 
 
 @pytest.fixture(scope="module")
