@@ -23,6 +23,8 @@
 #include "commitclock.h"
 #include "config.h"
 #include "db.h"
+#include "db_changes.h"
+#include "db_ingest.h"
 #include "db_link.h"
 #include "log.h"
 #include "rc.h"
@@ -141,6 +143,7 @@ main(int argc, char **argv)
     long limit = 50;
     struct config cfg;
     struct link_params lp;
+    struct db_link_stats st;
     struct db *db;
     char err[512];
     int i, npos = 0, list = 0, rc;
@@ -231,7 +234,11 @@ main(int argc, char **argv)
     lp.high = cfg.link_high;
     lp.low = cfg.link_low;
     db = db_new(&cfg, 0);
+    memset(&st, 0, sizeof(st));
+    st.touch = 1;
     db_link_register(db);
+    db_ingest_register(db);
+    db_changes_register(db);
     rc = db_connect(db, 5000, NULL);
     if (rc != RC_OK) {
         fprintf(stderr, "link: MariaDB is unavailable (%s)\n", rc_name(rc));
@@ -252,7 +259,11 @@ main(int argc, char **argv)
         }
         if (rc == RC_OK) {
             rc = db_link_decide(db, &lp, c->kind, ids[0], ids[1], alias, note, &decision, err,
-                                sizeof(err));
+                                sizeof(err), &st);
+        }
+        if (rc == RC_OK) {
+            /* the matches the decision moved: feed rows and search documents */
+            rc = db_link_publish(db, &st);
         }
         if (rc == RC_OK) {
             commitclock_begin(clock);
@@ -270,6 +281,7 @@ main(int argc, char **argv)
     } else if (!list) {
         printf("link: %s recorded as decision %lld and applied\n", c->name, (long long)decision);
     }
+    free(st.touched);
     db_free(db);
     config_cleanup(&cfg);
     return rc == RC_OK ? 0 : rc == RC_INVALID ? 2 : 1;

@@ -17,6 +17,8 @@
 #include "commitclock.h"
 #include "config.h"
 #include "db.h"
+#include "db_changes.h"
+#include "db_ingest.h"
 #include "db_link.h"
 #include "log.h"
 #include "mem.h"
@@ -126,6 +128,11 @@ walk(struct db *db, const struct opts *o, const struct link_params *lp, int team
         if (rc == RC_OK && n > 0) {
             rc = teams ? db_link_teams(db, ids, n, st) : db_link_matches(db, lp, ids, n, st);
         }
+        if (rc == RC_OK) {
+            /* what moved in this step: feed rows and search documents */
+            rc = db_link_publish(db, st);
+        }
+        st->ntouched = 0;
         rc = step_end(db, o, rc);
         if (rc != RC_OK || n == 0) {
             break;
@@ -161,12 +168,16 @@ relink(struct opts *o, const struct config *cfg)
     lp.high = cfg->link_high;
     lp.low = cfg->link_low;
     memset(&st, 0, sizeof(st));
+    st.touch = 1;
     o->clock = cfg->commit_clock_file[0] ? commitclock_open(cfg->commit_clock_file) : NULL;
     db_link_register(db);
+    db_ingest_register(db);
+    db_changes_register(db);
     rc = db_connect(db, (long)o->wait_s * 1000, NULL);
     if (rc != RC_OK) {
         fprintf(stderr, "relink: MariaDB is unavailable (%s)\n", rc_name(rc));
         commitclock_close(o->clock);
+        free(st.touched);
         db_free(db);
         return 1;
     }
@@ -188,6 +199,7 @@ relink(struct opts *o, const struct config *cfg)
     if (rc != RC_OK) {
         fprintf(stderr, "relink: failed (%s): %s\n", rc_name(rc), db_last_error(db));
         commitclock_close(o->clock);
+        free(st.touched);
         db_free(db);
         return 1;
     }
@@ -198,6 +210,7 @@ relink(struct opts *o, const struct config *cfg)
            (unsigned long long)st.suggestion_rows, (unsigned long long)st.team_edge_rows,
            (unsigned long long)st.truncated);
     commitclock_close(o->clock);
+    free(st.touched);
     db_free(db);
     return 0;
 }

@@ -92,7 +92,13 @@ enum db_link_kind {
 
 int db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind kind, int64_t a,
                    int64_t b, const char *alias, const char *note, int64_t *decision_id, char *err,
-                   size_t errlen);
+                   size_t errlen, struct db_link_stats *st);
+
+/* Outside the consumer (tools/link, tools/relink): the matches st->touched
+ * names (st->touch set before linking) get their search documents sent again
+ * and a change feed row each, in the caller's transaction. Needs
+ * db_ingest_register and db_changes_register. */
+int db_link_publish(struct db *db, struct db_link_stats *st);
 
 /* One row of db_link_list. */
 struct db_link_row {

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_changes.h"
+#include "db_ingest.h"
 #include "db_internal.h"
 #include "db_link.h"
 #include "mem.h"
@@ -208,11 +210,12 @@ check_pair(struct db *db, int teams, int64_t a, int64_t b, char *err, size_t err
 /* A person's team decision is evidence for the fixtures ("known same
  * identity"): the identities first, then every match of those teams. */
 static int
-relink_teams(struct db *db, const struct link_params *p, const int64_t *teams, size_t n)
+relink_teams(struct db *db, const struct link_params *p, const int64_t *teams, size_t n,
+             struct db_link_stats *st)
 {
     int64_t *ms = NULL, *part = NULL;
     size_t nms = 0, cap = 0, np = 0, i, k;
-    int rc = db_link_teams(db, teams, n, NULL);
+    int rc = db_link_teams(db, teams, n, st);
 
     for (i = 0; i < n && rc == RC_OK; i++) {
         rc = ids_of(db, SQL_MATCHES_OF_TEAM, teams[i], &part, &np);
@@ -227,7 +230,7 @@ relink_teams(struct db *db, const struct link_params *p, const int64_t *teams, s
         part = NULL;
     }
     for (i = 0; i < nms && rc == RC_OK; i += 500) {
-        rc = db_link_matches(db, p, ms + i, nms - i < 500 ? nms - i : 500, NULL);
+        rc = db_link_matches(db, p, ms + i, nms - i < 500 ? nms - i : 500, st);
     }
     free(ms);
     return rc;
@@ -237,7 +240,7 @@ relink_teams(struct db *db, const struct link_params *p, const int64_t *teams, s
  * identity's) and relinks them all. */
 static int
 split(struct db *db, const struct link_params *p, int teams, int64_t x, int64_t decision, char *err,
-      size_t errlen)
+      size_t errlen, struct db_link_stats *st)
 {
     int64_t *m = NULL, src = 0;
     size_t n = 0, i;
@@ -261,7 +264,7 @@ split(struct db *db, const struct link_params *p, int teams, int64_t x, int64_t 
     if (rc == RC_OK) {
         m = xrealloc(m, (n + 1) * sizeof(*m));
         m[n++] = x;
-        rc = teams ? relink_teams(db, p, m, n) : db_link_matches(db, p, m, n, NULL);
+        rc = teams ? relink_teams(db, p, m, n, st) : db_link_matches(db, p, m, n, st);
     }
     free(m);
     return rc;
@@ -270,7 +273,7 @@ split(struct db *db, const struct link_params *p, int teams, int64_t x, int64_t 
 /* alias-title: the title key of alias means title `target`. */
 static int
 alias_title(struct db *db, const struct link_params *p, const char *alias, int64_t target,
-            int64_t *decision, const char *note, char *err, size_t errlen)
+            int64_t *decision, const char *note, char *err, size_t errlen, struct db_link_stats *st)
 {
     struct arena a;
     const char *key;
@@ -362,7 +365,7 @@ alias_title(struct db *db, const struct link_params *p, const char *alias, int64
         db_stmt_done(db, SQL_TITLE_MATCHES);
         rc = rc == RC_NOTFOUND ? RC_OK : rc;
         if (rc == RC_OK && n > 0) {
-            rc = db_link_matches(db, p, ids, n, NULL);
+            rc = db_link_matches(db, p, ids, n, st);
             after = ids[n - 1];
         }
     } while (rc == RC_OK && n == ARRAY_SIZE(ids));
@@ -373,7 +376,7 @@ alias_title(struct db *db, const struct link_params *p, const char *alias, int64
 int
 db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind kind, int64_t a,
                int64_t b, const char *alias, const char *note, int64_t *decision_id, char *err,
-               size_t errlen)
+               size_t errlen, struct db_link_stats *st)
 {
     int64_t ids[2];
     int rc;
@@ -401,7 +404,7 @@ db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind kin
         ids[0] = a;
         ids[1] = b;
         if (rc == RC_OK) {
-            rc = teams ? relink_teams(db, p, ids, 2) : db_link_matches(db, p, ids, 2, NULL);
+            rc = teams ? relink_teams(db, p, ids, 2, st) : db_link_matches(db, p, ids, 2, st);
         }
         return rc;
     }
@@ -409,14 +412,22 @@ db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind kin
     case DB_LINK_SPLIT_TEAM:
         rc = record(db, kind, a, 0, NULL, note, decision_id);
         if (rc == RC_OK) {
-            rc = split(db, p, kind == DB_LINK_SPLIT_TEAM, a, *decision_id, err, errlen);
+            rc = split(db, p, kind == DB_LINK_SPLIT_TEAM, a, *decision_id, err, errlen, st);
         }
         return rc;
     case DB_LINK_ALIAS_TITLE:
-        return alias_title(db, p, alias, b, decision_id, note, err, errlen);
+        return alias_title(db, p, alias, b, decision_id, note, err, errlen, st);
     }
     snprintf(err, errlen, "unknown decision");
     return RC_INVALID;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
 }
 
 int
@@ -467,4 +478,37 @@ db_link_list(struct db *db, const char *status, size_t limit,
     db_stmt_done(db, SQL_LIST);
     free(ev);
     return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+/* Sorts ids and drops repeats; returns how many are left. */
+static size_t
+distinct(int64_t *ids, size_t n)
+{
+    size_t i, k = 0;
+
+    qsort(ids, n, sizeof(*ids), cmp_id);
+    for (i = 0; i < n; i++) {
+        if (k == 0 || ids[k - 1] != ids[i]) {
+            ids[k++] = ids[i];
+        }
+    }
+    return k;
+}
+
+int
+db_link_publish(struct db *db, struct db_link_stats *st)
+{
+    uint64_t first = 0, last = 0;
+    size_t n;
+    int rc;
+
+    if (st->ntouched == 0) {
+        return RC_OK;
+    }
+    n = distinct(st->touched, st->ntouched);
+    rc = db_ingest_outbox_many(db, (const uint64_t *)st->touched, n);
+    if (rc == RC_OK) {
+        rc = db_changes_record(db, (const uint64_t *)st->touched, n, &first, &last);
+    }
+    return rc;
 }

@@ -135,10 +135,16 @@ def test_a_reject_survives_relink_and_a_confirm_wins(stack):
     a, b = match_id(stack, f"a{t}", "m1"), match_id(stack, f"b{t}", "x9")
     assert fixture_of(stack, a) == fixture_of(stack, b)
 
+    before = int(stack.scalar("SELECT seq FROM change_seq WHERE id = 1"))
     r = tool(stack, LINK, "reject", str(a), str(b), "--note", "two legs, not one match")
     assert r.returncode == 0, r.stderr
     assert "recorded as decision" in r.stdout
     assert fixture_of(stack, a) == a and fixture_of(stack, b) == b
+    # the match that left the fixture is a change of the feed, with its new fixture
+    feed = stack.get("/api/changes/", params={"after": before}).json()["results"]
+    moved = [c for c in feed if c["match_id"] == b]
+    assert moved and moved[-1]["match"]["fixture_id"] == b
+    assert stack.get(f"/api/matches/{b}/").json()["fixture_id"] == b  # no stale cache
     kind, note = stack.sql(f"SELECT kind, note FROM link_decisions WHERE subject_a = {a}"
                            f" AND subject_b = {b} ORDER BY id DESC LIMIT 1")[0]
     assert (kind, note) == ("reject", "two legs, not one match")
