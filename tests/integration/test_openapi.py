@@ -8,7 +8,8 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 ROUTES = {"/api/matches/", "/api/matches/{id}/", "/api/matches/{id}/messages/", "/api/titles/",
-          "/api/tournaments/", "/api/teams/", "/api/search/", "/healthz", "/metrics"}
+          "/api/tournaments/", "/api/teams/", "/api/search/", "/api/changes/", "/healthz",
+          "/metrics"}
 
 
 @pytest.fixture(scope="module")
