@@ -156,20 +156,25 @@ start_of(struct consensus *c, const struct match_view *m, size_t n, struct arena
 static const char *
 names_of(const struct match_view *m, struct arena *a)
 {
-    size_t len = 1, i;
+    size_t len = 1, i, at = 0, n;
     char *s;
 
     for (i = 0; i < m->nteams; i++) {
         len += strlen(m->teams[i].name ? m->teams[i].name : "") + 4;
     }
     s = arena_alloc(a, len);
-    s[0] = '\0';
     for (i = 0; i < m->nteams; i++) {
+        const char *name = m->teams[i].name ? m->teams[i].name : "";
+
         if (i > 0) {
-            strcat(s, " vs ");
+            memcpy(s + at, " vs ", 4);
+            at += 4;
         }
-        strcat(s, m->teams[i].name ? m->teams[i].name : "");
+        n = strlen(name);
+        memcpy(s + at, name, n);
+        at += n;
     }
+    s[at] = '\0';
     return s;
 }
 
