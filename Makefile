@@ -80,7 +80,9 @@ help:
 	@echo "make bench      performance figures (see README)"
 	@echo "make clean      remove build/"
 
-$(BUILD)/obj/%.o: %.c
+# Makefile: a change of flags or include paths (a header moved to another
+# floor leaves .d files naming paths that no longer exist) rebuilds all
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

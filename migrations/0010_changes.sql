@@ -7,7 +7,7 @@
 -- committers take their numbers one after the other, so seq grows in commit
 -- order and a reader never sees seq N+1 before seq N is committed.
 --   kind        created (the match row was inserted by this batch) | updated
---   fixture_id  the fixture the match belongs to, once fixtures exist (NULL)
+--   fixture_id  the fixture the match belonged to at the commit (0006_linking)
 -- Old rows are pruned by the consumer (CHANGES_KEEP_S, CHANGES_KEEP_ROWS).
 --
 -- live_status: what the consumer's publisher did with the changes it pushed

@@ -181,7 +181,8 @@ db_fail(struct db *db, unsigned int no, const char *sqlstate, const char *err, c
 {
     snprintf(db->last_error, sizeof(db->last_error), "%s", err ? err : "");
     if (conn_lost(no)) {
-        log_warn("db", "event=connection_lost during=%s errno=%u err=\"%s\"", what, no, err);
+        log_warn("db", "event=connection_lost during=%s errno=%u err=\"%s\" sql=\"%.*s\"", what, no,
+                 err, sql ? sql_head(sql) : 0, sql ? sql : "");
         db_close_conn(db);
         return RC_UNAVAIL;
     }

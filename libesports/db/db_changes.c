@@ -17,15 +17,20 @@ static const char SQL_TAKE[] = "UPDATE change_seq SET seq = LAST_INSERT_ID(seq +
 /* (array binding takes no INSERT ... SELECT: the kind is set after) */
 static const char SQL_INSERT[] = "INSERT INTO changes (seq, match_id, kind, changed_at)"
                                  " VALUES (?, ?, 'updated', UTC_TIMESTAMP(6))";
+/* created when the batch (@esports_batch_t0: when it began; NULL outside
+ * the consumer) inserted the match; the fixture the match belongs to at the
+ * commit */
 static const char SQL_KIND[] =
-    "UPDATE changes c JOIN matches m ON m.id = c.match_id SET c.kind = 'created'"
-    " WHERE c.seq BETWEEN ? AND ? AND m.created_at >= @esports_batch_t0";
+    "UPDATE changes c JOIN matches m ON m.id = c.match_id"
+    " LEFT JOIN fixture_members f ON f.match_id = c.match_id"
+    " SET c.kind = IF(m.created_at >= @esports_batch_t0, 'created', 'updated'),"
+    " c.fixture_id = f.fixture_id WHERE c.seq BETWEEN ? AND ?";
 static const char SQL_OLDEST[] = "SELECT MIN(seq) FROM changes";
 /* a plain read: no lock, the committed value */
 static const char SQL_NEWEST[] = "SELECT seq FROM change_seq WHERE id = 1";
 static const char SQL_AFTER[] =
-    "SELECT seq, match_id, kind = 'created', DATE_FORMAT(changed_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
-    " FROM changes WHERE seq > ? ORDER BY seq LIMIT ?";
+    "SELECT seq, match_id, kind = 'created', DATE_FORMAT(changed_at, '%Y-%m-%dT%H:%i:%s.%fZ'),"
+    " COALESCE(fixture_id, match_id) FROM changes WHERE seq > ? ORDER BY seq LIMIT ?";
 /* the oldest change young enough to keep (changed_at grows with seq) */
 static const char SQL_FIRST_YOUNG[] =
     "SELECT seq FROM changes WHERE changed_at >= UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
@@ -133,8 +138,9 @@ int
 db_changes_after(struct db *db, uint64_t after, size_t limit, struct arena *a,
                  struct change_row **out, size_t *n)
 {
-    MYSQL_BIND p[2], r[4];
+    MYSQL_BIND p[2], r[5];
     int64_t from = (int64_t)after, lim = (int64_t)limit, seq = 0, match_id = 0, created = 0;
+    int64_t fixture_id = 0;
     char when[40];
     unsigned long when_len = 0;
     struct change_row *rows = arena_alloc(a, (limit > 0 ? limit : 1) * sizeof(*rows));
@@ -153,11 +159,13 @@ db_changes_after(struct db *db, uint64_t after, size_t limit, struct arena *a,
     db_bind_i64(&r[1], &match_id, NULL);
     db_bind_i64(&r[2], &created, NULL);
     db_bind_out_str(&r[3], when, sizeof(when) - 1, &when_len, NULL);
+    db_bind_i64(&r[4], &fixture_id, NULL);
     rc = db_bind_result(db, SQL_AFTER, r);
     while (rc == RC_OK && k < limit && (rc = db_fetch(db, SQL_AFTER)) == RC_OK) {
         rows[k].seq = (uint64_t)seq;
         rows[k].match_id = (uint64_t)match_id;
         rows[k].created = created != 0;
+        rows[k].fixture_id = (uint64_t)fixture_id;
         rows[k].changed_at = arena_strndup(a, when, when_len < sizeof(when) ? when_len : 0);
         k++;
     }

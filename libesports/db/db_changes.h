@@ -22,6 +22,7 @@
 struct change_row {
     uint64_t seq;
     uint64_t match_id;
+    uint64_t fixture_id;    /* the match's fixture at the commit (its own id when alone) */
     int created;            /* kind: 1 created, 0 updated */
     const char *changed_at; /* ISO 8601 UTC with microseconds and Z */
 };

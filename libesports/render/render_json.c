@@ -167,9 +167,11 @@ render_json_match(buf_t *out, const struct match_view *m)
 void
 render_json_change(buf_t *out, const struct change_row *c, const struct match_view *m)
 {
-    buf_appendf(out, "{\"seq\":%llu,\"match_id\":%llu,\"kind\":\"%s\",\"changed_at\":",
+    buf_appendf(out,
+                "{\"seq\":%llu,\"match_id\":%llu,\"fixture_id\":%llu,\"kind\":\"%s\","
+                "\"changed_at\":",
                 (unsigned long long)c->seq, (unsigned long long)c->match_id,
-                c->created ? "created" : "updated");
+                (unsigned long long)c->fixture_id, c->created ? "created" : "updated");
     render_json_str(out, c->changed_at);
     buf_append_str(out, ",\"match\":");
     if (m != NULL) {

@@ -143,7 +143,7 @@ def test_a_reject_survives_relink_and_a_confirm_wins(stack):
     # the match that left the fixture is a change of the feed, with its new fixture
     feed = stack.get("/api/changes/", params={"after": before}).json()["results"]
     moved = [c for c in feed if c["match_id"] == b]
-    assert moved and moved[-1]["match"]["fixture_id"] == b
+    assert moved and moved[-1]["match"]["fixture_id"] == moved[-1]["fixture_id"] == b
     assert stack.get(f"/api/matches/{b}/").json()["fixture_id"] == b  # no stale cache
     kind, note = stack.sql(f"SELECT kind, note FROM link_decisions WHERE subject_a = {a}"
                            f" AND subject_b = {b} ORDER BY id DESC LIMIT 1")[0]

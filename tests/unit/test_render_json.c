@@ -73,6 +73,7 @@ test_change(void **state)
 {
     struct change_row c = {.seq = 9007199254740993ULL,
                            .match_id = 4,
+                           .fixture_id = 4,
                            .created = 1,
                            .changed_at = "2026-01-02T03:04:05.000006Z"};
     struct match_view m = {
@@ -83,9 +84,10 @@ test_change(void **state)
     (void)state;
     buf_init(&b, 0);
     render_json_change(&b, &c, &m);
-    assert_non_null(strstr(b.data, "{\"seq\":9007199254740993,\"match_id\":4,\"kind\":\"created\","
-                                   "\"changed_at\":\"2026-01-02T03:04:05.000006Z\","
-                                   "\"match\":{\"id\":4,\"fixture_id\":4,\"source\":\"s\""));
+    assert_non_null(strstr(
+        b.data, "{\"seq\":9007199254740993,\"match_id\":4,\"fixture_id\":4,\"kind\":\"created\","
+                "\"changed_at\":\"2026-01-02T03:04:05.000006Z\","
+                "\"match\":{\"id\":4,\"fixture_id\":4,\"source\":\"s\""));
     o = json_tokener_parse(b.data);
     assert_non_null(o);
     json_object_put(o);
