@@ -629,6 +629,7 @@ static void
 node_team(struct run *r, struct lk_node *n, const struct node_row *w, struct norm_fix *fix)
 {
     struct link_team *t;
+    struct link_team_form *form;
     char name[STR_CAP], stored[STR_CAP], norm[LINK_NORM_MAX];
 
     if (w->null[10] || w->null[11] || n->m.nteams >= MATCH_TEAMS_CAP) {
@@ -642,6 +643,9 @@ node_team(struct run *r, struct lk_node *n, const struct node_row *w, struct nor
     t->id = w->v[11];
     t->name = adup(r, name);
     t->norm = adup(r, norm);
+    form = arena_alloc(&r->arena, sizeof(*form));
+    link_team_prepare(t->norm, form);
+    t->form = form;
     /* a person's merge is evidence; the linker's own identities are not, or
      * the result would depend on the order the rows came in */
     t->identity_id = !w->null[15] && w->v[16] != 0 ? w->v[15] : t->id;
