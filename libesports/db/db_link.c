@@ -106,12 +106,14 @@ static const char SQL_TEDGE_SET[] =
     " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE other_team_id = VALUES(other_team_id),"
     " probability = VALUES(probability)";
 
-#define PAIR8  "(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?)"
-#define PAIR64 PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8
-#define PCHUNK 64 /* team pairs per aggregate query */
-static const char SQL_PAIR_AGG[] =
-    "SELECT team_id, other_team_id, MAX(probability) FROM team_edges"
-    " WHERE (team_id, other_team_id) IN (" PAIR64 ") GROUP BY team_id, other_team_id";
+/* One pair's best probability: MAX on the covering index (team_id,
+ * other_team_id, probability) is one index dive, where an IN list of pairs
+ * grouped would read every edge of every pair. */
+#define PMAX   "(SELECT MAX(probability) FROM team_edges WHERE team_id = ? AND other_team_id = ?)"
+#define PMAX4  PMAX "," PMAX "," PMAX "," PMAX
+#define PMAX16 PMAX4 "," PMAX4 "," PMAX4 "," PMAX4
+#define PCHUNK 64 /* team pairs per aggregate query: one row, a column each */
+static const char SQL_PAIR_AGG[] = "SELECT " PMAX16 "," PMAX16 "," PMAX16 "," PMAX16;
 
 static const char SQL_TEAM_NEIGH[] =
     "SELECT team_id, other_team_id, MAX(probability), COUNT(*) FROM team_edges"
@@ -1531,10 +1533,10 @@ pair_agg(struct db *db, struct tpairs *tp, double *out)
         out[k] = -1;
     }
     for (at = 0; at < tp->n && rc == RC_OK; at += PCHUNK) {
-        MYSQL_BIND p[2 * PCHUNK], res[3];
-        int64_t va[PCHUNK], vb[PCHUNK], a = 0, b = 0;
-        char nulls[PCHUNK];
-        double best = 0;
+        MYSQL_BIND p[2 * PCHUNK], res[PCHUNK];
+        int64_t va[PCHUNK], vb[PCHUNK];
+        char nulls[PCHUNK], none[PCHUNK];
+        double best[PCHUNK];
 
         for (k = 0; k < PCHUNK; k++) {
             int have = at + k < tp->n;
@@ -1544,20 +1546,16 @@ pair_agg(struct db *db, struct tpairs *tp, double *out)
             nulls[k] = !have;
             db_bind_i64(&p[2 * k], &va[k], &nulls[k]);
             db_bind_i64(&p[2 * k + 1], &vb[k], &nulls[k]);
+            bind_double(&res[k], &best[k], &none[k]);
         }
         rc = db_execute(db, SQL_PAIR_AGG, p);
         if (rc != RC_OK) {
             break;
         }
-        db_bind_i64(&res[0], &a, NULL);
-        db_bind_i64(&res[1], &b, NULL);
-        bind_double(&res[2], &best, NULL);
         rc = db_bind_result(db, SQL_PAIR_AGG, res);
-        while (rc == RC_OK && (rc = db_fetch(db, SQL_PAIR_AGG)) == RC_OK) {
-            size_t i = imap_get(&tp->ix, a, b);
-
-            if (i != SIZE_MAX) {
-                out[i] = best;
+        if (rc == RC_OK && (rc = db_fetch(db, SQL_PAIR_AGG)) == RC_OK) {
+            for (k = 0; k < PCHUNK && at + k < tp->n; k++) {
+                out[at + k] = none[k] ? -1 : best[k];
             }
         }
         db_stmt_done(db, SQL_PAIR_AGG);
