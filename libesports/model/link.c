@@ -526,6 +526,7 @@ struct view {
     size_t blen;
     const struct tok *bt;
     size_t nbase;
+    const unsigned char *hist; /* prepared: base's bytes counted; NULL: not prepared */
 };
 
 /* Room for the view of a name that is not prepared. */
@@ -553,14 +554,52 @@ view_of(const char *norm, const struct link_team_form *f, struct view *v, struct
         v->base = f->base;
         v->blen = f->base_len;
         v->nbase = f->nbase;
+        v->hist = f->hist;
     } else {
         parts(norm ? norm : "", room->ident, &v->nident, room->base, sizeof(room->base));
         v->base = room->base;
         v->blen = strlen(room->base);
         v->nbase = split(room->base, room->bt, MAX_TOKENS);
+        v->hist = NULL;
     }
     v->ident = room->ident;
     v->bt = room->bt;
+}
+
+/* The bucket of a byte in a form's histogram. */
+static size_t
+hist_bucket(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z') {
+        return (size_t)(c - 'a');
+    }
+    if (c >= '0' && c <= '9') {
+        return 26 + (size_t)(c - '0');
+    }
+    return c == ' ' ? 36 : 37;
+}
+
+/* An upper bound of jaro_winkler(a, b) from the byte counts (two bytes match
+ * only when equal, so at most the common counts match; no transposition;
+ * the common prefix exactly). */
+static double
+jaro_winkler_bound(const struct view *a, const struct view *b)
+{
+    size_t m = 0, prefix = 0;
+    double jaro;
+
+    for (size_t c = 0; c < LINK_FORM_HIST; c++) {
+        m += a->hist[c] < b->hist[c] ? a->hist[c] : b->hist[c];
+    }
+    if (m == 0) {
+        return 0.0;
+    }
+    jaro = ((double)m / (double)a->blen + (double)m / (double)b->blen + 1.0) / 3.0;
+    while (prefix < 4 && prefix < a->blen && prefix < b->blen &&
+           a->base[prefix] == b->base[prefix]) {
+        prefix++;
+    }
+    return jaro + (double)prefix * 0.1 * (1.0 - jaro);
 }
 
 void
@@ -601,6 +640,9 @@ link_team_prepare(const char *norm, struct link_team_form *f)
     }
     f->base[bo] = '\0';
     f->base_len = bo;
+    for (i = 0; i < bo; i++) {
+        f->hist[hist_bucket((unsigned char)f->base[i])]++;
+    }
     /* the identifying tokens sorted (few: insertion) */
     for (i = 1; i < f->nident; i++) {
         for (size_t j = i; j > 0; j--) {
@@ -645,6 +687,14 @@ compatible(const struct view *a, const struct view *b, double *sim)
 
     if (a->blen == 0 && b->blen == 0) {
         s = same_ident && a->nident > 0 ? 1.0 : 0.0;
+    } else if (a->hist != NULL && b->hist != NULL && a->blen > 0 && b->blen > 0 &&
+               (s = jaro_winkler_bound(a, b)) < SIM_MIN - 1e-9) {
+        /* prepared names that cannot reach SIM_MIN: the bound says as much
+         * as the similarity would (it is only compared with SIM_MIN and 0.9) */
+        if (s < 0.9 && (toks_within(a->bt, a->nbase, b->bt, b->nbase) ||
+                        toks_within(b->bt, b->nbase, a->bt, a->nbase))) {
+            s = 0.9;
+        }
     } else {
         s = jaro_winkler(a->base, a->blen, b->base, b->blen);
         /* a word dropped ("red falcons" / "falcons"): most of a name */

@@ -154,6 +154,7 @@ size_t link_fixture_team_edges(const struct link_match *ms, size_t n, const stru
 /* Limits of a prepared name: longer names are compared from their strings. */
 #define LINK_FORM_CHARS  96
 #define LINK_FORM_TOKENS 16
+#define LINK_FORM_HIST   38
 
 /* A folded team name split once into what link_team_compatible and the
  * initials level compare (identifying tokens sorted, the other words and
@@ -168,6 +169,7 @@ struct link_team_form {
     size_t nbase;
     unsigned char base_off[LINK_FORM_TOKENS], base_tlen[LINK_FORM_TOKENS];
     char base[LINK_FORM_CHARS];
+    unsigned char hist[LINK_FORM_HIST]; /* base's bytes counted: a-z, 0-9, space, other */
 };
 
 /* Prepares norm (a link_norm_team result, or NULL) for link_team.form. */

@@ -228,6 +228,14 @@ test_prepared(void **state)
     (void)score(&a, &b);
     side(&b, 2, 2, 1, "2020-01-07 15:05:00", 3, "Red Falcons Academy 2", 4, "Falcons", 1, 0);
     (void)score(&a, &b);
+    /* far apart by their letters (the bound decides), yet one's words are the other's */
+    side(&a, 1, 1, 1, "2020-01-07 15:00:00", 1, "Falcons", 2, "Blue Sharks", 1, 0);
+    side(&b, 2, 2, 1, "2020-01-07 15:05:00", 3, "Kyiv Red Falcons", 4, "Sharks", 1, 0);
+    sc = score(&a, &b);
+    assert_string_equal(level_of(&sc, "teams"), "all agree (exact, similar or initials)");
+    side(&b, 2, 2, 1, "2020-01-07 15:05:00", 3, "Qwerty", 4, "Zyx", 1, 0);
+    sc = score(&a, &b);
+    assert_string_equal(level_of(&sc, "teams"), "none agree");
 }
 
 /* The samples: source1/1 (after its update, message2) and source2/99. */
