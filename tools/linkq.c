@@ -84,6 +84,7 @@ map_free(struct map *m)
 struct team {
     int source, truth;
     char *name_key, *norm;
+    struct link_team_form form; /* norm prepared */
     int64_t identity;
 };
 
@@ -192,6 +193,7 @@ upsert_team(struct world *w, int source, const struct match_team *mt, int truth)
         }
         w->t[i].norm = xstrdup(norm);
         norm_freq(w, norm, 1);
+        link_team_prepare(w->t[i].norm, &w->t[i].form);
     }
     free(w->t[i].name_key);
     w->t[i].name_key = xstrdup(mt->name_key);
@@ -247,6 +249,7 @@ view(struct world *w, size_t i, struct link_match *lm, struct link_team *lt)
         lt[k].norm_freq = w->norm_count[*slot];
         lt[k].has_score = m->has_score[k];
         lt[k].score = m->score[k];
+        lt[k].form = &t->form;
     }
 }
 

@@ -106,12 +106,14 @@ static const char SQL_TEDGE_SET[] =
     " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE other_team_id = VALUES(other_team_id),"
     " probability = VALUES(probability)";
 
-#define PAIR8  "(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?)"
-#define PAIR64 PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8 "," PAIR8
-#define PCHUNK 64 /* team pairs per aggregate query */
-static const char SQL_PAIR_AGG[] =
-    "SELECT team_id, other_team_id, MAX(probability) FROM team_edges"
-    " WHERE (team_id, other_team_id) IN (" PAIR64 ") GROUP BY team_id, other_team_id";
+/* One pair's best probability: MAX on the covering index (team_id,
+ * other_team_id, probability) is one index dive, where an IN list of pairs
+ * grouped would read every edge of every pair. */
+#define PMAX   "(SELECT MAX(probability) FROM team_edges WHERE team_id = ? AND other_team_id = ?)"
+#define PMAX4  PMAX "," PMAX "," PMAX "," PMAX
+#define PMAX16 PMAX4 "," PMAX4 "," PMAX4 "," PMAX4
+#define PCHUNK 64 /* team pairs per aggregate query: one row, a column each */
+static const char SQL_PAIR_AGG[] = "SELECT " PMAX16 "," PMAX16 "," PMAX16 "," PMAX16;
 
 static const char SQL_TEAM_NEIGH[] =
     "SELECT team_id, other_team_id, MAX(probability), COUNT(*) FROM team_edges"
@@ -629,6 +631,7 @@ static void
 node_team(struct run *r, struct lk_node *n, const struct node_row *w, struct norm_fix *fix)
 {
     struct link_team *t;
+    struct link_team_form *form;
     char name[STR_CAP], stored[STR_CAP], norm[LINK_NORM_MAX];
 
     if (w->null[10] || w->null[11] || n->m.nteams >= MATCH_TEAMS_CAP) {
@@ -642,6 +645,9 @@ node_team(struct run *r, struct lk_node *n, const struct node_row *w, struct nor
     t->id = w->v[11];
     t->name = adup(r, name);
     t->norm = adup(r, norm);
+    form = arena_alloc(&r->arena, sizeof(*form));
+    link_team_prepare(t->norm, form);
+    t->form = form;
     /* a person's merge is evidence; the linker's own identities are not, or
      * the result would depend on the order the rows came in */
     t->identity_id = !w->null[15] && w->v[16] != 0 ? w->v[15] : t->id;
@@ -1565,10 +1571,10 @@ pair_agg(struct db *db, struct tpairs *tp, double *out)
         out[k] = -1;
     }
     for (at = 0; at < tp->n && rc == RC_OK; at += PCHUNK) {
-        MYSQL_BIND p[2 * PCHUNK], res[3];
-        int64_t va[PCHUNK], vb[PCHUNK], a = 0, b = 0;
-        char nulls[PCHUNK];
-        double best = 0;
+        MYSQL_BIND p[2 * PCHUNK], res[PCHUNK];
+        int64_t va[PCHUNK], vb[PCHUNK];
+        char nulls[PCHUNK], none[PCHUNK];
+        double best[PCHUNK];
 
         for (k = 0; k < PCHUNK; k++) {
             int have = at + k < tp->n;
@@ -1578,20 +1584,16 @@ pair_agg(struct db *db, struct tpairs *tp, double *out)
             nulls[k] = !have;
             db_bind_i64(&p[2 * k], &va[k], &nulls[k]);
             db_bind_i64(&p[2 * k + 1], &vb[k], &nulls[k]);
+            bind_double(&res[k], &best[k], &none[k]);
         }
         rc = db_execute(db, SQL_PAIR_AGG, p);
         if (rc != RC_OK) {
             break;
         }
-        db_bind_i64(&res[0], &a, NULL);
-        db_bind_i64(&res[1], &b, NULL);
-        bind_double(&res[2], &best, NULL);
         rc = db_bind_result(db, SQL_PAIR_AGG, res);
-        while (rc == RC_OK && (rc = db_fetch(db, SQL_PAIR_AGG)) == RC_OK) {
-            size_t i = imap_get(&tp->ix, a, b);
-
-            if (i != SIZE_MAX) {
-                out[i] = best;
+        if (rc == RC_OK && (rc = db_fetch(db, SQL_PAIR_AGG)) == RC_OK) {
+            for (k = 0; k < PCHUNK && at + k < tp->n; k++) {
+                out[at + k] = none[k] ? -1 : best[k];
             }
         }
         db_stmt_done(db, SQL_PAIR_AGG);

@@ -416,7 +416,7 @@ tok_cmp(const void *a, const void *b)
 static double
 jaro_winkler(const char *a, size_t na, const char *b, size_t nb)
 {
-    unsigned char ma[256] = {0}, mb[256] = {0};
+    unsigned char ma[256], mb[256];
     size_t range, i, j, m = 0, trans = 0, prefix = 0, k = 0;
     double jaro;
 
@@ -428,6 +428,8 @@ jaro_winkler(const char *a, size_t na, const char *b, size_t nb)
     }
     na = na > 256 ? 256 : na;
     nb = nb > 256 ? 256 : nb;
+    memset(ma, 0, na);
+    memset(mb, 0, nb);
     range = (na > nb ? na : nb) / 2;
     range = range > 0 ? range - 1 : 0;
     for (i = 0; i < na; i++) {
@@ -486,13 +488,10 @@ parts(const char *norm, struct tok *ident, size_t *nident, char *base, size_t ca
     qsort(ident, *nident, sizeof(*ident), tok_cmp);
 }
 
-/* 1 when every space-separated word of a is a word of b. */
+/* 1 when every token of a[0..na) is a token of b[0..nb). */
 static int
-words_within(const char *a, const char *b)
+toks_within(const struct tok *ta, size_t na, const struct tok *tb, size_t nb)
 {
-    struct tok ta[MAX_TOKENS], tb[MAX_TOKENS];
-    size_t na = split(a, ta, MAX_TOKENS), nb = split(b, tb, MAX_TOKENS);
-
     if (na == 0) {
         return 0;
     }
@@ -511,33 +510,199 @@ words_within(const char *a, const char *b)
     return 1;
 }
 
-int
-link_team_compatible(const char *norm_a, const char *norm_b, double *sim)
+/* 1 when every space-separated word of a is a word of b. */
+static int
+words_within(const char *a, const char *b)
 {
-    struct tok ia[MAX_TOKENS], ib[MAX_TOKENS];
-    char ba[LINK_NORM_MAX] = {0}, bb[LINK_NORM_MAX] = {0};
-    size_t nia, nib;
-    int same_ident = 1;
-    double s;
+    struct tok ta[MAX_TOKENS], tb[MAX_TOKENS];
+    size_t na = split(a, ta, MAX_TOKENS), nb = split(b, tb, MAX_TOKENS);
 
-    parts(norm_a ? norm_a : "", ia, &nia, ba, sizeof(ba));
-    parts(norm_b ? norm_b : "", ib, &nib, bb, sizeof(bb));
-    if (nia != nib) {
-        same_ident = 0;
+    return toks_within(ta, na, tb, nb);
+}
+
+/* A folded name as the comparisons read it: its identifying tokens (sorted)
+ * and the other words, joined in base and split in bt. */
+struct view {
+    const struct tok *ident;
+    size_t nident;
+    const char *base;
+    size_t blen;
+    const struct tok *bt;
+    size_t nbase;
+    const unsigned char *hist; /* prepared: base's bytes counted; NULL: not prepared */
+};
+
+/* Room for the view of a name that is not prepared. */
+struct view_room {
+    struct tok ident[MAX_TOKENS], bt[MAX_TOKENS];
+    char base[LINK_NORM_MAX];
+};
+
+/* The view of a team's name: from its form when prepared, else folded here. */
+static void
+view_of(const char *norm, const struct link_team_form *f, struct view *v, struct view_room *room)
+{
+    size_t i;
+
+    if (f != NULL && f->ok) {
+        for (i = 0; i < f->nident; i++) {
+            room->ident[i].p = f->idents + f->ident_off[i];
+            room->ident[i].n = f->ident_len[i];
+        }
+        for (i = 0; i < f->nbase; i++) {
+            room->bt[i].p = f->base + f->base_off[i];
+            room->bt[i].n = f->base_tlen[i];
+        }
+        v->nident = f->nident;
+        v->base = f->base;
+        v->blen = f->base_len;
+        v->nbase = f->nbase;
+        v->hist = f->hist;
     } else {
-        for (size_t i = 0; i < nia; i++) {
-            if (tok_cmp(&ia[i], &ib[i]) != 0) {
-                same_ident = 0;
+        parts(norm ? norm : "", room->ident, &v->nident, room->base, sizeof(room->base));
+        v->base = room->base;
+        v->blen = strlen(room->base);
+        v->nbase = split(room->base, room->bt, MAX_TOKENS);
+        v->hist = NULL;
+    }
+    v->ident = room->ident;
+    v->bt = room->bt;
+}
+
+/* The bucket of a byte in a form's histogram. */
+static size_t
+hist_bucket(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z') {
+        return (size_t)(c - 'a');
+    }
+    if (c >= '0' && c <= '9') {
+        return 26 + (size_t)(c - '0');
+    }
+    return c == ' ' ? 36 : 37;
+}
+
+/* An upper bound of jaro_winkler(a, b) from the byte counts (two bytes match
+ * only when equal, so at most the common counts match; no transposition;
+ * the common prefix exactly). */
+static double
+jaro_winkler_bound(const struct view *a, const struct view *b)
+{
+    size_t m = 0, prefix = 0;
+    double jaro;
+
+    for (size_t c = 0; c < LINK_FORM_HIST; c++) {
+        m += a->hist[c] < b->hist[c] ? a->hist[c] : b->hist[c];
+    }
+    if (m == 0) {
+        return 0.0;
+    }
+    jaro = ((double)m / (double)a->blen + (double)m / (double)b->blen + 1.0) / 3.0;
+    while (prefix < 4 && prefix < a->blen && prefix < b->blen &&
+           a->base[prefix] == b->base[prefix]) {
+        prefix++;
+    }
+    return jaro + (double)prefix * 0.1 * (1.0 - jaro);
+}
+
+void
+link_team_prepare(const char *norm, struct link_team_form *f)
+{
+    struct tok t[MAX_TOKENS];
+    size_t k, i, io = 0, bo = 0;
+
+    memset(f, 0, sizeof(*f));
+    if (norm == NULL || strlen(norm) >= LINK_FORM_CHARS) {
+        return;
+    }
+    k = split(norm, t, MAX_TOKENS);
+    if (k > LINK_FORM_TOKENS) {
+        return;
+    }
+    for (i = 0; i < k; i++) {
+        if (!is_ident_token(&t[i])) {
+            continue;
+        }
+        f->ident_off[f->nident] = (unsigned char)io;
+        f->ident_len[f->nident++] = (unsigned char)t[i].n;
+        memcpy(f->idents + io, t[i].p, t[i].n);
+        io += t[i].n;
+        f->idents[io++] = ' ';
+    }
+    for (i = 0; i < k; i++) {
+        if (is_ident_token(&t[i])) {
+            continue;
+        }
+        if (bo > 0) {
+            f->base[bo++] = ' ';
+        }
+        f->base_off[f->nbase] = (unsigned char)bo;
+        f->base_tlen[f->nbase++] = (unsigned char)t[i].n;
+        memcpy(f->base + bo, t[i].p, t[i].n);
+        bo += t[i].n;
+    }
+    f->base[bo] = '\0';
+    f->base_len = bo;
+    for (i = 0; i < bo; i++) {
+        f->hist[hist_bucket((unsigned char)f->base[i])]++;
+    }
+    /* the identifying tokens sorted (few: insertion) */
+    for (i = 1; i < f->nident; i++) {
+        for (size_t j = i; j > 0; j--) {
+            struct tok x = {f->idents + f->ident_off[j - 1], f->ident_len[j - 1]};
+            struct tok y = {f->idents + f->ident_off[j], f->ident_len[j]};
+            unsigned char off, len;
+
+            if (tok_cmp(&x, &y) <= 0) {
                 break;
             }
+            off = f->ident_off[j];
+            len = f->ident_len[j];
+            f->ident_off[j] = f->ident_off[j - 1];
+            f->ident_len[j] = f->ident_len[j - 1];
+            f->ident_off[j - 1] = off;
+            f->ident_len[j - 1] = len;
         }
     }
-    if (ba[0] == '\0' && bb[0] == '\0') {
-        s = same_ident && nia > 0 ? 1.0 : 0.0;
+    f->ok = 1;
+}
+
+/* 1 when the two views have the same identifying tokens. */
+static int
+same_idents(const struct view *a, const struct view *b)
+{
+    if (a->nident != b->nident) {
+        return 0;
+    }
+    for (size_t i = 0; i < a->nident; i++) {
+        if (tok_cmp(&a->ident[i], &b->ident[i]) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+compatible(const struct view *a, const struct view *b, double *sim)
+{
+    int same_ident = same_idents(a, b);
+    double s;
+
+    if (a->blen == 0 && b->blen == 0) {
+        s = same_ident && a->nident > 0 ? 1.0 : 0.0;
+    } else if (a->hist != NULL && b->hist != NULL && a->blen > 0 && b->blen > 0 &&
+               (s = jaro_winkler_bound(a, b)) < SIM_MIN - 1e-9) {
+        /* prepared names that cannot reach SIM_MIN: the bound says as much
+         * as the similarity would (it is only compared with SIM_MIN and 0.9) */
+        if (s < 0.9 && (toks_within(a->bt, a->nbase, b->bt, b->nbase) ||
+                        toks_within(b->bt, b->nbase, a->bt, a->nbase))) {
+            s = 0.9;
+        }
     } else {
-        s = jaro_winkler(ba, strlen(ba), bb, strlen(bb));
+        s = jaro_winkler(a->base, a->blen, b->base, b->blen);
         /* a word dropped ("red falcons" / "falcons"): most of a name */
-        if (s < 0.9 && (words_within(ba, bb) || words_within(bb, ba))) {
+        if (s < 0.9 && (toks_within(a->bt, a->nbase, b->bt, b->nbase) ||
+                        toks_within(b->bt, b->nbase, a->bt, a->nbase))) {
             s = 0.9;
         }
     }
@@ -545,6 +710,17 @@ link_team_compatible(const char *norm_a, const char *norm_b, double *sim)
         *sim = s;
     }
     return same_ident && s >= SIM_MIN;
+}
+
+int
+link_team_compatible(const char *norm_a, const char *norm_b, double *sim)
+{
+    struct view_room ra, rb;
+    struct view va, vb;
+
+    view_of(norm_a, NULL, &va, &ra);
+    view_of(norm_b, NULL, &vb, &rb);
+    return compatible(&va, &vb, sim);
 }
 
 /* ---- scoring ---- */
@@ -573,32 +749,13 @@ add_field(struct link_score *s, const char *field, const char *level, double w)
 /* 1 when short is the initials of long ("lk" / "lucky knights"), the
  * identifying tokens alike. */
 static int
-initials_of(const char *short_norm, const char *long_norm)
+initials_of(const struct view *s, const struct view *l)
 {
-    struct tok is[MAX_TOKENS], il[MAX_TOKENS], t[MAX_TOKENS];
-    char bs[LINK_NORM_MAX] = {0}, bl[LINK_NORM_MAX] = {0};
-    size_t nis, nil, n, len;
-
-    if (short_norm == NULL || long_norm == NULL) {
+    if (s->blen < 2 || s->blen > 5 || s->nbase != 1 || !same_idents(s, l) || l->nbase != s->blen) {
         return 0;
     }
-    parts(short_norm, is, &nis, bs, sizeof(bs));
-    parts(long_norm, il, &nil, bl, sizeof(bl));
-    len = strlen(bs);
-    if (len < 2 || len > 5 || strchr(bs, ' ') != NULL || nis != nil) {
-        return 0;
-    }
-    for (size_t i = 0; i < nis; i++) {
-        if (tok_cmp(&is[i], &il[i]) != 0) {
-            return 0;
-        }
-    }
-    n = split(bl, t, MAX_TOKENS);
-    if (n != len) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].p[0] != bs[i]) {
+    for (size_t i = 0; i < l->nbase; i++) {
+        if (l->bt[i].p[0] != s->base[i]) {
             return 0;
         }
     }
@@ -608,6 +765,8 @@ initials_of(const char *short_norm, const char *long_norm)
 static enum team_level
 team_level(const struct link_team *x, const struct link_team *y)
 {
+    struct view_room rx, ry;
+    struct view vx, vy;
     double sim = 0;
 
     if (x->identity_id != 0 && x->identity_id == y->identity_id) {
@@ -616,16 +775,19 @@ team_level(const struct link_team *x, const struct link_team *y)
     if (x->norm != NULL && y->norm != NULL && x->norm[0] != '\0' && strcmp(x->norm, y->norm) == 0) {
         return TL_EXACT;
     }
-    if (link_team_compatible(x->norm, y->norm, &sim)) {
+    view_of(x->norm, x->form, &vx, &rx);
+    view_of(y->norm, y->form, &vy, &ry);
+    if (compatible(&vx, &vy, &sim)) {
         return TL_SIMILAR;
     }
     if (sim >= SIM_MIN) {
         return TL_IDENT;
     }
-    return initials_of(x->norm, y->norm) || initials_of(y->norm, x->norm) ? TL_INITIALS
-                                                                          : TL_DIFFERENT;
+    if (x->norm == NULL || y->norm == NULL) {
+        return TL_DIFFERENT;
+    }
+    return initials_of(&vx, &vy) || initials_of(&vy, &vx) ? TL_INITIALS : TL_DIFFERENT;
 }
-
 /* The term-frequency adjustment of an exactly agreeing name (<= 0 bits). */
 static double
 tf_bits(const struct link_team *x, const struct link_params *p)

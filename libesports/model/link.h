@@ -45,6 +45,8 @@ struct link_team {
     uint64_t norm_freq;  /* source teams sharing norm (term frequency); 0 = unknown */
     int has_score;
     int64_t score;
+    /* norm prepared by link_team_prepare, or NULL (then folded per pair) */
+    const struct link_team_form *form;
 };
 
 /* One source match as the linker sees it. */
@@ -148,5 +150,29 @@ struct link_team_edge {
  * keep the highest. Cluster with link_cluster, one team per source. */
 size_t link_fixture_team_edges(const struct link_match *ms, size_t n, const struct link_params *p,
                                struct link_team_edge *out, size_t cap);
+
+/* Limits of a prepared name: longer names are compared from their strings. */
+#define LINK_FORM_CHARS  96
+#define LINK_FORM_TOKENS 16
+#define LINK_FORM_HIST   38
+
+/* A folded team name split once into what link_team_compatible and the
+ * initials level compare (identifying tokens sorted, the other words and
+ * their tokens), so scoring many pairs does not split it per pair.
+ * Prepared or not, a name compares the same. */
+struct link_team_form {
+    int ok;        /* 0: not prepared (NULL or too long): compared from the string */
+    size_t nident; /* identifying tokens, sorted */
+    unsigned char ident_off[LINK_FORM_TOKENS], ident_len[LINK_FORM_TOKENS];
+    char idents[LINK_FORM_CHARS]; /* their text, space-separated */
+    size_t base_len;              /* the other words, joined with spaces */
+    size_t nbase;
+    unsigned char base_off[LINK_FORM_TOKENS], base_tlen[LINK_FORM_TOKENS];
+    char base[LINK_FORM_CHARS];
+    unsigned char hist[LINK_FORM_HIST]; /* base's bytes counted: a-z, 0-9, space, other */
+};
+
+/* Prepares norm (a link_norm_team result, or NULL) for link_team.form. */
+void link_team_prepare(const char *norm, struct link_team_form *f);
 
 #endif

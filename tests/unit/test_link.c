@@ -2,6 +2,8 @@
  * (the samples and every distractor kind), the explanation, clustering. */
 #include "testutil.h"
 
+#include <math.h>
+
 #include "clock.h"
 #include "link.h"
 #include "rc.h"
@@ -135,14 +137,48 @@ side(struct side *s, int64_t id, int64_t source, int64_t title, const char *star
     s->m.teams = s->t;
 }
 
+/* The score of a's and b's teams with their names prepared (link_team_prepare). */
+static void
+score_prepared(const struct side *a, const struct side *b, const struct link_params *p,
+               struct link_score *out)
+{
+    struct link_team ta[2], tb[2];
+    struct link_team_form fa[2], fb[2];
+    struct link_match ma = a->m, mb = b->m;
+
+    for (int i = 0; i < 2; i++) {
+        ta[i] = a->t[i];
+        tb[i] = b->t[i];
+        link_team_prepare(ta[i].norm, &fa[i]);
+        link_team_prepare(tb[i].norm, &fb[i]);
+        ta[i].form = &fa[i];
+        tb[i].form = &fb[i];
+    }
+    ma.teams = ta;
+    mb.teams = tb;
+    link_score_pair(&ma, &mb, p, out);
+}
+
+/* Scores a pair, and checks that prepared names give the very same score. */
 static struct link_score
 score(const struct side *a, const struct side *b)
 {
     struct link_params p;
-    struct link_score s;
+    struct link_score s, f;
 
     link_params_default(&p);
     link_score_pair(&a->m, &b->m, &p, &s);
+    score_prepared(a, b, &p, &f);
+    assert_true(s.weight == f.weight || (isinf(s.weight) && isinf(f.weight)));
+    assert_true(s.probability == f.probability);
+    assert_int_equal(s.verdict, f.verdict);
+    assert_int_equal(s.nfields, f.nfields);
+    for (size_t i = 0; i < s.nfields; i++) {
+        assert_string_equal(s.fields[i].field, f.fields[i].field);
+        assert_string_equal(s.fields[i].level, f.fields[i].level);
+        assert_true(s.fields[i].weight == f.fields[i].weight);
+    }
+    assert_memory_equal(s.team_map, f.team_map, sizeof(s.team_map));
     return s;
 }
 
@@ -155,6 +191,51 @@ level_of(const struct link_score *s, const char *field)
         }
     }
     return NULL;
+}
+
+/* Prepared names: what link_team_prepare keeps, the names it leaves to the
+ * strings, and pairs whose tokens are sorted, missing or initials score as
+ * the unprepared ones (score() compares both). */
+static void
+test_prepared(void **state)
+{
+    struct link_team_form f;
+    struct side a, b;
+    char long_name[200];
+    struct link_score sc;
+
+    (void)state;
+    link_team_prepare(NULL, &f);
+    assert_false(f.ok);
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    link_team_prepare(long_name, &f);
+    assert_false(f.ok);
+    link_team_prepare("red falcons academy 2", &f);
+    assert_true(f.ok);
+    assert_int_equal(f.nident, 2);
+    assert_int_equal(f.ident_len[0], 1); /* "2" sorts before "academy" */
+    assert_memory_equal(f.idents + f.ident_off[0], "2", 1);
+    assert_string_equal(f.base, "red falcons");
+    assert_int_equal(f.nbase, 2);
+
+    side(&a, 1, 1, 1, "2020-01-07 15:00:00", 1, "Red Falcons Academy 2", 2, "LK", 1, 0);
+    side(&b, 2, 2, 1, "2020-01-07 15:05:00", 3, "2 Red Falcons Academy", 4, "Lucky Knights", 1, 0);
+    sc = score(&a, &b);
+    assert_string_equal(level_of(&sc, "teams"), "all agree (exact, similar or initials)");
+    side(&a, 1, 1, 1, "2020-01-07 15:00:00", 1, long_name, 2, "", 1, 0);
+    side(&b, 2, 2, 1, "2020-01-07 15:05:00", 3, long_name, 4, "", 1, 0);
+    (void)score(&a, &b);
+    side(&b, 2, 2, 1, "2020-01-07 15:05:00", 3, "Red Falcons Academy 2", 4, "Falcons", 1, 0);
+    (void)score(&a, &b);
+    /* far apart by their letters (the bound decides), yet one's words are the other's */
+    side(&a, 1, 1, 1, "2020-01-07 15:00:00", 1, "Falcons", 2, "Blue Sharks", 1, 0);
+    side(&b, 2, 2, 1, "2020-01-07 15:05:00", 3, "Kyiv Red Falcons", 4, "Sharks", 1, 0);
+    sc = score(&a, &b);
+    assert_string_equal(level_of(&sc, "teams"), "all agree (exact, similar or initials)");
+    side(&b, 2, 2, 1, "2020-01-07 15:05:00", 3, "Qwerty", 4, "Zyx", 1, 0);
+    sc = score(&a, &b);
+    assert_string_equal(level_of(&sc, "teams"), "none agree");
 }
 
 /* The samples: source1/1 (after its update, message2) and source2/99. */
@@ -470,6 +551,7 @@ main(void)
         cmocka_unit_test(test_true_pairs), cmocka_unit_test(test_distractors),
         cmocka_unit_test(test_scores),     cmocka_unit_test(test_term_frequency),
         cmocka_unit_test(test_cluster),    cmocka_unit_test(test_team_edges),
+        cmocka_unit_test(test_prepared),
     };
 
     return cmocka_run_group_tests_name("link", tests, NULL, NULL);
