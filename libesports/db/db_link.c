@@ -1292,6 +1292,10 @@ evidence(struct run *r, const struct lk_pair *q, int64_t x, buf_t *b)
 }
 
 /* Column arrays of one array-bound write. */
+/* One array execution: at most this many rows and bytes of text. */
+#define ROWS_CHUNK       1000
+#define ROWS_CHUNK_BYTES (1024 * 1024)
+
 struct rows {
     size_t n, cap;
     int64_t *i[5];
@@ -1361,23 +1365,41 @@ static int
 rows_exec(struct db *db, const char *sql, struct rows *w, const char *order)
 {
     MYSQL_BIND p[8];
-    size_t k, ni = 0, ns = 0;
+    size_t k, ni, ns, from = 0, to, bytes, row;
+    int rc = RC_OK;
 
-    if (w->n == 0) {
-        return RC_OK;
-    }
-    for (k = 0; order[k]; k++) {
-        if (order[k] == 'i') {
-            db_bind_i64_array(&p[k], w->i[ni], w->ind[ni]);
-            ni++;
-        } else if (order[k] == 'd') {
-            bind_double_array(&p[k], w->d, w->ind[5]);
-        } else {
-            db_bind_str_array(&p[k], w->s[ns], w->len[ns], w->ind[6 + ns], 0);
-            ns++;
+    /* in chunks of at most ROWS_CHUNK rows and ROWS_CHUNK_BYTES of text: one
+     * array execution is one packet, and a closed set's suggestions with
+     * their evidence can pass the server's max_allowed_packet */
+    while (rc == RC_OK && from < w->n) {
+        for (to = from, bytes = 0; to < w->n && to - from < ROWS_CHUNK; to++) {
+            row = 64;
+            for (k = 0, ns = 0; order[k]; k++) {
+                if (order[k] == 's') {
+                    row += w->len[ns++][to];
+                }
+            }
+            if (to > from && bytes + row > ROWS_CHUNK_BYTES) {
+                break;
+            }
+            bytes += row;
         }
+        for (k = 0, ni = 0, ns = 0; order[k]; k++) {
+            if (order[k] == 'i') {
+                db_bind_i64_array(&p[k], w->i[ni] + from, w->ind[ni] + from);
+                ni++;
+            } else if (order[k] == 'd') {
+                bind_double_array(&p[k], w->d + from, w->ind[5] + from);
+            } else {
+                db_bind_str_array(&p[k], w->s[ns] + from, w->len[ns] + from, w->ind[6 + ns] + from,
+                                  0);
+                ns++;
+            }
+        }
+        rc = db_execute_many(db, sql, p, (unsigned int)(to - from));
+        from = to;
     }
-    return db_execute_many(db, sql, p, (unsigned int)w->n);
+    return rc;
 }
 
 /* Writes the fixture rows and suggestions of the closed set that differ. */
