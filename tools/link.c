@@ -1,7 +1,7 @@
 /*
  * link: a person's view of and say over the links.
  *
- *   link list [--status suggested|confirmed|rejected] [--limit N]
+ *   link list [--status suggested|confirmed|rejected] [--match ID] [--limit N]
  *   link confirm MATCH_A MATCH_B [--note TEXT]
  *   link reject MATCH_A MATCH_B [--note TEXT]
  *   link split MATCH [--note TEXT]
@@ -52,7 +52,7 @@ usage(FILE *f)
 {
     fprintf(
         f,
-        "usage: link list [--status suggested|confirmed|rejected] [--limit N]\n"
+        "usage: link list [--status suggested|confirmed|rejected] [--match ID] [--limit N]\n"
         "       link confirm MATCH_A MATCH_B [--note TEXT]   one fixture, whatever the linker "
         "says\n"
         "       link reject MATCH_A MATCH_B [--note TEXT]    never one fixture\n"
@@ -141,6 +141,7 @@ main(int argc, char **argv)
     const char *note = NULL, *status = "suggested", *alias = NULL;
     int64_t ids[2] = {0, 0}, decision = 0;
     long limit = 50;
+    int64_t match = 0;
     struct config cfg;
     struct link_params lp;
     struct db_link_stats st;
@@ -191,6 +192,12 @@ main(int argc, char **argv)
                 strcmp(status, "rejected") != 0) {
                 return BAD("--status takes suggested, confirmed or rejected, not '%s'", status);
             }
+        } else if (strcmp(a, "--match") == 0 && list) {
+            if (i + 1 >= argc || parse_id(argv[i + 1], &match) != RC_OK) {
+                return BAD("--match takes a match id (a positive whole number), not '%s'",
+                           i + 1 < argc ? argv[i + 1] : "");
+            }
+            i++;
         } else if (strcmp(a, "--limit") == 0 && list) {
             char *end;
 
@@ -247,7 +254,7 @@ main(int argc, char **argv)
         return 1;
     }
     if (list) {
-        rc = db_link_list(db, status, (size_t)limit, print_row, NULL);
+        rc = db_link_list(db, status, match, (size_t)limit, print_row, NULL);
     } else {
         struct commitclock *clock =
             cfg.commit_clock_file[0] ? commitclock_open(cfg.commit_clock_file) : NULL;

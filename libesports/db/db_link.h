@@ -110,8 +110,9 @@ struct db_link_row {
 };
 
 /* Calls fn for up to `limit` match_links rows of `status` ("suggested",
- * "confirmed", "rejected"), the most probable first. */
-int db_link_list(struct db *db, const char *status, size_t limit,
+ * "confirmed", "rejected"), of match `match` only when it is not 0, the
+ * most probable first. */
+int db_link_list(struct db *db, const char *status, int64_t match, size_t limit,
                  void (*fn)(const struct db_link_row *row, void *ctx), void *ctx);
 
 #endif

@@ -67,7 +67,8 @@ static const char SQL_LIST[] =
     " mb.external_id FROM match_links l"
     " JOIN matches ma ON ma.id = l.match_a JOIN sources sa ON sa.id = ma.source_id"
     " JOIN matches mb ON mb.id = l.match_b JOIN sources sb ON sb.id = mb.source_id"
-    " WHERE l.status = ? ORDER BY l.probability DESC, l.match_a, l.match_b LIMIT ?";
+    " WHERE l.status = ? AND (? = 0 OR ? IN (l.match_a, l.match_b))"
+    " ORDER BY l.probability DESC, l.match_a, l.match_b LIMIT ?";
 
 static const char *const decide_sqls[] = {
     SQL_MATCH_SOURCE,   SQL_TEAM_SOURCE, SQL_TITLE_ID,      SQL_TITLE_BY_KEY, SQL_ALIAS_TARGET,
@@ -431,10 +432,10 @@ cmp_id(const void *a, const void *b)
 }
 
 int
-db_link_list(struct db *db, const char *status, size_t limit,
+db_link_list(struct db *db, const char *status, int64_t match, size_t limit,
              void (*fn)(const struct db_link_row *row, void *ctx), void *ctx)
 {
-    MYSQL_BIND p[2], res[8];
+    MYSQL_BIND p[4], res[8];
     struct db_link_row row;
     int64_t lim = (int64_t)limit, a = 0, b = 0;
     double prob = 0;
@@ -443,7 +444,9 @@ db_link_list(struct db *db, const char *status, size_t limit,
     int rc;
 
     db_bind_str(&p[0], status, &slen, NULL);
-    db_bind_i64(&p[1], &lim, NULL);
+    db_bind_i64(&p[1], &match, NULL);
+    db_bind_i64(&p[2], &match, NULL);
+    db_bind_i64(&p[3], &lim, NULL);
     rc = db_execute(db, SQL_LIST, p);
     if (rc == RC_OK) {
         db_bind_i64(&res[0], &a, NULL);

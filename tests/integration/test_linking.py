@@ -87,7 +87,7 @@ def test_the_samples_link_source1_and_source2_and_keep_source3_apart(stack, fixt
     assert identity_of(stack, s1, "2") != identity_of(stack, s1, "3")
     # tools/link lists the suggestion with its evidence
     if not linked:
-        r = tool(stack, LINK, "list", "--limit", "10000")
+        r = tool(stack, LINK, "list", "--match", str(a))
         assert r.returncode == 0, r.stderr
         line = next(ln for ln in r.stdout.splitlines() if ln.startswith(f"{a} {b} "))
         assert f"{s1}/1 ~ {s2}/99" in line
@@ -216,6 +216,8 @@ def test_bad_input_to_tools_link_gets_a_clear_error(stack):
         (("alias-title", "X\x01", "1"), "control characters"),
         (("alias-title", "CS", "999999999"), "no title with id 999999999"),
         (("list", "--status", "maybe"), "--status takes suggested, confirmed or rejected"),
+        (("list", "--match", "x"), "--match takes a match id"),
+        (("list", "--match"), "--match takes a match id"),
         (("list", "--limit", "0"), "--limit takes a number from 1 to 10000"),
         (("confirm", "1", "2", "--note"), "--note takes a text"),
         (("confirm", "1", "2", "--note", "x" * 1025), "at most 1024 bytes"),
