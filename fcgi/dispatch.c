@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "dispatch.h"
@@ -92,6 +93,7 @@ static int
 accept_some(struct dispatch *d)
 {
     int i, fd, one = 1;
+    struct timeval read_limit = {.tv_sec = 2, .tv_usec = 0};
 
     for (i = 0; i < ACCEPT_BURST; i++) {
         fd = accept(d->listen_fd, NULL, NULL);
@@ -118,6 +120,9 @@ accept_some(struct dispatch *d)
             }
         }
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        /* a peer that stops inside a request holds its thread this long at
+         * most (libfcgi reads the request blocking) */
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_limit, sizeof(read_limit));
         if (d->tcp) {
             (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
