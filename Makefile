@@ -127,7 +127,7 @@ $(VENV)/ready: tests/requirements.txt
 # INTEGRATION_ARGS: more pytest arguments (check-asan leaves out what runs no
 # other C path: the browser, the contract fuzzer, the 5,000-message rebuild)
 test-integration: all $(VENV)/ready
-	ESPORTS_BUILD=$(abspath $(BUILD)) $(VENV)/bin/python -m pytest -p no:cacheprovider tests/integration $(INTEGRATION_ARGS)
+	ESPORTS_BUILD=$(abspath $(BUILD)) $(VENV)/bin/python -m pytest -p no:cacheprovider --durations=15 tests/integration $(INTEGRATION_ARGS)
 
 ASAN_INTEGRATION_ARGS := --ignore=tests/integration/test_browser.py \
     --ignore=tests/integration/test_contract.py -k "not 5000"
