@@ -167,7 +167,9 @@ def test_idle_kept_connections_hold_no_thread(data):
         t0 = time.monotonic()
         assert burst(stack, ids, clients) == [200] * clients
         assert time.monotonic() - t0 < 10
-    assert fcgi_connections(stack) <= pool_size(stack)
+    # a connection nginx has just let go may still be open on the worker's side
+    wait_until(lambda: fcgi_connections(stack) <= pool_size(stack), timeout=30,
+               what=f"at most {pool_size(stack)} kept connections")
 
 
 def test_no_request_waits_behind_a_slow_one_or_an_idle_connection(data):
