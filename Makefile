@@ -168,12 +168,13 @@ demo:
 fmt:
 	clang-format -i $(LIB_SRC) $(LIB_HDR) fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
 
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) $(LIB_HDR) fcgi/*.[ch] consumer/*.[ch] tools/*.c tests/unit/*.c tests/conformance/*.c tests/fuzz/*.[ch]
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	cppcheck --quiet --error-exitcode=1 -j $(NPROC) --enable=warning,performance,portability \
 	    --suppress=missingIncludeSystem --inline-suppr $(LIB_INC) libesports fcgi consumer tools
-	clang-tidy --quiet $(LIB_SRC) fcgi/*.c consumer/*.c tools/*.c -- \
-	    -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(LIB_INC) $(PKG_CFLAGS)
+	printf '%s\n' $(LIB_SRC) fcgi/*.c consumer/*.c tools/*.c | xargs -P $(NPROC) -n 6 sh -c \
+	    'clang-tidy --quiet "$$@" -- -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(LIB_INC) $(PKG_CFLAGS)' clang-tidy
 
 # Every figure of the README (bench/run.py): consumer, search mirror, HTTP
 # through nginx against the static ceiling, memory, 200,000-match scale.

@@ -261,15 +261,15 @@ h_api_links(struct req *r)
     struct link_view *v;
     const char *status, *next, *prev;
     int64_t page, page_size;
-    uint64_t count;
+    uint64_t count, match;
     size_t n, i;
     int rc;
 
-    param_link_status(&r->q, &status, &page, &page_size, &r->errors);
+    param_link_status(&r->q, &status, &match, &page, &page_size, &r->errors);
     if (r->errors.n > 0) {
         return RC_INVALID;
     }
-    rc = db_fixtures_links(r->w->db, status, page, page_size, &r->arena, &v, &n, &count);
+    rc = db_fixtures_links(r->w->db, status, match, page, page_size, &r->arena, &v, &n, &count);
     if (rc != RC_OK) {
         return rc;
     }

@@ -323,13 +323,19 @@ param_team_filter(const struct query *q, struct arena *a, const char **source, i
 }
 
 void
-param_link_status(const struct query *q, const char **status, int64_t *page, int64_t *page_size,
-                  struct param_errors *e)
+param_link_status(const struct query *q, const char **status, uint64_t *match, int64_t *page,
+                  int64_t *page_size, struct param_errors *e)
 {
     static const char *const statuses[] = {"suggested", "confirmed", "rejected"};
     const char *v = given(q, "status", e);
+    const char *m = given(q, "match", e);
     size_t i;
 
+    *match = 0;
+    if (m != NULL && param_id(m, match) != RC_OK) {
+        param_error(e, "match", "must be a match id: a whole number from 1 to %lld",
+                    (long long)INT64_MAX);
+    }
     *status = statuses[0];
     if (v != NULL) {
         for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {

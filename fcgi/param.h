@@ -66,8 +66,8 @@ void param_pagination(const struct query *q, int64_t *page, int64_t *page_size,
 void param_team_filter(const struct query *q, struct arena *a, const char **source, int64_t *page,
                        int64_t *page_size, struct param_errors *e);
 /* /api/links/: status (suggested, the default; confirmed; rejected), a static
- * string, and pagination. */
-void param_link_status(const struct query *q, const char **status, int64_t *page,
+ * string; match, one match's pairs only (0 when not given); and pagination. */
+void param_link_status(const struct query *q, const char **status, uint64_t *match, int64_t *page,
                        int64_t *page_size, struct param_errors *e);
 /* The list page's view: 0 per-source matches (view=matches, the default),
  * 1 fixtures (view=fixtures); anything else is an error in e. */

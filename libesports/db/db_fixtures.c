@@ -52,6 +52,13 @@ static const char SQL_LINKS[] =
                  " ORDER BY probability DESC, match_a DESC, match_b DESC"
                  " LIMIT ? OFFSET ?";
 static const char SQL_COUNT_LINKS[] = "SELECT COUNT(*) FROM match_links WHERE status = ?";
+/* the pairs of one match: each side on its own index */
+static const char SQL_LINKS_OF[] = LINK_COLUMNS
+    " WHERE status = ? AND match_a = ? UNION ALL " LINK_COLUMNS " WHERE status = ? AND match_b = ?"
+    " ORDER BY 3 DESC, 1 DESC, 2 DESC LIMIT ? OFFSET ?";
+static const char SQL_COUNT_LINKS_OF[] =
+    "SELECT (SELECT COUNT(*) FROM match_links WHERE status = ? AND match_a = ?)"
+    " + (SELECT COUNT(*) FROM match_links WHERE status = ? AND match_b = ?)";
 static const char SQL_SUGGESTED_FOR[] =
     LINK_COLUMNS " WHERE match_a = ? AND status = 'suggested' UNION ALL " LINK_COLUMNS
                  " WHERE match_b = ? AND status = 'suggested' ORDER BY 3 DESC, 1, 2 LIMIT 16";
@@ -65,9 +72,10 @@ static const char SQL_IDENTITY[] =
     " ORDER BY s.name, t.name, t.id";
 
 static const char *const fixtures_sqls[] = {
-    SQL_ALL_DATE_DESC, SQL_ALL_DATE_ASC, SQL_ALL_ID_ASC,   SQL_ALL_ID_DESC,   SQL_SOME_DATE_DESC,
-    SQL_SOME_DATE_ASC, SQL_SOME_ID_ASC,  SQL_SOME_ID_DESC, SQL_COUNT_ALL,     SQL_COUNT_SOME,
-    SQL_MEMBERS,       SQL_LINKS,        SQL_COUNT_LINKS,  SQL_SUGGESTED_FOR, SQL_IDENTITY,
+    SQL_ALL_DATE_DESC, SQL_ALL_DATE_ASC,   SQL_ALL_ID_ASC,   SQL_ALL_ID_DESC,   SQL_SOME_DATE_DESC,
+    SQL_SOME_DATE_ASC, SQL_SOME_ID_ASC,    SQL_SOME_ID_DESC, SQL_COUNT_ALL,     SQL_COUNT_SOME,
+    SQL_MEMBERS,       SQL_LINKS,          SQL_COUNT_LINKS,  SQL_SUGGESTED_FOR, SQL_IDENTITY,
+    SQL_LINKS_OF,      SQL_COUNT_LINKS_OF,
 };
 
 /* Evidence larger than this is not the linker's (its JSON is about 1 KB). */
@@ -304,27 +312,33 @@ link_matches(struct db *db, struct link_view *v, size_t n, struct arena *a)
 }
 
 int
-db_fixtures_links(struct db *db, const char *status, int64_t page, int64_t page_size,
-                  struct arena *a, struct link_view **out, size_t *n, uint64_t *count)
+db_fixtures_links(struct db *db, const char *status, uint64_t match, int64_t page,
+                  int64_t page_size, struct arena *a, struct link_view **out, size_t *n,
+                  uint64_t *count)
 {
-    MYSQL_BIND p[3];
+    MYSQL_BIND p[6];
     unsigned long len = (unsigned long)strlen(status);
-    int64_t limit = page_size, offset = (page - 1) * page_size, c = 0;
+    int64_t limit = page_size, offset = (page - 1) * page_size, c = 0, id = (int64_t)match;
+    const char *sql = match ? SQL_LINKS_OF : SQL_LINKS;
+    size_t np = match ? 4 : 1;
     int rc;
 
     *out = NULL;
     *n = 0;
     db_bind_str(&p[0], status, &len, NULL);
-    rc = db_select_i64(db, SQL_COUNT_LINKS, p, &c, NULL);
+    db_bind_i64(&p[1], &id, NULL);
+    p[2] = p[0];
+    p[3] = p[1];
+    rc = db_select_i64(db, match ? SQL_COUNT_LINKS_OF : SQL_COUNT_LINKS, p, &c, NULL);
     *count = (uint64_t)c;
     if (rc != RC_OK || *count <= (uint64_t)offset) {
         return rc;
     }
-    db_bind_i64(&p[1], &limit, NULL);
-    db_bind_i64(&p[2], &offset, NULL);
-    rc = db_execute(db, SQL_LINKS, p);
+    db_bind_i64(&p[np], &limit, NULL);
+    db_bind_i64(&p[np + 1], &offset, NULL);
+    rc = db_execute(db, sql, p);
     if (rc == RC_OK) {
-        rc = fetch_links(db, SQL_LINKS, (size_t)page_size, a, out, n);
+        rc = fetch_links(db, sql, (size_t)page_size, a, out, n);
     }
     return rc == RC_OK ? link_matches(db, *out, *n, a) : rc;
 }

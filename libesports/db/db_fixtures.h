@@ -69,9 +69,11 @@ int db_fixtures_list(struct db *db, const struct match_filter *f, struct arena *
 /* One fixture by its id (the smallest match id in it), with its members'
  * links: RC_OK, RC_NOTFOUND (no fixture has that id), RC_UNAVAIL or RC_ERR. */
 int db_fixtures_find(struct db *db, uint64_t id, struct arena *a, struct fixture_view **out);
-/* A page of match_links with status, most probable first, and the count. */
-int db_fixtures_links(struct db *db, const char *status, int64_t page, int64_t page_size,
-                      struct arena *a, struct link_view **out, size_t *n, uint64_t *count);
+/* A page of match_links with status, most probable first, and the count;
+ * only the pairs match is in unless match is 0. */
+int db_fixtures_links(struct db *db, const char *status, uint64_t match, int64_t page,
+                      int64_t page_size, struct arena *a, struct link_view **out, size_t *n,
+                      uint64_t *count);
 /* The suggested pairs one of which is match_id, most probable first (at
  * most 16), with both matches. */
 int db_fixtures_suggested_for(struct db *db, uint64_t match_id, struct arena *a,

@@ -2,6 +2,7 @@
 in commit order, without gaps, also while the consumer is restarted and
 killed with -9 mid-stream; retention and 410; bad parameters."""
 
+import datetime
 import json
 import os
 import random
@@ -18,18 +19,23 @@ from conftest import tag, wait_until
 def messages(n, prefix, sources=2, update_ratio=0.4, seed=1):
     """n messages of matches of the sources prefix1..prefixK, a share of
     them updates of earlier ones; a title and dates of their own, so the
-    other tests' lists and pages look as they did."""
+    other tests' lists and pages look as they did. Each match starts six
+    hours after the one before: none is a candidate of another for the
+    linker (hundreds of the same pair at one hour in two sources would all
+    be suggestions of each other)."""
     rnd = random.Random(seed)
     made, out = [], []
+    base = datetime.datetime(2030, 6, 1, 12)
     for i in range(n):
         if made and rnd.random() < update_ratio:
             src, ext = rnd.choice(made)
         else:
             src, ext = f"{prefix}{rnd.randint(1, sources)}", str(i)
             made.append((src, ext))
+        start = base + datetime.timedelta(hours=6 * int(ext))
         out.append(json.dumps({"source": src, "data": {
-            "id": ext, "state": rnd.choice([1, 2, 3]), "title": "Feed Title",
-            "tournament": "Feed Cup", "date_start_text": "2030-06-01 12:00:00",
+            "id": ext, "state": rnd.choice([1, 2, 3]), "title": f"Feed Title {prefix}",
+            "tournament": "Feed Cup", "date_start_text": start.strftime("%Y-%m-%d %H:%M:%S"),
             "teams": [{"id": 1, "name": "Home"}, {"id": 2, "name": "Away"}],
             "scores": [{"team": 1, "score": rnd.randint(0, 5), "winner": None},
                        {"team": 2, "score": i % 3, "winner": None}]}}).encode())

@@ -161,12 +161,14 @@ def test_the_samples(data):
     source1 and source2 is one identity."""
     s1, s2 = match(data, "source1", "1"), match(data, "source2", "99")
     s3 = get(data, "/api/matches/", source="source3")["results"][0]
-    # every page: other modules leave suggestions of their own
-    page = get(data, "/api/links/", status="suggested", page_size=500)
+    # the sample's own pairs: other modules leave suggestions of their own
+    page = get(data, "/api/links/", status="suggested", match=s1["id"], page_size=1)
     pending = page["results"]
     while page["next"]:
         page = requests.get(page["next"], timeout=30).json()
         pending += page["results"]
+    assert len(pending) == page["count"]
+    assert all(s1["id"] in l["match_ids"] for l in pending)
     pair = sorted([s1["id"], s2["id"]])
     suggested = [l for l in pending if sorted(l["match_ids"]) == pair]
     if s1["fixture_id"] == s2["fixture_id"]:
@@ -224,6 +226,10 @@ def test_search_finds_a_fixture_by_another_spelling(data):
     ("/api/fixtures/", {"page_size": "501"}, "page_size"),
     ("/api/links/", {"status": "maybe"}, "status"),
     ("/api/links/", {"page": "0"}, "page"),
+    ("/api/links/", {"match": "0"}, "match"),
+    ("/api/links/", {"match": "m-77"}, "match"),
+    ("/api/links/", {"match": "9223372036854775808"}, "match"),
+    ("/api/links/", {"match": "1\x00"}, "match"),
     ("/api/teams/", {"source": "x" * 192}, "source"),
     ("/api/teams/", {"page_size": "-1"}, "page_size"),
 ])
