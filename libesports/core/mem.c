@@ -1,5 +1,6 @@
 /* mem.c: the aborting allocators declared in mem.h. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,10 @@ arena_alloc(struct arena *a, size_t n)
     struct arena_chunk *c = a->head;
     void *p;
 
+    /* past this the rounding or the chunk header would wrap to a small block */
+    if (n > SIZE_MAX - sizeof(*c) - align) {
+        oom(n);
+    }
     n = (n + align - 1) / align * align;
     if (n == 0) {
         n = align;

@@ -215,6 +215,18 @@ child_status(void (*fn)(size_t), size_t n)
 }
 
 static void
+arena_huge(size_t n)
+{
+    struct arena a;
+    char *p;
+
+    arena_init(&a, 256);
+    p = arena_alloc(&a, n);
+    p[0] = 1; /* only if it came back: it should not */
+    arena_cleanup(&a);
+}
+
+static void
 xmalloc_huge(size_t n)
 {
     free(xmalloc(n));
@@ -226,6 +238,14 @@ test_out_of_memory(void **state)
     int st;
 
     (void)state;
+    /* sizes no chunk can hold abort (the rounding or the header would wrap
+     * around to a small block otherwise) */
+    st = child_status(arena_huge, SIZE_MAX);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    st = child_status(arena_huge, SIZE_MAX - 8);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    st = child_status(arena_huge, SIZE_MAX - 40);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
     /* a size malloc refuses never comes back as NULL (AddressSanitizer
      * reports it before malloc can return NULL) */
     st = child_status(xmalloc_huge, SIZE_MAX / 2);
