@@ -80,6 +80,7 @@ def main():
             r["of_ceiling"] = round(r["rps"] / http["ceiling"]["rps"], 3)
         res["http"] = http
         res["workers"] = [run.memory_kb(p) for p in run.worker_pids(s)]
+        res["workers_idle"] = run.idle_workers_kb(s)
     finally:
         if os.environ.get("BENCH_KEEP_STACK") != "1":
             s.stack("down")

@@ -25,14 +25,16 @@ struct entry {
 struct cache {
     pthread_mutex_t lock;
     struct entry slots[CACHE_SLOTS];
-    size_t bytes; /* body bytes held */
+    size_t bytes;     /* body bytes held */
+    size_t max_bytes; /* at most */
 };
 
 struct cache *
-cache_new(void)
+cache_new(size_t max_bytes)
 {
     struct cache *c = xcalloc(1, sizeof(*c));
 
+    c->max_bytes = max_bytes;
     pthread_mutex_init(&c->lock, NULL);
     return c;
 }
@@ -98,7 +100,7 @@ cache_put(struct cache *c, const char *key, uint64_t version, const char *body, 
     struct entry *e = &c->slots[slot_of(key)];
     char *k, *b;
 
-    if (len > CACHE_MAX_ENTRY) {
+    if (len > CACHE_MAX_ENTRY || len > c->max_bytes) {
         return;
     }
     /* copied before the lock: the threads wait for pointers, not bytes */
@@ -110,7 +112,7 @@ cache_put(struct cache *c, const char *key, uint64_t version, const char *body, 
         drop(c, e);
     }
     /* over the byte budget: start over rather than track ages */
-    if (c->bytes + len > CACHE_MAX_BYTES) {
+    if (c->bytes + len > c->max_bytes) {
         drop_all(c);
     }
     e->key = k;

@@ -17,7 +17,6 @@
 #include "req.h"
 
 #define CACHE_SLOTS     512
-#define CACHE_MAX_BYTES (2 * 1024 * 1024)
 #define CACHE_MAX_ENTRY (256 * 1024) /* larger bodies are not kept */
 
 /* How a route's responses are kept. */
@@ -27,7 +26,8 @@ enum cache_policy {
     PER_SECOND,  /* for the rest of the second: search, whose engine lags anyway */
 };
 
-struct cache *cache_new(void);
+/* A cache of at most max_bytes of bodies (0: it keeps nothing). */
+struct cache *cache_new(size_t max_bytes);
 void cache_free(struct cache *c);
 
 /* Appends the body cached for key at version to out and copies its ETag

@@ -10,8 +10,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dispatch.h"
 #include "log.h"
 #include "mem.h"
@@ -28,12 +31,28 @@
 #define WAIT_MS 250
 /* Connections taken from the backlog at one wake-up. */
 #define ACCEPT_BURST 16
+/* Once no request has started for this long, the heap's free pages go back
+ * to the system: a worker that served a burst keeps only what it holds. */
+#define IDLE_TRIM_MS 1000
 
 struct dispatch {
     int epfd;
     int listen_fd;
-    int tcp; /* the listening socket is TCP: no Nagle on its connections */
+    int tcp;             /* the listening socket is TCP: no Nagle on its connections */
+    atomic_int served;   /* a request started since the last trim */
+    atomic_long last_ms; /* when the last one started (dt_mono_ms) */
 };
+
+/* A thread whose wait timed out: trims the heap when the whole process has
+ * been idle IDLE_TRIM_MS since it last served (one thread does it). */
+static void
+idle(struct dispatch *d)
+{
+    if (atomic_load(&d->served) && dt_mono_ms() - atomic_load(&d->last_ms) >= IDLE_TRIM_MS &&
+        atomic_exchange(&d->served, 0)) {
+        malloc_trim(0);
+    }
+}
 
 static int
 watch(struct dispatch *d, int op, int fd, uint32_t events)
@@ -64,6 +83,8 @@ dispatch_open(int listen_fd, char *err, size_t errlen)
     }
     d = xcalloc(1, sizeof(*d));
     d->listen_fd = listen_fd;
+    atomic_init(&d->served, 0);
+    atomic_init(&d->last_ms, 0);
     d->tcp = getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 &&
              (sa.ss_family == AF_INET || sa.ss_family == AF_INET6);
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -166,6 +187,9 @@ dispatch_next(struct dispatch *d, const volatile sig_atomic_t *stopping)
         if (n < 0 && errno != EINTR) {
             return -2;
         }
+        if (n == 0) {
+            idle(d);
+        }
         if (n <= 0) {
             continue;
         }
@@ -174,6 +198,8 @@ dispatch_next(struct dispatch *d, const volatile sig_atomic_t *stopping)
                 return -2;
             }
         } else if (has_request(d, ev.data.fd) > 0) {
+            atomic_store(&d->last_ms, dt_mono_ms());
+            atomic_store(&d->served, 1);
             return ev.data.fd;
         }
     }

@@ -290,7 +290,7 @@ main(int argc, char **argv)
     shared.cfg = &cfg;
     shared.templates = templates;
     shared.commits = commits;
-    shared.cache = cache_new();
+    shared.cache = cache_new((size_t)cfg.fcgi_cache_bytes);
     shared.metrics = metrics_open(cfg.metrics_file);
 
     if (FCGX_Init() != 0) {

@@ -78,6 +78,8 @@ static const struct cfg_entry cfg_table[] = {
     {"HEALTH_STALL_S", CFG_INT, 0, "30", 1, 86400, F(health_stall_s),
      "/healthz answers 503 when messages have waited this many seconds without a commit, or the "
      "consumer has been silent that long"},
+    {"FCGI_CACHE_BYTES", CFG_INT, 0, "1048576", 0, 1073741824, F(fcgi_cache_bytes),
+     "bytes of rendered responses each FastCGI worker process keeps (0: none)"},
     {"MAX_MESSAGE_BYTES", CFG_INT, 0, "1048576", 64, 67108864, F(max_message_bytes),
      "larger messages are rejected"},
     {"SOURCE_TIMEZONE", CFG_TZ, 0, "UTC", 0, 0, F(source_timezone),

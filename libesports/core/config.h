@@ -40,6 +40,7 @@ struct config {
     int batch_ms;
     int commit_window_ms; /* a batch stays open at least this long (group commit) */
     int health_stall_s;   /* waiting without progress this long: /healthz says stalled */
+    int fcgi_cache_bytes; /* each worker process's response cache, bytes */
     int max_message_bytes;
     char *source_timezone; /* "UTC" or "+HH:MM" / "-HH:MM": how naive source times are read */
 
