@@ -66,7 +66,7 @@ list_rows(struct req *r, struct match_filter *f, const char **q, struct search_r
         r->detail = "Search is unavailable. Please try again shortly.";
         return RC_UNAVAIL;
     }
-    return RC_OK;
+    return search_load_matches(r->w->db, &r->arena, res);
 }
 
 /* GET /: the match list with its filter form; with q, the same table from

@@ -46,7 +46,7 @@ h_api_search(struct req *r)
     struct match_filter f;
     struct search_result res;
     const char *q, *next, *prev;
-    int ordered;
+    int ordered, rc;
     size_t i;
 
     if (r->w->search == NULL) {
@@ -66,6 +66,10 @@ h_api_search(struct req *r)
         r->not_db = 1;
         r->detail = "Search is unavailable, try again shortly.";
         return RC_UNAVAIL;
+    }
+    rc = search_load_matches(r->w->db, &r->arena, &res);
+    if (rc != RC_OK) {
+        return rc;
     }
     if (res.n == 0 && f.page > 1) {
         r->detail = "Invalid page.";

@@ -68,12 +68,14 @@ json_object *search_body(const char *q, const struct match_filter *f, int ordere
  * when it has no hits array. */
 int search_read_answer(json_object *answer, struct arena *a, struct search_result *res);
 
-/* A hit's document (the JSON of /api/matches/{id}/) as a match_view, so
- * search results show exactly like list rows. */
-void match_from_doc(json_object *doc, struct arena *a, struct match_view *m);
+/* The rows of res's hits (only their ids are read from the answer) from
+ * the database, in the engine's order, so search results show exactly like
+ * list rows: RC_OK, or the database's RC_UNAVAIL / RC_ERR. */
+int search_load_matches(struct db *db, struct arena *a, struct search_result *res);
 
-/* Runs the search: RC_OK with res filled from a, or RC_UNAVAIL when the
- * engine is off (s NULL), down or refused the query (logged). */
+/* Runs the search: RC_OK with res filled from a (the hits' ids; their rows
+ * come from search_load_matches), or RC_UNAVAIL when the engine is off
+ * (s NULL), down or refused the query (logged). */
 int search_run(struct search *s, const char *q, const struct match_filter *f, int ordered,
                struct arena *a, struct search_result *res);
 
