@@ -50,7 +50,8 @@ reason(int status)
 static int
 resp_send(struct req *r, int status, const char *content_type)
 {
-    buf_t out;
+    char head[256];
+    int n;
 
     if (r->body.err || r->headers.err) {
         status = 500;
@@ -60,16 +61,21 @@ resp_send(struct req *r, int status, const char *content_type)
         buf_append_str(&r->body, "{\"detail\": \"Response too large.\"}");
     }
     r->status = status;
-    buf_init(&out, 0);
-    buf_appendf(&out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", status,
-                reason(status), content_type, r->body.len);
-    buf_append(&out, r->headers.data ? r->headers.data : "", r->headers.len);
-    buf_append(&out, "\r\n", 2);
-    if (!r->head && status != 304) {
-        buf_append(&out, r->body.data ? r->body.data : "", r->body.len);
+    /* the head, then the body from where it was rendered: libfcgi's stream
+     * buffers the records, so the body is never copied once more here */
+    n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
+                 status, reason(status), content_type, r->body.len);
+    if (n < 0 || (size_t)n >= sizeof(head)) { /* our content types never come near it */
+        n = snprintf(head, sizeof(head), "Status: 500 Internal Server Error\r\n");
     }
-    FCGX_PutStr(out.data, (int)out.len, (FCGX_Stream *)r->out);
-    buf_cleanup(&out);
+    FCGX_PutStr(head, n, (FCGX_Stream *)r->out);
+    if (r->headers.len > 0) {
+        FCGX_PutStr(r->headers.data, (int)r->headers.len, (FCGX_Stream *)r->out);
+    }
+    FCGX_PutStr("\r\n", 2, (FCGX_Stream *)r->out);
+    if (!r->head && status != 304 && r->body.len > 0) {
+        FCGX_PutStr(r->body.data, (int)r->body.len, (FCGX_Stream *)r->out);
+    }
     return 0;
 }
 
