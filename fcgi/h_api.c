@@ -9,13 +9,72 @@
 #include "rc.h"
 #include "render_json.h"
 
-/* The envelope's next/previous for page of page_size items out of count. */
+/* How one item of a list is rendered. */
+typedef void (*render_item)(buf_t *out, const void *item);
+
 static void
-page_links(struct req *r, int64_t page, int64_t page_size, uint64_t count, const char **next,
-           const char **prev)
+item_match(buf_t *out, const void *v)
 {
-    *next = (uint64_t)(page * page_size) < count ? req_page_url(r, page + 1) : NULL;
-    *prev = page > 1 ? req_page_url(r, page - 1) : NULL;
+    render_json_match(out, v);
+}
+
+static void
+item_message(buf_t *out, const void *v)
+{
+    render_json_message(out, v);
+}
+
+static void
+item_ref(buf_t *out, const void *v)
+{
+    render_json_ref(out, v);
+}
+
+static void
+item_team_ref(buf_t *out, const void *v)
+{
+    render_json_team_ref(out, v);
+}
+
+static void
+item_fixture(buf_t *out, const void *v)
+{
+    render_json_fixture(out, v);
+}
+
+static void
+item_link(buf_t *out, const void *v)
+{
+    render_json_link(out, v);
+}
+
+/* The list envelope of every list: page (of page_size, 0: one page of all)
+ * of count items, items[0..n) of size bytes each rendered by item, with the
+ * next/previous links. A page past the end is 404 "Invalid page.". */
+static int
+render_page(struct req *r, int64_t page, int64_t page_size, uint64_t count, const void *items,
+            size_t n, size_t size, render_item item)
+{
+    const char *next = NULL, *prev = NULL;
+    size_t i;
+
+    if (n == 0 && page > 1) {
+        r->detail = "Invalid page.";
+        return RC_NOTFOUND;
+    }
+    if (page_size > 0) {
+        next = (uint64_t)(page * page_size) < count ? req_page_url(r, page + 1) : NULL;
+        prev = page > 1 ? req_page_url(r, page - 1) : NULL;
+    }
+    render_json_page_start(&r->body, count, next, prev);
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_append_char(&r->body, ',');
+        }
+        item(&r->body, (const char *)items + i * size);
+    }
+    render_json_page_end(&r->body);
+    return RC_OK;
 }
 
 /* GET /api/matches/: the filtered, ordered, paginated list. */
@@ -24,9 +83,8 @@ h_api_matches(struct req *r)
 {
     struct match_filter f;
     struct match_view *ms;
-    size_t n, i;
+    size_t n;
     uint64_t count;
-    const char *next, *prev;
     int rc;
 
     param_match_filter(&r->q, &r->arena, &f, &r->errors);
@@ -37,20 +95,7 @@ h_api_matches(struct req *r)
     if (rc != RC_OK) {
         return rc;
     }
-    if (n == 0 && f.page > 1) {
-        r->detail = "Invalid page.";
-        return RC_NOTFOUND;
-    }
-    page_links(r, f.page, f.page_size, count, &next, &prev);
-    render_json_page_start(&r->body, count, next, prev);
-    for (i = 0; i < n; i++) {
-        if (i > 0) {
-            buf_append_char(&r->body, ',');
-        }
-        render_json_match(&r->body, &ms[i]);
-    }
-    render_json_page_end(&r->body);
-    return RC_OK;
+    return render_page(r, f.page, f.page_size, count, ms, n, sizeof(*ms), item_match);
 }
 
 /* GET /api/matches/{id}/ */
@@ -77,7 +122,7 @@ int
 h_api_match_messages(struct req *r)
 {
     struct message_view *msgs;
-    size_t n, i;
+    size_t n;
     uint64_t id;
     int rc;
 
@@ -88,15 +133,7 @@ h_api_match_messages(struct req *r)
     if (rc != RC_OK) {
         return rc;
     }
-    render_json_page_start(&r->body, n, NULL, NULL);
-    for (i = 0; i < n; i++) {
-        if (i > 0) {
-            buf_append_char(&r->body, ',');
-        }
-        render_json_message(&r->body, &msgs[i]);
-    }
-    render_json_page_end(&r->body);
-    return RC_OK;
+    return render_page(r, 1, 0, n, msgs, n, sizeof(*msgs), item_message);
 }
 
 static int
@@ -104,9 +141,8 @@ refs(struct req *r, enum ref_kind kind)
 {
     struct ref_view *v;
     int64_t page, page_size;
-    size_t n, i;
+    size_t n;
     uint64_t count;
-    const char *next, *prev;
     int rc;
 
     param_pagination(&r->q, &page, &page_size, &r->errors);
@@ -117,20 +153,7 @@ refs(struct req *r, enum ref_kind kind)
     if (rc != RC_OK) {
         return rc;
     }
-    if (n == 0 && page > 1) {
-        r->detail = "Invalid page.";
-        return RC_NOTFOUND;
-    }
-    page_links(r, page, page_size, count, &next, &prev);
-    render_json_page_start(&r->body, count, next, prev);
-    for (i = 0; i < n; i++) {
-        if (i > 0) {
-            buf_append_char(&r->body, ',');
-        }
-        render_json_ref(&r->body, &v[i]);
-    }
-    render_json_page_end(&r->body);
-    return RC_OK;
+    return render_page(r, page, page_size, count, v, n, sizeof(*v), item_ref);
 }
 
 int
@@ -151,10 +174,10 @@ int
 h_api_teams(struct req *r)
 {
     struct ref_view *v;
-    const char *source, *next, *prev;
+    const char *source;
     int64_t page, page_size;
     uint64_t count;
-    size_t n, i;
+    size_t n;
     int rc;
 
     param_team_filter(&r->q, &r->arena, &source, &page, &page_size, &r->errors);
@@ -165,20 +188,7 @@ h_api_teams(struct req *r)
     if (rc != RC_OK) {
         return rc;
     }
-    if (n == 0 && page > 1) {
-        r->detail = "Invalid page.";
-        return RC_NOTFOUND;
-    }
-    page_links(r, page, page_size, count, &next, &prev);
-    render_json_page_start(&r->body, count, next, prev);
-    for (i = 0; i < n; i++) {
-        if (i > 0) {
-            buf_append_char(&r->body, ',');
-        }
-        render_json_team_ref(&r->body, &v[i]);
-    }
-    render_json_page_end(&r->body);
-    return RC_OK;
+    return render_page(r, page, page_size, count, v, n, sizeof(*v), item_team_ref);
 }
 
 /* GET /api/teams/{id}/: the team, its identity and the identity's teams. */
@@ -206,9 +216,8 @@ h_api_fixtures(struct req *r)
 {
     struct match_filter f;
     struct fixture_view *fx;
-    size_t n, i;
+    size_t n;
     uint64_t count;
-    const char *next, *prev;
     int rc;
 
     param_match_filter(&r->q, &r->arena, &f, &r->errors);
@@ -219,20 +228,7 @@ h_api_fixtures(struct req *r)
     if (rc != RC_OK) {
         return rc;
     }
-    if (n == 0 && f.page > 1) {
-        r->detail = "Invalid page.";
-        return RC_NOTFOUND;
-    }
-    page_links(r, f.page, f.page_size, count, &next, &prev);
-    render_json_page_start(&r->body, count, next, prev);
-    for (i = 0; i < n; i++) {
-        if (i > 0) {
-            buf_append_char(&r->body, ',');
-        }
-        render_json_fixture(&r->body, &fx[i]);
-    }
-    render_json_page_end(&r->body);
-    return RC_OK;
+    return render_page(r, f.page, f.page_size, count, fx, n, sizeof(*fx), item_fixture);
 }
 
 /* GET /api/fixtures/{id}/: one fixture with its members' links. */
@@ -259,10 +255,10 @@ int
 h_api_links(struct req *r)
 {
     struct link_view *v;
-    const char *status, *next, *prev;
+    const char *status;
     int64_t page, page_size;
     uint64_t count, match;
-    size_t n, i;
+    size_t n;
     int rc;
 
     param_link_status(&r->q, &status, &match, &page, &page_size, &r->errors);
@@ -273,18 +269,5 @@ h_api_links(struct req *r)
     if (rc != RC_OK) {
         return rc;
     }
-    if (n == 0 && page > 1) {
-        r->detail = "Invalid page.";
-        return RC_NOTFOUND;
-    }
-    page_links(r, page, page_size, count, &next, &prev);
-    render_json_page_start(&r->body, count, next, prev);
-    for (i = 0; i < n; i++) {
-        if (i > 0) {
-            buf_append_char(&r->body, ',');
-        }
-        render_json_link(&r->body, &v[i]);
-    }
-    render_json_page_end(&r->body);
-    return RC_OK;
+    return render_page(r, page, page_size, count, v, n, sizeof(*v), item_link);
 }
