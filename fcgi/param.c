@@ -328,14 +328,11 @@ param_link_status(const struct query *q, const char **status, uint64_t *match, i
 {
     static const char *const statuses[] = {"suggested", "confirmed", "rejected"};
     const char *v = given(q, "status", e);
-    const char *m = given(q, "match", e);
+    int64_t m = 0;
     size_t i;
 
-    *match = 0;
-    if (m != NULL && param_id(m, match) != RC_OK) {
-        param_error(e, "match", "must be a match id: a whole number from 1 to %lld",
-                    (long long)INT64_MAX);
-    }
+    id_param(q, "match", &m, e);
+    *match = (uint64_t)m;
     *status = statuses[0];
     if (v != NULL) {
         for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
