@@ -9,7 +9,6 @@
 #include "commitclock.h"
 #include "db_status.h"
 #include "hash.h"
-#include "hash.h"
 #include "mem.h"
 #include "rc.h"
 #include "view.h"

@@ -48,25 +48,18 @@ item_link(buf_t *out, const void *v)
     render_json_link(out, v);
 }
 
-/* The list envelope of every list: page (of page_size, 0: one page of all)
- * of count items, items[0..n) of size bytes each rendered by item, with the
- * next/previous links. A page past the end is 404 "Invalid page.". */
+/* A list in its envelope (resp_page_start): items[0..n) of size bytes
+ * each, rendered by item. */
 static int
 render_page(struct req *r, int64_t page, int64_t page_size, uint64_t count, const void *items,
             size_t n, size_t size, render_item item)
 {
-    const char *next = NULL, *prev = NULL;
     size_t i;
+    int rc = resp_page_start(r, page, page_size, count, n);
 
-    if (n == 0 && page > 1) {
-        r->detail = "Invalid page.";
-        return RC_NOTFOUND;
+    if (rc != RC_OK) {
+        return rc;
     }
-    if (page_size > 0) {
-        next = (uint64_t)(page * page_size) < count ? req_page_url(r, page + 1) : NULL;
-        prev = page > 1 ? req_page_url(r, page - 1) : NULL;
-    }
-    render_json_page_start(&r->body, count, next, prev);
     for (i = 0; i < n; i++) {
         if (i > 0) {
             buf_append_char(&r->body, ',');

@@ -45,7 +45,7 @@ h_api_search(struct req *r)
 {
     struct match_filter f;
     struct search_result res;
-    const char *q, *next, *prev;
+    const char *q;
     int ordered, rc;
     size_t i;
 
@@ -71,13 +71,10 @@ h_api_search(struct req *r)
     if (rc != RC_OK) {
         return rc;
     }
-    if (res.n == 0 && f.page > 1) {
-        r->detail = "Invalid page.";
-        return RC_NOTFOUND;
+    rc = resp_page_start(r, f.page, f.page_size, res.count, res.n);
+    if (rc != RC_OK) {
+        return rc;
     }
-    next = (uint64_t)(f.page * f.page_size) < res.count ? req_page_url(r, f.page + 1) : NULL;
-    prev = f.page > 1 ? req_page_url(r, f.page - 1) : NULL;
-    render_json_page_start(&r->body, res.count, next, prev);
     for (i = 0; i < res.n; i++) {
         buf_append_str(&r->body, i > 0 ? "," : "");
         render_json_match(&r->body, &res.ms[i]);

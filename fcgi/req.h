@@ -88,6 +88,12 @@ void resp_cached(struct req *r, enum answer answer, const char *etag);
  * {"detail": ...} for JSON, the site's error page otherwise. */
 void resp_fail(struct req *r, enum answer answer, int status, const char *detail);
 
+/* Opens the list envelope of page (of page_size items; 0: one page of
+ * all) of count items, n of them on this page, with the next/previous
+ * links: RC_OK, or RC_NOTFOUND ("Invalid page.") for a page past the end.
+ * The caller renders the items and closes it. */
+int resp_page_start(struct req *r, int64_t page, int64_t page_size, uint64_t count, size_t n);
+
 /* The HTTP status for an rc: RC_OK 200, RC_INVALID 400, RC_NOTFOUND 404,
  * RC_UNAVAIL 503, anything else 500. */
 int http_status_for(int rc);

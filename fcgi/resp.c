@@ -1,14 +1,13 @@
 /*
  * resp.c: the one place a handler's result becomes a response, and the
- * writing of it to the FastCGI stream. A response is built completely in
- * memory and written with one FCGX_PutStr, so its status can change until
- * the last moment.
+ * writing of it to the FastCGI stream. A response's body is built
+ * completely in memory before its head is written, so its status can change
+ * until the last moment.
  */
 #include <fcgiapp.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "hash.h"
 #include "hash.h"
 #include "metrics.h"
 #include "rc.h"
@@ -294,4 +293,21 @@ resp_cached(struct req *r, enum answer answer, const char *etag)
     } else {
         resp_api_json_etag(r, etag);
     }
+}
+
+int
+resp_page_start(struct req *r, int64_t page, int64_t page_size, uint64_t count, size_t n)
+{
+    const char *next = NULL, *prev = NULL;
+
+    if (n == 0 && page > 1) {
+        r->detail = "Invalid page.";
+        return RC_NOTFOUND;
+    }
+    if (page_size > 0) {
+        next = (uint64_t)(page * page_size) < count ? req_page_url(r, page + 1) : NULL;
+        prev = page > 1 ? req_page_url(r, page - 1) : NULL;
+    }
+    render_json_page_start(&r->body, count, next, prev);
+    return RC_OK;
 }
