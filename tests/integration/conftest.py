@@ -276,6 +276,47 @@ def stack():
     assert not reports, "sanitizer reports: " + ", ".join(reports)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used the stack gets what the consumer logged while
+    it ran, /healthz, and the consumer's threads as gdb sees them: enough to
+    tell a slow consumer from a stuck or a dead one in a CI log."""
+    outcome = yield
+    rep = outcome.get_result()
+    s = item.funcargs.get("stack") if hasattr(item, "funcargs") else None
+    if not rep.failed or call.when != "call" or not isinstance(s, Stack):
+        return
+    tail = getattr(item, "_consumer_log", None)
+    lines = (tail.text() if tail else "").splitlines()
+    rep.sections.append(("consumer log during the test (last 60 lines)", "\n".join(lines[-60:])))
+    try:
+        r = s.get("/healthz")
+        rep.sections.append(("/healthz", f"{r.status_code} {r.text[:2000]}"))
+    except requests.RequestException as e:
+        rep.sections.append(("/healthz", repr(e)))
+    try:
+        pid = int((s.dir / "run" / "consumer.pid").read_text())
+        state = subprocess.run(["ps", "-o", "pid,stat,etime,time,wchan:32,cmd", "-p", str(pid)],
+                               capture_output=True, text=True, timeout=10).stdout
+        threads = ""
+        if os.path.exists("/usr/bin/gdb"):
+            threads = subprocess.run(
+                ["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 25"],
+                capture_output=True, text=True, timeout=60).stdout[-12000:]
+        rep.sections.append(("consumer process", state + threads))
+    except (OSError, ValueError, subprocess.SubprocessError) as e:
+        rep.sections.append(("consumer process", repr(e)))
+
+
+@pytest.fixture(autouse=True)
+def _consumer_log(request):
+    """Marks where the consumer's log stood when a test began (for the
+    report of a failure above)."""
+    if "stack" in request.fixturenames:
+        request.node._consumer_log = LogTail(TEST_ENV["STACK_DIR"] + "/log/consumer.log")
+    yield
+
+
 @pytest.fixture
 def consumer_env(stack):
     """restart(**env): restarts the stack's consumer with extra settings
