@@ -37,15 +37,16 @@ def log_ts(line):
     return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 
 
-def log_span(path, pid):
-    """Seconds from the consumer's event=started to its last batch_committed."""
+def log_span(path, pid, events=("event=batch_committed",)):
+    """Seconds from the consumer's event=started to its last line of one of
+    events (by default its last commit of a batch)."""
     start = end = None
     for line in path.read_text().splitlines():
         if f" pid={pid} " not in line:
             continue
         if "event=started" in line and start is None:
             start = log_ts(line)
-        elif "event=batch_committed" in line:
+        elif any(e in line for e in events):
             end = log_ts(line)
     return end - start
 
@@ -95,8 +96,13 @@ def run_once(n):
                    int(s.scalar("SELECT messages_applied + messages_rejected FROM consumer_status")) >= n,
                    timeout=600, interval=0.05, what="queue drained")
         elapsed = time.monotonic() - t0
+        # renames queue matches for relinking (0011_link_queue.sql): done once it is empty
+        wait_until(lambda: s.scalar("SELECT COUNT(*) FROM link_queue") == "0", timeout=600,
+                   interval=0.05, what="link queue relinked")
         # the precise figure: from the consumer's start to its last commit, by its own log
-        log_elapsed = log_span(s.dir / "log" / "consumer.log", pid)
+        log = s.dir / "log" / "consumer.log"
+        log_elapsed = log_span(log, pid)
+        linked_elapsed = log_span(log, pid, ("event=batch_committed", "event=relinked_queued"))
         cpu = {k: round(cpu_s(v) - before[k], 2) for k, v in others.items()}
         stmts = int(s.sql("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'")[0][1]) - stmts0
         cpu["consumer"] = round(cpu_s(pid), 2)
@@ -104,6 +110,9 @@ def run_once(n):
             "messages": n,
             "seconds": round(log_elapsed, 3),
             "msgs_per_s": round(n / log_elapsed),
+            # to the last relinking of the queue a rename filled
+            "seconds_to_linked": round(linked_elapsed, 3),
+            "msgs_per_s_linked": round(n / linked_elapsed),
             "seconds_wall_including_startup_poll": round(elapsed, 3),
             "consumer_rss_kb": rss_kb(pid),
             "cpu_seconds_while_draining": cpu,
@@ -122,10 +131,13 @@ def main():
     n = int(os.environ.get("BENCH_MESSAGES", "20000"))
     runs = [run_once(n) for _ in range(int(os.environ.get("BENCH_RUNS", "3")))]
     rates = sorted(r["msgs_per_s"] for r in runs)
+    linked = sorted(r["msgs_per_s_linked"] for r in runs)
     rss = sorted(r["consumer_rss_kb"] for r in runs)
     pubs = sorted(r["send_msg_publish_msgs_per_s_with_confirms"] for r in runs)
     print(f"consumer: {n} messages, {len(runs)} runs: median {rates[len(rates) // 2]} msgs/s "
-          f"(min {rates[0]}, max {rates[-1]}), consumer RSS median {rss[len(rss) // 2]} kB")
+          f"(min {rates[0]}, max {rates[-1]}); to the link queue relinked median "
+          f"{linked[len(linked) // 2]} msgs/s (min {linked[0]}, max {linked[-1]}); "
+          f"consumer RSS median {rss[len(rss) // 2]} kB")
     print(f"send_msg: {n} generated messages with confirms: median {pubs[len(pubs) // 2]} msgs/s "
           f"(min {pubs[0]}, max {pubs[-1]})")
 

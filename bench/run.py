@@ -163,6 +163,7 @@ def consumer_figures():
     med = lambda k: statistics.median(r[k] for r in runs)
     out = {"messages": N, "msgs_per_s": med("msgs_per_s"),
            "runs_msgs_per_s": [r["msgs_per_s"] for r in runs],
+           "msgs_per_s_linked": med("msgs_per_s_linked"),
            "consumer_rss_kb": med("consumer_rss_kb"),
            "send_msg_msgs_per_s": med("send_msg_publish_msgs_per_s_with_confirms"),
            "cpu_seconds_while_draining": runs[len(runs) // 2]["cpu_seconds_while_draining"]}
@@ -395,7 +396,8 @@ def markdown(res):
            f"{res['matches']:,} matches.", "",
            table(res["http"]), "",
            f"- Consumer, {c['messages']:,} messages from a full queue: **{c['msgs_per_s']:,.0f} msgs/s** "
-           f"(runs {c['runs_msgs_per_s']}); while send_msg publishes concurrently: "
+           f"(runs {c['runs_msgs_per_s']}), {c['msgs_per_s_linked']:,.0f} msgs/s to the last "
+           f"relinking of renamed tournaments' matches; while send_msg publishes concurrently: "
            f"**{c['concurrent']['msgs_per_s']:,.0f} msgs/s**; send_msg with confirms "
            f"{c['send_msg_msgs_per_s']:,.0f} msgs/s.",
            f"- RSS after the runs (idle 1.5 s): worker **{res['memory']['worker_rss_kb'] / 1024:.1f} MB** "

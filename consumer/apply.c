@@ -15,7 +15,9 @@
 #include "db_changes.h"
 #include "db_ingest.h"
 #include "db_link.h"
+#include "db_status.h"
 #include "log.h"
+#include "mem.h"
 #include "msg.h"
 #include "rc.h"
 #include "sha256.h"
@@ -388,23 +390,31 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
     return RC_OK;
 }
 
+static void
+link_params_of(const struct config *cfg, struct link_params *lp)
+{
+    link_params_default(lp);
+    lp->window_s = cfg->link_window_s;
+    lp->high = cfg->link_high;
+    lp->low = cfg->link_low;
+}
+
 int
-apply_link(const struct config *cfg, struct db *db, struct apply_pending *pending)
+apply_link(const struct config *cfg, struct db *db, struct apply_pending *pending, uint64_t *queued)
 {
     struct link_params lp;
     struct db_link_stats st;
     long t0;
     int rc;
 
+    *queued = 0;
     if (!cfg->link_enabled || pending->nchanged == 0) {
         return RC_OK;
     }
-    link_params_default(&lp);
-    lp.window_s = cfg->link_window_s;
-    lp.high = cfg->link_high;
-    lp.low = cfg->link_low;
+    link_params_of(cfg, &lp);
     memset(&st, 0, sizeof(st));
     st.touch = 1;
+    st.defer_renames = 1;
     t0 = dt_mono_ms();
     rc = db_link_savepoint(db);
     if (rc == RC_OK) {
@@ -423,6 +433,9 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
     if (rc == RC_UNAVAIL) {
         return rc;
     }
+    if (rc == RC_OK) {
+        *queued = st.queued;
+    }
     if (rc != RC_OK) {
         /* the rows go on without their links; tools/relink makes them */
         log_error("apply",
@@ -432,11 +445,61 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
     }
     log_debug("apply",
               "event=linked matches=%zu nodes=%llu pairs=%llu fixture_rows=%llu identity_rows=%llu "
-              "suggestion_rows=%llu ms=%ld nodes_ms=%.1f links_ms=%.1f block_ms=%.1f "
-              "write_ms=%.1f teams_ms=%.1f",
+              "suggestion_rows=%llu queued=%llu ms=%ld nodes_ms=%.1f links_ms=%.1f "
+              "block_ms=%.1f write_ms=%.1f teams_ms=%.1f",
               pending->nchanged, (unsigned long long)st.nodes, (unsigned long long)st.pairs,
               (unsigned long long)st.fixture_rows, (unsigned long long)st.identity_rows,
-              (unsigned long long)st.suggestion_rows, dt_mono_ms() - t0, st.ms_nodes, st.ms_links,
-              st.ms_block, st.ms_write, st.ms_teams);
+              (unsigned long long)st.suggestion_rows, (unsigned long long)st.queued,
+              dt_mono_ms() - t0, st.ms_nodes, st.ms_links, st.ms_block, st.ms_write, st.ms_teams);
     return RC_OK;
+}
+
+int
+apply_link_queue(const struct config *cfg, struct db *db, size_t limit, struct link_queue_step *out)
+{
+    struct link_params lp;
+    struct db_link_stats st;
+    int64_t *ids = xmalloc(limit * sizeof(*ids));
+    long t0 = dt_mono_ms();
+    size_t n = 0;
+    int more = 0, rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(&st, 0, sizeof(st));
+    rc = db_status_lock_version(db, &out->version);
+    if (rc == RC_OK) {
+        rc = db_link_queue_take(db, limit, ids, &n, &more);
+    }
+    if (rc == RC_OK && n > 0) {
+        link_params_of(cfg, &lp);
+        st.touch = 1;
+        st.defer_renames = 1; /* what a relink renames again waits its turn */
+        rc = db_changes_begin(db);
+        if (rc == RC_OK) {
+            rc = db_link_matches(db, &lp, ids, n, &st);
+        }
+        if (rc == RC_OK && st.ntouched > 0) {
+            rc = db_link_bump_version(db);
+            out->bumped = rc == RC_OK;
+        }
+        if (rc == RC_OK) {
+            rc = db_link_publish(db, &st, &out->first, &out->last);
+        }
+    }
+    if (rc == RC_OK) {
+        out->taken = n;
+        out->more = more || st.queued > 0;
+    }
+    if (rc == RC_OK && n > 0) {
+        log_info("apply",
+                 "event=relinked_queued matches=%zu nodes=%llu changed=%llu queued_again=%llu "
+                 "truncated=%llu more=%d ms=%ld",
+                 n, (unsigned long long)st.nodes,
+                 (unsigned long long)(out->last ? out->last - out->first + 1 : 0),
+                 (unsigned long long)st.queued, (unsigned long long)st.truncated, out->more,
+                 dt_mono_ms() - t0);
+    }
+    free(st.touched);
+    free(ids);
+    return rc == RC_OK || rc == RC_UNAVAIL || rc == RC_INVALID ? rc : RC_ERR;
 }

@@ -91,6 +91,12 @@ struct consumer {
     struct commitclock *clock; /* shared with the workers; NULL when off */
     int clock_settled;
     int busy; /* the last batch filled up: more deliveries are waiting */
+    /* link_queue may hold matches of renamed teams or tournaments (set at
+     * the start and when a batch queues some; cleared when a slice finds
+     * no more); after a failed slice the next waits until link_retry_ms */
+    int link_queued;
+    long link_retry_ms;
+    long link_budget_ms; /* what slices may still take while messages wait */
     /* what the status row says of ingestion (db_status_report) */
     const char *state; /* "running", "retrying", "blocked" */
     char reason[512];  /* why, when not running */
@@ -332,7 +338,7 @@ batch_commit(struct consumer *c)
 {
     struct batch *b = &c->b;
     long t0 = dt_mono_ms();
-    uint64_t first = 0, last = 0;
+    uint64_t first = 0, last = 0, queued = 0;
     int rc;
     size_t i;
 
@@ -341,7 +347,7 @@ batch_commit(struct consumer *c)
     }
     rc = apply_flush(c->db, &c->pending);
     if (rc == RC_OK) {
-        rc = apply_link(c->cfg, c->db, &c->pending);
+        rc = apply_link(c->cfg, c->db, &c->pending, &queued);
     }
     if (rc == RC_OK) {
         /* last of the batch: the counter's row lock is held until the commit */
@@ -379,6 +385,9 @@ batch_commit(struct consumer *c)
         mirror_thread_notify(&c->mt);
     }
     live_notify(c->live, first, last);
+    if (queued > 0) {
+        c->link_queued = 1;
+    }
     apply_pending_reset(&c->pending);
     c->expected_version = b->version + (b->changed > 0);
     c->version_known = 1;
@@ -399,6 +408,69 @@ batch_commit(struct consumer *c)
         mq_close(c->mq);
     }
     return RC_OK;
+}
+
+/* Matches of link_queue relinked per transaction. While messages wait, the
+ * slices may take a quarter of the time the batches took (so renames go on
+ * under a steady feed, and ingestion keeps at least four fifths of its
+ * rate; a rename during that time starts its matches over, so work done
+ * early is often done again); slice after slice until the queue is empty
+ * when no message waits. */
+#define LINK_QUEUE_SLICE      200
+#define LINK_QUEUE_BUSY_SHARE 4 /* batch time / this = slice time while busy */
+#define LINK_QUEUE_BUDGET_MAX 2000
+#define LINK_QUEUE_RETRY_MS   1000
+
+/* Relinks one slice of link_queue (apply_link_queue) in a transaction of
+ * its own. Only the status row's consumer does it: a stand-by's turn comes
+ * when it takes over. */
+static void
+link_queue_step(struct consumer *c, int busy)
+{
+    struct link_queue_step st;
+    struct consumer_status cs;
+    long t0 = dt_mono_ms();
+    int rc;
+
+    if (!c->link_queued || c->b.open || t0 < c->link_retry_ms || !db_is_connected(c->db) ||
+        (busy && c->link_budget_ms <= 0)) {
+        return;
+    }
+    if (db_status_get(c->db, &cs) != RC_OK || cs.pid != (int)getpid()) {
+        c->link_retry_ms = dt_mono_ms() + LINK_QUEUE_RETRY_MS;
+        return;
+    }
+    rc = db_begin(c->db);
+    if (rc == RC_OK) {
+        rc = apply_link_queue(c->cfg, c->db, LINK_QUEUE_SLICE, &st);
+    }
+    if (rc == RC_OK) {
+        if (st.bumped) {
+            commitclock_begin(c->clock);
+        }
+        rc = db_commit(c->db);
+        if (st.bumped) {
+            commitclock_done(c->clock);
+        }
+    }
+    if (rc != RC_OK) {
+        log_warn("consumer", "event=link_queue_failed rc=%s err=\"%s\" action=retry_in_ms=%d",
+                 rc_name(rc), db_last_error(c->db), LINK_QUEUE_RETRY_MS);
+        (void)db_rollback(c->db);
+        c->link_retry_ms = dt_mono_ms() + LINK_QUEUE_RETRY_MS;
+        return;
+    }
+    if (busy) {
+        c->link_budget_ms -= dt_mono_ms() - t0;
+    }
+    if (st.bumped && c->version_known && st.version == c->expected_version) {
+        c->expected_version++; /* our own write: the id cache stays */
+    }
+    if (st.last > 0) {
+        mirror_thread_notify(&c->mt);
+        live_notify(c->live, st.first, st.last);
+    }
+    c->link_queued = st.more;
 }
 
 static int
@@ -529,6 +601,9 @@ next_timeout(const struct consumer *c, long now)
     long age, left, wait;
 
     if (!c->b.open) {
+        if (c->link_queued && now >= c->link_retry_ms) {
+            return 0; /* a look at the queue, then the next slice of link_queue */
+        }
         wait = HEARTBEAT_EVERY_MS - (now - c->last_heartbeat_ms);
         return wait < 0 ? 0 : (wait > 1000 ? 1000 : (int)wait);
     }
@@ -567,9 +642,18 @@ run(struct consumer *c)
                 continue;
             }
             if (c->b.n >= (unsigned)c->cfg->batch_size) {
+                long t0 = c->b.started_ms;
+
                 batch_commit(c);
                 c->busy = 1;
                 atomic_store(&c->mt.busy, 1);
+                if (c->link_queued) {
+                    c->link_budget_ms += (dt_mono_ms() - t0) / LINK_QUEUE_BUSY_SHARE;
+                    if (c->link_budget_ms > LINK_QUEUE_BUDGET_MAX) {
+                        c->link_budget_ms = LINK_QUEUE_BUDGET_MAX;
+                    }
+                }
+                link_queue_step(c, 1);
             }
         } else if (rc == RC_NOTFOUND) {
             long age = c->b.open ? dt_mono_ms() - c->b.started_ms : 0;
@@ -580,6 +664,8 @@ run(struct consumer *c)
                 batch_commit(c);
                 c->busy = 0;
                 atomic_store(&c->mt.busy, 0);
+            } else if (!c->b.open) {
+                link_queue_step(c, 0); /* nothing waits: the queue's turn */
             }
         } else {
             batch_abort(c, "broker connection lost");
@@ -627,6 +713,7 @@ main(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     c.cfg = &cfg;
+    c.link_queued = cfg.link_enabled; /* what an earlier consumer left queued */
     backoff_init(&c.backoff, 100, cfg.db_retry_max_ms);
     c.started = (int64_t)time(NULL);
     c.state = "running";

@@ -1,5 +1,6 @@
 /* h_metrics.c: GET /metrics, the Prometheus text of metrics.c. */
 #include "db_changes.h"
+#include "db_fixtures.h"
 #include "db_status.h"
 #include "handlers.h"
 #include "metrics.h"
@@ -11,13 +12,16 @@ h_metrics(struct req *r)
 {
     struct consumer_status cs;
     int have = db_status_get(r->w->db, &cs) == RC_OK;
-    uint64_t published, failed, last, oldest, newest;
+    uint64_t published, failed, last, oldest, newest, queued;
 
     metrics_render(r->w->metrics, &r->body, route_names, route_count, have ? &cs : NULL,
                    r->w->cfg->health_stall_s);
     if (have && db_changes_live_status(r->w->db, &published, &failed, &last) == RC_OK &&
         db_changes_bounds(r->w->db, &oldest, &newest) == RC_OK) {
         metrics_render_live(&r->body, published, failed, newest);
+    }
+    if (have && db_fixtures_link_queue(r->w->db, &queued) == RC_OK) {
+        metrics_render_link_queue(&r->body, queued);
     }
     return RC_OK;
 }

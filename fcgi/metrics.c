@@ -211,3 +211,13 @@ metrics_render_live(buf_t *out, uint64_t published, uint64_t failed, uint64_t ne
                 (unsigned long long)newest_seq, (unsigned long long)published,
                 (unsigned long long)failed);
 }
+
+void
+metrics_render_link_queue(buf_t *out, uint64_t depth)
+{
+    buf_appendf(out,
+                "# HELP esports_link_queue_depth Matches of renamed teams and tournaments "
+                "waiting to be relinked.\n"
+                "# TYPE esports_link_queue_depth gauge\nesports_link_queue_depth %llu\n",
+                (unsigned long long)depth);
+}

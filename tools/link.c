@@ -270,7 +270,9 @@ main(int argc, char **argv)
         }
         if (rc == RC_OK) {
             /* the matches the decision moved: feed rows and search documents */
-            rc = db_link_publish(db, &st);
+            uint64_t first, last;
+
+            rc = db_link_publish(db, &st, &first, &last);
         }
         if (rc == RC_OK) {
             commitclock_begin(clock);

@@ -130,7 +130,9 @@ walk(struct db *db, const struct opts *o, const struct link_params *lp, int team
         }
         if (rc == RC_OK) {
             /* what moved in this step: feed rows and search documents */
-            rc = db_link_publish(db, st);
+            uint64_t first, final;
+
+            rc = db_link_publish(db, st, &first, &final);
         }
         st->ntouched = 0;
         rc = step_end(db, o, rc);
@@ -181,14 +183,23 @@ relink(struct opts *o, const struct config *cfg)
         db_free(db);
         return 1;
     }
-    do {
+    /* every match is relinked below: what renames queued is done with it */
+    rc = step_begin(db);
+    if (rc == RC_OK) {
+        rc = db_link_queue_clear(db);
+    }
+    rc = step_end(db, o, rc);
+    while (rc == RC_OK) {
         rc = step_begin(db);
         if (rc == RC_OK) {
             rc = db_link_norms(db, after, 1000, &last, &norms);
         }
         rc = step_end(db, o, rc);
         after = last;
-    } while (rc == RC_OK && last != 0);
+        if (last == 0) {
+            break;
+        }
+    }
     if (rc == RC_OK) {
         fprintf(stderr, "relink: %llu folded team names updated\n", (unsigned long long)norms);
         rc = walk(db, o, &lp, 0, &st);

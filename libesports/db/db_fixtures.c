@@ -71,11 +71,13 @@ static const char SQL_IDENTITY[] =
     " WHERE tim.identity_id = (SELECT identity_id FROM team_identity_members WHERE team_id = ?)"
     " ORDER BY s.name, t.name, t.id";
 
+static const char SQL_LINK_QUEUE[] = "SELECT COUNT(*) FROM link_queue";
+
 static const char *const fixtures_sqls[] = {
     SQL_ALL_DATE_DESC, SQL_ALL_DATE_ASC,   SQL_ALL_ID_ASC,   SQL_ALL_ID_DESC,   SQL_SOME_DATE_DESC,
     SQL_SOME_DATE_ASC, SQL_SOME_ID_ASC,    SQL_SOME_ID_DESC, SQL_COUNT_ALL,     SQL_COUNT_SOME,
     SQL_MEMBERS,       SQL_LINKS,          SQL_COUNT_LINKS,  SQL_SUGGESTED_FOR, SQL_IDENTITY,
-    SQL_LINKS_OF,      SQL_COUNT_LINKS_OF,
+    SQL_LINKS_OF,      SQL_COUNT_LINKS_OF, SQL_LINK_QUEUE,
 };
 
 /* Evidence larger than this is not the linker's (its JSON is about 1 KB). */
@@ -426,4 +428,15 @@ db_fixtures_identity(struct db *db, uint64_t team_id, struct arena *a, struct id
     }
     *out = v;
     return v->n > 0 ? RC_OK : RC_NOTFOUND;
+}
+
+int
+db_fixtures_link_queue(struct db *db, uint64_t *n)
+{
+    int64_t v = 0;
+    char is_null = 0;
+    int rc = db_select_i64(db, SQL_LINK_QUEUE, NULL, &v, &is_null);
+
+    *n = rc == RC_OK && !is_null && v > 0 ? (uint64_t)v : 0;
+    return rc;
 }

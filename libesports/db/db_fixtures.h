@@ -81,5 +81,7 @@ int db_fixtures_suggested_for(struct db *db, uint64_t match_id, struct arena *a,
 /* The identity of team team_id with all its teams: RC_OK or RC_NOTFOUND. */
 int db_fixtures_identity(struct db *db, uint64_t team_id, struct arena *a,
                          struct identity_view **out);
+/* How many matches wait in link_queue to be relinked after a rename. */
+int db_fixtures_link_queue(struct db *db, uint64_t *n);
 
 #endif

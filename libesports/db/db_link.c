@@ -77,6 +77,25 @@ static const char SQL_SET_NORM[] = "UPDATE teams SET link_norm = ? WHERE id = ?"
 static const char SQL_SET_TNORM[] = "UPDATE tournaments SET link_norm = ? WHERE id = ?";
 static const char SQL_TEAM_MATCHES[] = "SELECT match_id FROM match_teams WHERE team_id = ?";
 static const char SQL_TOURNAMENT_MATCHES[] = "SELECT id FROM matches WHERE tournament_id = ?";
+/* a rename queues its subject; a rename while its matches are being
+ * relinked starts them over */
+#define QUEUE(kind)                                                                                \
+    "INSERT INTO link_queue (kind, subject_id) VALUES ('" kind "', ?)"                             \
+    " ON DUPLICATE KEY UPDATE after_match = 0, queued_at = UTC_TIMESTAMP(6)"
+static const char SQL_QUEUE_TEAM[] = QUEUE("team");
+static const char SQL_QUEUE_TOURNAMENT[] = QUEUE("tournament");
+static const char SQL_QUEUE_HEAD[] = "SELECT kind = 'team', subject_id, after_match FROM link_queue"
+                                     " ORDER BY queued_at, kind, subject_id LIMIT 16";
+static const char SQL_QUEUE_TEAM_NEXT[] = "SELECT match_id FROM match_teams WHERE team_id = ?"
+                                          " AND match_id > ? ORDER BY match_id LIMIT ?";
+static const char SQL_QUEUE_TOURNAMENT_NEXT[] = "SELECT id FROM matches WHERE tournament_id = ?"
+                                                " AND id > ? ORDER BY id LIMIT ?";
+static const char SQL_QUEUE_ADVANCE[] =
+    "UPDATE link_queue SET after_match = ? WHERE kind = IF(?, 'team', 'tournament')"
+    " AND subject_id = ?";
+static const char SQL_QUEUE_DONE[] =
+    "DELETE FROM link_queue WHERE kind = IF(?, 'team', 'tournament') AND subject_id = ?";
+static const char SQL_QUEUE_CLEAR[] = "DELETE FROM link_queue";
 
 static const char SQL_SET_FIXTURE[] =
     "INSERT INTO fixture_members (match_id, fixture_id, confidence, evidence, origin)"
@@ -142,13 +161,41 @@ static const char SQL_NEXT_MATCHES[] = "SELECT id FROM matches WHERE id > ? ORDE
 static const char SQL_NEXT_TEAMS[] = "SELECT id FROM teams WHERE id > ? ORDER BY id LIMIT ?";
 
 static const char *const link_sqls[] = {
-    SQL_SAVEPOINT,   SQL_UNDO,         SQL_ALIASES,      SQL_MATES,
-    SQL_NODES,       SQL_LINKS,        SQL_BLOCK,        SQL_FREQ,
-    SQL_SET_NORM,    SQL_SET_TNORM,    SQL_TEAM_MATCHES, SQL_TOURNAMENT_MATCHES,
-    SQL_SET_FIXTURE, SQL_SUGGEST,      SQL_UNSUGGEST,    SQL_TEDGES,
-    SQL_TEDGE_DEL,   SQL_TEDGE_SET,    SQL_TEAM_NEIGH,   SQL_TEAM_DEC,
-    SQL_TEAM_NODES,  SQL_SET_IDENTITY, SQL_NORMS,        SQL_NEXT_MATCHES,
-    SQL_NEXT_TEAMS,  SQL_BUMP,         SQL_PAIR_AGG,
+    SQL_SAVEPOINT,
+    SQL_UNDO,
+    SQL_ALIASES,
+    SQL_MATES,
+    SQL_NODES,
+    SQL_LINKS,
+    SQL_BLOCK,
+    SQL_FREQ,
+    SQL_SET_NORM,
+    SQL_SET_TNORM,
+    SQL_TEAM_MATCHES,
+    SQL_TOURNAMENT_MATCHES,
+    SQL_QUEUE_TEAM,
+    SQL_QUEUE_TOURNAMENT,
+    SQL_QUEUE_HEAD,
+    SQL_QUEUE_TEAM_NEXT,
+    SQL_QUEUE_TOURNAMENT_NEXT,
+    SQL_QUEUE_ADVANCE,
+    SQL_QUEUE_DONE,
+    SQL_QUEUE_CLEAR,
+    SQL_SET_FIXTURE,
+    SQL_SUGGEST,
+    SQL_UNSUGGEST,
+    SQL_TEDGES,
+    SQL_TEDGE_DEL,
+    SQL_TEDGE_SET,
+    SQL_TEAM_NEIGH,
+    SQL_TEAM_DEC,
+    SQL_TEAM_NODES,
+    SQL_SET_IDENTITY,
+    SQL_NORMS,
+    SQL_NEXT_MATCHES,
+    SQL_NEXT_TEAMS,
+    SQL_BUMP,
+    SQL_PAIR_AGG,
 };
 
 void
@@ -850,6 +897,21 @@ cascade(struct run *r, const char *sql, int64_t id)
     return rc == RC_NOTFOUND ? RC_OK : rc;
 }
 
+/* Queues the renamed team or tournament id in link_queue (a deferred cascade). */
+static int
+enqueue(struct run *r, const char *sql, int64_t id)
+{
+    MYSQL_BIND p[1];
+    int rc;
+
+    db_bind_i64(&p[0], &id, NULL);
+    rc = db_execute(r->db, sql, p);
+    if (rc == RC_OK) {
+        r->st->queued++;
+    }
+    return rc;
+}
+
 /* Loads the wanted ids that are not nodes yet, with their teams, norms,
  * frequencies and links. */
 static int
@@ -920,10 +982,12 @@ load_nodes(struct run *r)
     }
     /* a renamed team or tournament changes the scores of all its matches */
     for (i = 0; i < fix.nrenamed && rc == RC_OK; i++) {
-        rc = cascade(r, SQL_TEAM_MATCHES, fix.renamed[i]);
+        rc = r->st->defer_renames ? enqueue(r, SQL_QUEUE_TEAM, fix.renamed[i])
+                                  : cascade(r, SQL_TEAM_MATCHES, fix.renamed[i]);
     }
     for (i = 0; i < tfix.nrenamed && rc == RC_OK; i++) {
-        rc = cascade(r, SQL_TOURNAMENT_MATCHES, tfix.renamed[i]);
+        rc = r->st->defer_renames ? enqueue(r, SQL_QUEUE_TOURNAMENT, tfix.renamed[i])
+                                  : cascade(r, SQL_TOURNAMENT_MATCHES, tfix.renamed[i]);
     }
     norm_fix_free(&fix);
     norm_fix_free(&tfix);
@@ -2208,4 +2272,108 @@ db_link_next_ids(struct db *db, int teams, int64_t after, size_t limit, int64_t 
     }
     db_stmt_done(db, sql);
     return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+/* One queued subject: a team (team != 0) or a tournament, and how far its
+ * matches are relinked. */
+struct queued {
+    int team;
+    int64_t id, after;
+};
+
+static int
+queue_head(struct db *db, struct queued *out, size_t cap, size_t *n)
+{
+    MYSQL_BIND res[3];
+    struct queued q;
+    int rc;
+
+    *n = 0;
+    rc = db_execute(db, SQL_QUEUE_HEAD, NULL);
+    if (rc == RC_OK) {
+        db_bind_int(&res[0], &q.team, NULL);
+        db_bind_i64(&res[1], &q.id, NULL);
+        db_bind_i64(&res[2], &q.after, NULL);
+        rc = db_bind_result(db, SQL_QUEUE_HEAD, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_QUEUE_HEAD)) == RC_OK) {
+        if (*n < cap) {
+            out[(*n)++] = q;
+        }
+    }
+    db_stmt_done(db, SQL_QUEUE_HEAD);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+/* Appends up to limit matches of q after q->after to out[*n..]. */
+static int
+queue_matches(struct db *db, const struct queued *q, size_t limit, int64_t *out, size_t *n)
+{
+    const char *sql = q->team ? SQL_QUEUE_TEAM_NEXT : SQL_QUEUE_TOURNAMENT_NEXT;
+    MYSQL_BIND p[3], res[1];
+    int64_t id = q->id, after = q->after, lim = (int64_t)limit, got = 0;
+    size_t until = *n + limit;
+    int rc;
+
+    db_bind_i64(&p[0], &id, NULL);
+    db_bind_i64(&p[1], &after, NULL);
+    db_bind_i64(&p[2], &lim, NULL);
+    rc = db_execute(db, sql, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &got, NULL);
+        rc = db_bind_result(db, sql, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, sql)) == RC_OK) {
+        if (*n < until) {
+            out[(*n)++] = got;
+        }
+    }
+    db_stmt_done(db, sql);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+int
+db_link_queue_take(struct db *db, size_t limit, int64_t *out, size_t *n, int *more)
+{
+    struct queued head[16];
+    size_t nhead = 0, i;
+    int rc = queue_head(db, head, ARRAY_SIZE(head), &nhead);
+
+    *n = 0;
+    *more = nhead == ARRAY_SIZE(head);
+    for (i = 0; i < nhead && rc == RC_OK; i++) {
+        size_t from = *n, room = limit - *n;
+        MYSQL_BIND p[3];
+        int team = head[i].team;
+        int64_t id = head[i].id, after = 0;
+
+        if (room == 0) {
+            *more = 1;
+            break;
+        }
+        rc = queue_matches(db, &head[i], room, out, n);
+        if (rc != RC_OK) {
+            break;
+        }
+        if (*n - from == room) {
+            /* maybe more of its matches: the next slice goes on after these */
+            after = out[*n - 1];
+            db_bind_i64(&p[0], &after, NULL);
+            db_bind_int(&p[1], &team, NULL);
+            db_bind_i64(&p[2], &id, NULL);
+            rc = db_execute(db, SQL_QUEUE_ADVANCE, p);
+            *more = 1;
+        } else {
+            db_bind_int(&p[0], &team, NULL);
+            db_bind_i64(&p[1], &id, NULL);
+            rc = db_execute(db, SQL_QUEUE_DONE, p);
+        }
+    }
+    return rc;
+}
+
+int
+db_link_queue_clear(struct db *db)
+{
+    return db_execute(db, SQL_QUEUE_CLEAR, NULL);
 }

@@ -42,6 +42,11 @@ struct db_link_stats {
     int touch;
     int64_t *touched;
     size_t ntouched, captouched;
+    /* Set: the matches of a renamed team or tournament are queued in
+     * link_queue (0011_link_queue.sql) for db_link_queue_take() instead of
+     * being relinked now; `queued` counts the renames queued. */
+    int defer_renames;
+    uint64_t queued;
 };
 
 /* Registers the linker's statements and those of the decisions. */
@@ -63,6 +68,15 @@ int db_link_undo(struct db *db);
  * past the commit, and holds the row the consumer's batches lock, so the two
  * never relink the same matches at once. */
 int db_link_bump_version(struct db *db);
+
+/* The next up to `limit` matches of the teams and tournaments queued in
+ * link_queue (the longest waiting first, each one's matches in id order)
+ * into out, *n = how many; the queue rows move past them, or go once their
+ * last match is out, in the caller's transaction, which relinks them.
+ * *more = the queue may hold more. */
+int db_link_queue_take(struct db *db, size_t limit, int64_t *out, size_t *n, int *more);
+/* Empties the queue (tools/relink, which relinks every match). */
+int db_link_queue_clear(struct db *db);
 
 /* Recomputes the identities of the teams ids[0..n) and of everything linked
  * to them. */
@@ -96,9 +110,10 @@ int db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind
 
 /* Outside the consumer (tools/link, tools/relink): the matches st->touched
  * names (st->touch set before linking) get their search documents sent again
- * and a change feed row each, in the caller's transaction. Needs
- * db_ingest_register and db_changes_register. */
-int db_link_publish(struct db *db, struct db_link_stats *st);
+ * and a change feed row each, in the caller's transaction; *first..*last
+ * receive the change seqs (0: none). Needs db_ingest_register and
+ * db_changes_register. */
+int db_link_publish(struct db *db, struct db_link_stats *st, uint64_t *first, uint64_t *last);
 
 /* One row of db_link_list. */
 struct db_link_row {

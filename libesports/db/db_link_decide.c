@@ -499,19 +499,19 @@ distinct(int64_t *ids, size_t n)
 }
 
 int
-db_link_publish(struct db *db, struct db_link_stats *st)
+db_link_publish(struct db *db, struct db_link_stats *st, uint64_t *first, uint64_t *last)
 {
-    uint64_t first = 0, last = 0;
     size_t n;
     int rc;
 
+    *first = *last = 0;
     if (st->ntouched == 0) {
         return RC_OK;
     }
     n = distinct(st->touched, st->ntouched);
     rc = db_ingest_outbox_many(db, (const uint64_t *)st->touched, n);
     if (rc == RC_OK) {
-        rc = db_changes_record(db, (const uint64_t *)st->touched, n, &first, &last);
+        rc = db_changes_record(db, (const uint64_t *)st->touched, n, first, last);
     }
     return rc;
 }

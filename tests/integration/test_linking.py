@@ -3,9 +3,10 @@ applies (in the batch transaction), tools/link records a person's decisions,
 tools/relink rebuilds the same links from the stored rows."""
 
 import json
+import random
 import subprocess
 
-from conftest import ROOT, tag
+from conftest import ROOT, tag, wait_until
 from test_consumer import Isolated
 
 LINK = str(ROOT / "tools" / "link")
@@ -127,6 +128,32 @@ def test_an_update_that_changes_teams_or_start_breaks_the_link(stack):
     stack.publish_applied([b3])
     assert fixture_of(stack, a) == a and fixture_of(stack, b) == b
     assert link_row(stack, a, b) is None  # not even a candidate any more
+
+
+def test_a_rename_by_another_match_relinks_the_pair(stack):
+    t = tag("")
+    stack.publish_applied(list(pair(t)))
+    a, b = match_id(stack, f"a{t}", "m1"), match_id(stack, f"b{t}", "x9")
+    assert fixture_of(stack, a) == fixture_of(stack, b)
+
+    def tournament_field():
+        ev = json.loads(stack.scalar(f"SELECT evidence FROM fixture_members WHERE match_id = {b}"))
+        return next(f for f in ev["fields"] if f["field"] == "tournament")
+    before = tournament_field()
+    assert before["weight"] > 0  # both say "Spring Cup"
+    # another match of source a, months later, names tournament 7 otherwise:
+    # m1's tournament is renamed, and the evidence of the pair m1 is in changes
+    other = match(f"a{t}", "m2", [(13, "Orbit"), (14, "Quasar")], "2031-09-01 12:00:00",
+                  f"Game{t}", tournament="Winter Masters")
+    stack.publish_applied([other])
+    wait_until(lambda: tournament_field() != before, timeout=60,
+               what="the pair relinked with the renamed tournament")
+    after = tournament_field()
+    assert after["weight"] <= 0 and after["level"] != before["level"]
+    depth = [ln for ln in stack.get("/metrics").text.splitlines()
+             if ln.startswith("esports_link_queue_depth ")]
+    assert len(depth) == 1 and int(depth[0].split()[1]) >= 0
+    assert fixture_of(stack, a) == fixture_of(stack, b)  # the teams and the start still agree
 
 
 def test_a_reject_survives_relink_and_a_confirm_wins(stack):
@@ -263,30 +290,38 @@ def differences(a, b):
     return out
 
 
-def test_incremental_linking_equals_a_rebuild_on_5000_generated_messages(stack, tmp_path):
-    # a consumer of its own (own database, exchange and queue), so that these
-    # thousands of generated matches are nobody else's candidates or results
-    iso = Isolated(stack, "link5k")
+def generated_into_own_consumer(stack, name, prefix, gen_args, rewrite=None):
+    """A consumer of its own (own database, exchange and queue), so that
+    thousands of generated matches are nobody else's candidates or results;
+    the messages queued before it starts (rewrite: a function the dumped
+    messages go through first); returns it once every message is handled
+    and the relinking a rename queued is done."""
+    iso = Isolated(stack, name)
     iso.declare()
-    prefix = tag("fx")
-    r = subprocess.run([SEND, "--env-file", str(stack.dir / "stack.env"), "--exchange", iso.name,
-                        "--routing-key", "any.key", "--generate", "5000", "--fixtures",
-                        "--truth", str(tmp_path / "truth.tsv"), "--seed", "4242",
-                        "--source-prefix", prefix],
-                       capture_output=True, timeout=300,
-                       env={k: v for k, v in stack.app_env().items() if k != "AMQP_URL"})
-    assert r.returncode == 0, r.stderr
+    env = {k: v for k, v in stack.app_env().items() if k != "AMQP_URL"}
+    if rewrite is None:
+        r = subprocess.run([SEND, "--env-file", str(stack.dir / "stack.env"), "--exchange",
+                            iso.name, "--routing-key", "any.key", *gen_args, "--source-prefix",
+                            prefix], capture_output=True, timeout=300, env=env)
+        assert r.returncode == 0, r.stderr
+    else:
+        r = subprocess.run([SEND, *gen_args, "--source-prefix", prefix, "--dump"],
+                           capture_output=True, timeout=300, env=env)
+        assert r.returncode == 0, r.stderr
+        iso.publish(rewrite(r.stdout.splitlines()))
     iso.start()
     iso.settle()
-    assert iso.count("applied") == 5000
-    db = iso.db
-    incremental = snapshot(stack, prefix, db)
-    rows = incremental["fixtures"]
-    assert len(rows) > 1000 and all(fid for _, _, fid, _ in rows)
-    assert len({fid for _, _, fid, _ in rows}) < len(rows)  # some fixtures have several reports
+    wait_until(lambda: int(stack.scalar("SELECT COUNT(*) FROM link_queue", iso.db)) == 0,
+               timeout=300, interval=0.2, what="the link queue relinked")
     assert "event=link_failed" not in iso.log()
+    assert "event=link_queue_failed" not in iso.log()
+    return iso
 
-    # forget every automatic link, then rebuild them all from the stored rows
+
+def assert_a_rebuild_gives_the_same(stack, iso, prefix, incremental):
+    """Forgets every automatic link, rebuilds them all from the stored rows
+    with tools/relink, and compares with what incremental linking made."""
+    db = iso.db
     for sql in ("UPDATE fixture_members SET fixture_id = match_id, confidence = 1,"
                 " evidence = NULL WHERE origin = 'auto'",
                 "UPDATE team_identity_members SET identity_id = team_id, confidence = 1,"
@@ -302,3 +337,52 @@ def test_incremental_linking_equals_a_rebuild_on_5000_generated_messages(stack, 
     assert differences(snapshot(stack, prefix, db), incremental) == {}
     iso.proc.terminate()
     assert iso.proc.wait(timeout=30) == 0
+
+
+def test_incremental_linking_equals_a_rebuild_on_5000_generated_messages(stack, tmp_path):
+    prefix = tag("fx")
+    iso = generated_into_own_consumer(stack, "link5k", prefix, [
+        "--generate", "5000", "--fixtures", "--truth", str(tmp_path / "truth.tsv"),
+        "--seed", "4242"])
+    assert iso.count("applied") == 5000
+    incremental = snapshot(stack, prefix, iso.db)
+    rows = incremental["fixtures"]
+    assert len(rows) > 1000 and all(fid for _, _, fid, _ in rows)
+    assert len({fid for _, _, fid, _ in rows}) < len(rows)  # some fixtures have several reports
+    assert_a_rebuild_gives_the_same(stack, iso, prefix, incremental)
+
+
+def renaming(lines, seed=5):
+    """Fixtures-mode messages as a feed that renames: a third of the
+    messages name their tournament otherwise ("... - Playoffs"), one in
+    twenty renames its first team ("... Reborn"); either renames it for
+    every match of that source that names it."""
+    rnd = random.Random(seed)
+    out = []
+    for line in lines:
+        msg = json.loads(line)
+        data = msg["data"]
+        if isinstance(data.get("tournament"), dict) and rnd.random() < 0.33:
+            data["tournament"]["name"] += rnd.choice([" - Playoffs", " - Finals"])
+        if data.get("teams") and rnd.random() < 0.05:
+            data["teams"][0]["name"] += " Reborn"
+        out.append(json.dumps(msg).encode())
+    return out
+
+
+def test_renames_are_relinked_from_the_queue_and_equal_a_rebuild(stack, tmp_path):
+    # every rename queues the matches of that tournament or team, which the
+    # consumer relinks in slices beside the batches and when the feed pauses
+    prefix = tag("rn")
+    iso = generated_into_own_consumer(stack, "linkrn", prefix, [
+        "--generate", "2000", "--fixtures", "--truth", str(tmp_path / "truth.tsv"),
+        "--seed", "4343"], rewrite=renaming)
+    assert iso.count("applied") == 2000
+    relinked = [int(w.split("=")[1]) for line in iso.log().splitlines()
+                if "event=relinked_queued" in line
+                for w in line.split() if w.startswith("matches=")]
+    assert sum(relinked) > 200 and max(relinked) <= 200  # in slices
+    incremental = snapshot(stack, prefix, iso.db)
+    fixtures = {fid for _, _, fid, _ in incremental["fixtures"]}
+    assert len(fixtures) < len(incremental["fixtures"])  # some fixtures have several reports
+    assert_a_rebuild_gives_the_same(stack, iso, prefix, incremental)
