@@ -665,7 +665,11 @@ run(struct consumer *c)
                 c->busy = 0;
                 atomic_store(&c->mt.busy, 0);
             } else if (!c->b.open) {
-                link_queue_step(c, 0); /* nothing waits: the queue's turn */
+                /* nothing waits, also after a feed that ended with a full
+                 * batch: the mirror's turn, and the link queue's */
+                c->busy = 0;
+                atomic_store(&c->mt.busy, 0);
+                link_queue_step(c, 0);
             }
         } else {
             batch_abort(c, "broker connection lost");

@@ -51,6 +51,7 @@ struct mirror {
     buf_t scratch;
     int down_logged; /* the engine is unreachable and that was logged */
     int active;      /* this process is the active consumer and holds the lock */
+    int busy;        /* the consumer's batches were filling up at this round */
 };
 
 struct mirror *
@@ -376,9 +377,10 @@ round_trip(struct mirror *m, int *more)
     log_info(
         "mirror",
         "event=mirror_sent outbox_rows=%zu documents=%zu confirmed=%zu refused=%zu "
-        "rows_deleted=%zu rows_failed=%zu rows_parked=%zu outbox_ms=%ld db_ms=%ld total_ms=%ld",
+        "rows_deleted=%zu rows_failed=%zu rows_parked=%zu outbox_ms=%ld db_ms=%ld total_ms=%ld "
+        "busy=%d",
         n, m->bulk.n, m->bulk.nok, m->bulk.nfailed, deleted, failed, parked, t_rows, t_db,
-        dt_mono_ms() - t0);
+        dt_mono_ms() - t0, m->busy);
     if (failed > 0 || !m->index_ready) {
         /* refused documents are retried after a pause, not in a tight loop */
         back_off(m, "elasticsearch", RC_INVALID, "documents refused");
@@ -413,6 +415,7 @@ mirror_poll(struct mirror *m, int busy, int max_wait_ms)
         wait = due - now;
         return wait < max_wait_ms ? (int)wait : max_wait_ms;
     }
+    m->busy = busy;
     (void)round_trip(m, &more);
     m->busy_ms = dt_mono_ms() + BUSY_INTERVAL_MS;
     if (!m->pending) {

@@ -142,6 +142,23 @@ def test_engine_down_then_back_the_outbox_catches_up(stack, es):
     wait_until(lambda: "event=mirror_resumed" in iso.log(), timeout=30, what="mirror_resumed logged")
 
 
+def test_the_mirror_takes_full_turns_once_a_feed_of_full_batches_ends(stack, es):
+    """While batches fill up, the mirror waits between its rounds, so that
+    ingestion goes first; once no message waits, it must send round after
+    round. A feed that ended with a full batch used to leave the consumer
+    'busy' for good: the mirror then sent one round per 5 s."""
+    iso = Mirrored(stack, es, "fullbatches", CONSUMER_BATCH_SIZE=10, MIRROR_BATCH_SIZE=10)
+    iso.declare()
+    iso.publish(generate(40, seed=23, update_ratio=0, prefix="full"))  # four full batches
+    iso.start()
+    wait_until(lambda: iso.count("applied") == 40 and outbox(stack, iso.db) == 0, timeout=120,
+               what="40 applied and mirrored")
+    assert set(es_docs(es, iso.alias)) == iso.match_ids()
+    rounds = [line for line in iso.log().splitlines() if "event=mirror_sent" in line]
+    assert len(rounds) >= 4
+    assert " busy=0 " in rounds[-1] + " ", rounds[-1]  # the queue was known to be idle
+
+
 def test_a_refused_document_is_parked_and_the_rest_go_through(stack, es):
     """An index whose mapping refuses one document (state 1000 into a byte):
     after MIRROR_MAX_ATTEMPTS that outbox row is parked with the engine's
