@@ -2249,29 +2249,39 @@ db_link_norms(struct db *db, int64_t after, size_t limit, int64_t *last, uint64_
     return rc;
 }
 
-int
-db_link_next_ids(struct db *db, int teams, int64_t after, size_t limit, int64_t *out, size_t *n)
+/* Runs sql (one id column) with params p and appends what it gives to
+ * out[*n..cap). */
+static int
+fetch_ids(struct db *db, const char *sql, MYSQL_BIND *p, int64_t *out, size_t cap, size_t *n)
 {
-    const char *sql = teams ? SQL_NEXT_TEAMS : SQL_NEXT_MATCHES;
-    MYSQL_BIND p[2], res[1];
-    int64_t lim = (int64_t)limit, id = 0;
-    int rc;
+    MYSQL_BIND res[1];
+    int64_t got = 0;
+    int rc = db_execute(db, sql, p);
 
-    *n = 0;
-    db_bind_i64(&p[0], &after, NULL);
-    db_bind_i64(&p[1], &lim, NULL);
-    rc = db_execute(db, sql, p);
     if (rc == RC_OK) {
-        db_bind_i64(&res[0], &id, NULL);
+        db_bind_i64(&res[0], &got, NULL);
         rc = db_bind_result(db, sql, res);
     }
     while (rc == RC_OK && (rc = db_fetch(db, sql)) == RC_OK) {
-        if (*n < limit) {
-            out[(*n)++] = id;
+        if (*n < cap) {
+            out[(*n)++] = got;
         }
     }
     db_stmt_done(db, sql);
     return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+int
+db_link_next_ids(struct db *db, int teams, int64_t after, size_t limit, int64_t *out, size_t *n)
+{
+    const char *sql = teams ? SQL_NEXT_TEAMS : SQL_NEXT_MATCHES;
+    MYSQL_BIND p[2];
+    int64_t lim = (int64_t)limit;
+
+    *n = 0;
+    db_bind_i64(&p[0], &after, NULL);
+    db_bind_i64(&p[1], &lim, NULL);
+    return fetch_ids(db, sql, p, out, limit, n);
 }
 
 /* One queued subject: a team (team != 0) or a tournament, and how far its
@@ -2310,26 +2320,13 @@ static int
 queue_matches(struct db *db, const struct queued *q, size_t limit, int64_t *out, size_t *n)
 {
     const char *sql = q->team ? SQL_QUEUE_TEAM_NEXT : SQL_QUEUE_TOURNAMENT_NEXT;
-    MYSQL_BIND p[3], res[1];
-    int64_t id = q->id, after = q->after, lim = (int64_t)limit, got = 0;
-    size_t until = *n + limit;
-    int rc;
+    MYSQL_BIND p[3];
+    int64_t id = q->id, after = q->after, lim = (int64_t)limit;
 
     db_bind_i64(&p[0], &id, NULL);
     db_bind_i64(&p[1], &after, NULL);
     db_bind_i64(&p[2], &lim, NULL);
-    rc = db_execute(db, sql, p);
-    if (rc == RC_OK) {
-        db_bind_i64(&res[0], &got, NULL);
-        rc = db_bind_result(db, sql, res);
-    }
-    while (rc == RC_OK && (rc = db_fetch(db, sql)) == RC_OK) {
-        if (*n < until) {
-            out[(*n)++] = got;
-        }
-    }
-    db_stmt_done(db, sql);
-    return rc == RC_NOTFOUND ? RC_OK : rc;
+    return fetch_ids(db, sql, p, out, *n + limit, n);
 }
 
 int
