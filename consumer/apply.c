@@ -390,15 +390,6 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
     return RC_OK;
 }
 
-static void
-link_params_of(const struct config *cfg, struct link_params *lp)
-{
-    link_params_default(lp);
-    lp->window_s = cfg->link_window_s;
-    lp->high = cfg->link_high;
-    lp->low = cfg->link_low;
-}
-
 int
 apply_link(const struct config *cfg, struct db *db, struct apply_pending *pending, uint64_t *queued)
 {
@@ -411,7 +402,7 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
     if (!cfg->link_enabled || pending->nchanged == 0) {
         return RC_OK;
     }
-    link_params_of(cfg, &lp);
+    link_params_config(&lp, cfg);
     memset(&st, 0, sizeof(st));
     st.touch = 1;
     st.defer_renames = 1;
@@ -471,7 +462,7 @@ apply_link_queue(const struct config *cfg, struct db *db, size_t limit, struct l
         rc = db_link_queue_take(db, limit, ids, &n, &more);
     }
     if (rc == RC_OK && n > 0) {
-        link_params_of(cfg, &lp);
+        link_params_config(&lp, cfg);
         st.touch = 1;
         st.defer_renames = 1; /* what a relink renames again waits its turn */
         rc = db_changes_begin(db);

@@ -236,10 +236,7 @@ main(int argc, char **argv)
         return 2;
     }
     log_init("link", cfg.log_level < LL_WARN ? cfg.log_level : LL_WARN);
-    link_params_default(&lp);
-    lp.window_s = cfg.link_window_s;
-    lp.high = cfg.link_high;
-    lp.low = cfg.link_low;
+    link_params_config(&lp, &cfg);
     db = db_new(&cfg, 0);
     memset(&st, 0, sizeof(st));
     st.touch = 1;

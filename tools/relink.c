@@ -165,10 +165,7 @@ relink(struct opts *o, const struct config *cfg)
     double start = dt_mono();
     int rc;
 
-    link_params_default(&lp);
-    lp.window_s = cfg->link_window_s;
-    lp.high = cfg->link_high;
-    lp.low = cfg->link_low;
+    link_params_config(&lp, cfg);
     memset(&st, 0, sizeof(st));
     st.touch = 1;
     o->clock = cfg->commit_clock_file[0] ? commitclock_open(cfg->commit_clock_file) : NULL;

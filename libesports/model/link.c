@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "link.h"
 #include "mem.h"
 
@@ -733,6 +734,15 @@ link_params_default(struct link_params *p)
     p->high = 0.99;
     p->low = 0.5;
     p->nteams = 0;
+}
+
+void
+link_params_config(struct link_params *p, const struct config *cfg)
+{
+    link_params_default(p);
+    p->window_s = cfg->link_window_s;
+    p->high = cfg->link_high;
+    p->low = cfg->link_low;
 }
 
 static void

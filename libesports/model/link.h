@@ -75,6 +75,11 @@ struct link_params {
 /* The defaults the README documents (window 3 h, high 0.99, low 0.50). */
 void link_params_default(struct link_params *p);
 
+struct config;
+/* The defaults with LINK_WINDOW_S, LINK_HIGH and LINK_LOW from cfg (the
+ * consumer, tools/link and tools/relink link alike). */
+void link_params_config(struct link_params *p, const struct config *cfg);
+
 /* One field's part of the evidence. */
 struct link_field {
     const char *field; /* "teams", "start", "tournament", "bestof", "scores", "identities" */
