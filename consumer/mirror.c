@@ -45,6 +45,7 @@ struct mirror {
      * since the documents of a previous run may predate them) */
     char renamed_at[2][32];
     struct renamed *renamed;
+    struct search_rename *rename; /* the same, as the engine's update takes them */
     struct outbox_row *rows;
     struct es_bulk bulk;
     struct arena arena;
@@ -71,6 +72,7 @@ mirror_new(const struct config *cfg, struct db *db)
     backoff_init(&m->backoff, BACKOFF_START_MS, cfg->mirror_retry_max_ms);
     m->rows = xmalloc((size_t)cfg->mirror_batch_size * sizeof(*m->rows));
     m->renamed = xmalloc(RENAMES_MAX * sizeof(*m->renamed));
+    m->rename = xmalloc(RENAMES_MAX * sizeof(*m->rename));
     es_bulk_init(&m->bulk);
     arena_init(&m->arena, 256 * 1024);
     buf_init(&m->scratch, 0);
@@ -91,6 +93,7 @@ mirror_free(struct mirror *m)
     buf_cleanup(&m->scratch);
     free(m->rows);
     free(m->renamed);
+    free(m->rename);
     free(m);
 }
 
@@ -231,7 +234,8 @@ settle(struct mirror *m, const struct outbox_row *rows, size_t n, size_t *delete
  * A later message for another match may rename a tournament or a team: the
  * documents of every match naming it change. The rows tell (updated_at moves
  * only with the name); the documents are rewritten in the engine by query,
- * after a refresh so that those sent a moment ago are seen too.
+ * one per kind and round for up to RENAMES_MAX names, after a refresh so
+ * that those sent a moment ago are seen too.
  */
 static int
 propagate_renames(struct mirror *m)
@@ -252,17 +256,23 @@ propagate_renames(struct mirror *m)
             rc = es_refresh(m->es, alias);
             refreshed = 1;
         }
-        for (i = 0; i < n && rc == RC_OK; i++) {
+        if (n > 0 && rc == RC_OK) {
+            long t0 = dt_mono_ms();
             uint64_t updated = 0;
 
-            rc = search_doc_rename(m->es, alias, kind == RENAMED_TEAM, m->renamed[i].id,
-                                   m->renamed[i].name, &updated);
+            for (i = 0; i < n; i++) {
+                m->rename[i].id = m->renamed[i].id;
+                m->rename[i].name = m->renamed[i].name;
+            }
+            rc = search_doc_rename(m->es, alias, kind == RENAMED_TEAM, m->rename, n, &updated);
             if (rc == RC_OK) {
-                snprintf(m->renamed_at[kind], sizeof(m->renamed_at[kind]), "%s", m->renamed[i].at);
+                snprintf(m->renamed_at[kind], sizeof(m->renamed_at[kind]), "%s",
+                         m->renamed[n - 1].at);
                 if (updated > 0) {
-                    log_info("mirror", "event=rename_propagated kind=%s id=%llu documents=%llu",
-                             kind == RENAMED_TEAM ? "team" : "tournament",
-                             (unsigned long long)m->renamed[i].id, (unsigned long long)updated);
+                    log_info("mirror",
+                             "event=rename_propagated kind=%s renamed=%zu documents=%llu ms=%ld",
+                             kind == RENAMED_TEAM ? "team" : "tournament", n,
+                             (unsigned long long)updated, dt_mono_ms() - t0);
                 }
             }
         }

@@ -124,37 +124,84 @@ term(const char *field, json_object *value)
     return t;
 }
 
-int
-search_doc_rename(struct es *es, const char *index, int team, uint64_t id, const char *name,
-                  uint64_t *updated)
+/* The documents naming tournament r[i] under another name, for any i. */
+static json_object *
+stale_tournaments(const struct search_rename *r, size_t n)
 {
-    /* ids in _source are whatever number type the parser chose: compare as long */
+    json_object *should = json_object_new_array(), *b = json_object_new_object();
+    json_object *q = json_object_new_object();
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        json_object *one = json_object_new_object(), *f = json_object_new_array();
+        json_object *no = json_object_new_array(), *c = json_object_new_object();
+
+        json_object_array_add(f, term("tournament.id", json_object_new_uint64(r[i].id)));
+        json_object_array_add(no,
+                              term("tournament.name.keyword", json_object_new_string(r[i].name)));
+        json_object_object_add(one, "filter", f);
+        json_object_object_add(one, "must_not", no);
+        json_object_object_add(c, "bool", one);
+        json_object_array_add(should, c);
+    }
+    json_object_object_add(b, "should", should);
+    json_object_object_add(b, "minimum_should_match", json_object_new_int(1));
+    json_object_object_add(q, "bool", b);
+    return q;
+}
+
+/* The documents naming team r[i], for any i (teams are an array of objects,
+ * not nested: which of them has the old name only the script can tell). */
+static json_object *
+teams_named(const struct search_rename *r, size_t n)
+{
+    json_object *ids = json_object_new_array(), *t = json_object_new_object();
+    json_object *q = json_object_new_object();
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        json_object_array_add(ids, json_object_new_uint64(r[i].id));
+    }
+    json_object_object_add(t, "teams.id", ids);
+    json_object_object_add(q, "terms", t);
+    return q;
+}
+
+int
+search_doc_rename(struct es *es, const char *index, int team, const struct search_rename *r,
+                  size_t n, uint64_t *updated)
+{
+    /* ids in _source are whatever number type the parser chose: looked up
+     * as the decimal string of their long value */
     static const char tournament_script[] =
-        "if (ctx._source.tournament != null && ctx._source.tournament.name != params.name) {"
-        " ctx._source.tournament.name = params.name } else { ctx.op = 'noop' }";
+        "def t = ctx._source.tournament; String n = t == null ? null"
+        " : params.names[String.valueOf(((Number) t.id).longValue())];"
+        " if (n != null && t.name != n) { t.name = n } else { ctx.op = 'noop' }";
     static const char team_script[] =
         "boolean hit = false; for (t in ctx._source.teams) {"
-        " if (((Number) t.id).longValue() == ((Number) params.id).longValue()"
-        " && t.name != params.name) {"
-        " t.name = params.name; hit = true } } if (!hit) { ctx.op = 'noop' }";
-    json_object *body = json_object_new_object(), *script = json_object_new_object();
-    json_object *params = json_object_new_object(), *q = json_object_new_object();
-    json_object *filter = json_object_new_array();
+        " String n = params.names[String.valueOf(((Number) t.id).longValue())];"
+        " if (n != null && t.name != n) { t.name = n; hit = true } }"
+        " if (!hit) { ctx.op = 'noop' }";
+    json_object *body, *script, *params, *names;
+    size_t i;
     int rc;
 
-    json_object_array_add(filter,
-                          term(team ? "teams.id" : "tournament.id", json_object_new_uint64(id)));
-    json_object_object_add(q, "filter", filter);
-    if (!team) {
-        json_object *not = json_object_new_array();
-
-        json_object_array_add(not, term("tournament.name.keyword", json_object_new_string(name)));
-        json_object_object_add(q, "must_not", not );
+    *updated = 0;
+    if (n == 0) {
+        return RC_OK;
     }
-    json_object_object_add(body, "query", json_object_new_object());
-    json_object_object_add(json_object_object_get(body, "query"), "bool", q);
-    json_object_object_add(params, "name", json_object_new_string(name));
-    json_object_object_add(params, "id", json_object_new_int64((int64_t)id));
+    body = json_object_new_object();
+    script = json_object_new_object();
+    params = json_object_new_object();
+    names = json_object_new_object();
+    for (i = 0; i < n; i++) {
+        char key[24];
+
+        snprintf(key, sizeof(key), "%llu", (unsigned long long)r[i].id);
+        json_object_object_add(names, key, json_object_new_string(r[i].name));
+    }
+    json_object_object_add(body, "query", team ? teams_named(r, n) : stale_tournaments(r, n));
+    json_object_object_add(params, "names", names);
     json_object_object_add(script, "lang", json_object_new_string("painless"));
     json_object_object_add(script, "source",
                            json_object_new_string(team ? team_script : tournament_script));

@@ -22,11 +22,18 @@ int search_doc_ensure_index(struct es *es, const char *alias);
 int search_doc_bulk_add(struct es_bulk *b, const char *index, const struct match_view *m,
                         buf_t *scratch);
 
-/* A tournament (team: 0) or team (team: 1) got a new name: rewrites it in
- * the documents of index that name it (update by query; documents already
- * right are left alone). *updated receives how many changed. */
-int search_doc_rename(struct es *es, const char *index, int team, uint64_t id, const char *name,
-                      uint64_t *updated);
+/* A tournament or team that got a new name. */
+struct search_rename {
+    uint64_t id;
+    const char *name;
+};
+
+/* Tournaments (team: 0) or teams (team: 1) r[0..n) got new names: rewrites
+ * them in the documents of index that name them, in one update by query
+ * (documents already right are left alone). *updated receives how many
+ * changed. */
+int search_doc_rename(struct es *es, const char *index, int team, const struct search_rename *r,
+                      size_t n, uint64_t *updated);
 
 /* The name of a new concrete index for alias: "<alias>-v<unix seconds>". */
 void search_doc_index_name(const char *alias, long long stamp, char *out, size_t len);

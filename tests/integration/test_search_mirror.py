@@ -199,19 +199,22 @@ def test_renames_reach_every_document_and_reindex_rebuilds_the_same(stack, es, f
         "tournament": tournament, "date_start_text": f"2020-01-{1 + i % 28:02d} 10:00:00",
         "teams": [{"id": i % 9, "name": f"Team {i % 9}"}, {"id": 9, "name": nine}]}}).encode()
     iso.publish(sample_bytes(fixtures) + [msg(i, f"Open {i % 4}") for i in range(150)] +
-                [msg(200, {"id": 7, "name": "Old name"})])
-    wait_until(lambda: iso.count() == 155 and outbox(stack, iso.db) == 0, timeout=60,
-               what="everything mirrored")
-    iso.publish([msg(201, {"id": 7, "name": "New name"}, nine="Nine renamed")])
+                [msg(200, {"id": 7, "name": "Old name"}), msg(203, {"id": 8, "name": "Old too"})])
     wait_until(lambda: iso.count() == 156 and outbox(stack, iso.db) == 0, timeout=60,
-               what="the message mirrored")
+               what="everything mirrored")
+    # two tournaments renamed at once: one update of the engine takes both
+    iso.publish([msg(201, {"id": 7, "name": "New name"}, nine="Nine renamed"),
+                 msg(204, {"id": 8, "name": "New too"}, nine="Nine renamed")])
+    wait_until(lambda: iso.count() == 158 and outbox(stack, iso.db) == 0, timeout=60,
+               what="the messages mirrored")
 
     def renamed():
         docs = es_docs(es, iso.alias)
-        old = next(d for d in docs.values() if d["external_id"] == "200")
+        old = {d["external_id"]: d["tournament"]["name"] for d in docs.values()
+               if d["external_id"] in ("200", "203")}
         nines = [t["name"] for d in docs.values() for t in d["teams"] if t["name"].startswith("Nine")]
-        return docs if old["tournament"]["name"] == "New name" and \
-            set(nines) == {"Nine renamed"} and len(nines) == 152 else None
+        return docs if old == {"200": "New name", "203": "New too"} and \
+            set(nines) == {"Nine renamed"} and len(nines) == 154 else None
     before = wait_until(renamed, timeout=30, interval=0.5, what="the renames in every document")
     assert set(before) == iso.match_ids()
     # (logged once the engine has answered, which may come after the documents show it)
