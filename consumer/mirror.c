@@ -348,7 +348,7 @@ round_trip(struct mirror *m, int *more)
         }
     }
     arena_reset(&m->arena);
-    rc = db_matches_find_many(m->db, ids, nids, &m->arena, &views, &nviews);
+    rc = db_matches_find_docs(m->db, ids, nids, &m->arena, &views, &nviews);
     t_db = dt_mono_ms() - t0;
     es_bulk_reset(&m->bulk);
     /* views come in id order, like ids: a gap is a match that no longer exists */

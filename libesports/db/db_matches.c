@@ -137,7 +137,13 @@ static const char *const matches_sqls[] = {
     SQL_COUNT_TEAMS_OF,
     SQL_OF_FIXTURES,
 };
-static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER, SQL_ALIASES};
+/* The search's facet names: titles and tournaments by id, NAMES_MAX each. */
+#define IDS20 IDS8 "," IDS8 ",?,?,?,?"
+static const char SQL_NAMES[] = "SELECT 0, id, name FROM titles WHERE id IN (" IDS20 ")"
+                                " UNION ALL SELECT 1, id, name FROM tournaments"
+                                " WHERE id IN (" IDS20 ")";
+
+static const char *const search_sqls[] = {SQL_MANY, SQL_AFTER, SQL_ALIASES, SQL_NAMES};
 
 void
 db_matches_register(struct db *db)
@@ -700,9 +706,9 @@ load_aliases(struct db *db, struct arena *a, struct match_view *views, size_t n)
     return rc;
 }
 
-int
-db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
-                     struct match_view **out, size_t *nout)
+static int
+find_many(struct db *db, const uint64_t *ids, size_t n, int with_aliases, struct arena *a,
+          struct match_view **out, size_t *nout)
 {
     struct match_view *all = arena_alloc(a, (n ? n : 1) * sizeof(*all));
     MYSQL_BIND p[MANY_CHUNK];
@@ -729,12 +735,26 @@ db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena 
         }
         done += chunk;
     }
-    if (rc == RC_OK) {
+    if (rc == RC_OK && with_aliases) {
         rc = load_aliases(db, a, all, k);
     }
     *out = all;
     *nout = k;
     return rc;
+}
+
+int
+db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
+                     struct match_view **out, size_t *nout)
+{
+    return find_many(db, ids, n, 0, a, out, nout);
+}
+
+int
+db_matches_find_docs(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
+                     struct match_view **out, size_t *nout)
+{
+    return find_many(db, ids, n, 1, a, out, nout);
 }
 
 int
@@ -754,4 +774,47 @@ db_matches_after(struct db *db, uint64_t after, size_t limit, struct arena *a,
         rc = fetch_views(db, SQL_AFTER, a, limit, out, n);
     }
     return rc == RC_OK ? load_aliases(db, a, *out, *n) : rc;
+}
+
+int
+db_matches_names(struct db *db, const int64_t *const ids[2], const size_t n[2], struct arena *a,
+                 const char **names[2])
+{
+    MYSQL_BIND p[2 * NAMES_MAX], r[3];
+    int64_t v[2 * NAMES_MAX], kind = 0, id = 0;
+    char null[2 * NAMES_MAX], name[4 * MATCH_NAME_MAX + 1];
+    unsigned long nlen = 0;
+    size_t k, i;
+    int rc;
+
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < NAMES_MAX; i++) {
+            size_t j = k * NAMES_MAX + i;
+
+            v[j] = i < n[k] ? ids[k][i] : 0;
+            null[j] = i >= n[k];
+            db_bind_i64(&p[j], &v[j], &null[j]);
+        }
+        for (i = 0; i < n[k]; i++) {
+            names[k][i] = NULL;
+        }
+    }
+    rc = db_execute(db, SQL_NAMES, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    db_bind_i64(&r[0], &kind, NULL);
+    db_bind_i64(&r[1], &id, NULL);
+    db_bind_out_str(&r[2], name, sizeof(name) - 1, &nlen, NULL);
+    rc = db_bind_result(db, SQL_NAMES, r);
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_NAMES)) == RC_OK) {
+        k = kind == 1;
+        for (i = 0; i < n[k] && i < NAMES_MAX; i++) {
+            if (ids[k][i] == id) {
+                names[k][i] = arena_strndup(a, name, nlen < sizeof(name) ? nlen : sizeof(name) - 1);
+            }
+        }
+    }
+    db_stmt_done(db, SQL_NAMES);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
 }

@@ -91,8 +91,12 @@ int db_matches_list(struct db *db, const struct match_filter *f, struct arena *a
 /* One match: RC_OK, RC_NOTFOUND, RC_UNAVAIL or RC_ERR. */
 int db_matches_find_by_id(struct db *db, uint64_t id, struct arena *a, struct match_view **out);
 /* The matches with these ids (missing ones left out), in id order within
- * each round trip of 64 ids: the search mirror's documents. */
+ * each round trip of 64 ids. */
 int db_matches_find_many(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
+                         struct match_view **out, size_t *nout);
+/* The same with each team's aliases (naliases, aliases): the search
+ * mirror's documents. */
+int db_matches_find_docs(struct db *db, const uint64_t *ids, size_t n, struct arena *a,
                          struct match_view **out, size_t *nout);
 /* Up to limit matches with an id above after, in id order (tools/reindex
  * walks the table with it). */
@@ -117,5 +121,13 @@ int db_matches_of_fixtures(struct db *db, const uint64_t *ids, size_t n, struct 
  * counted over every source; source NULL): the website's suggestions. */
 int db_matches_top(struct db *db, enum ref_kind kind, size_t limit, struct arena *a,
                    struct ref_view **out, size_t *n);
+
+/* The names of titles (k 0) and tournaments (k 1) by id, for the search's
+ * facets: names[k][i] (from a) for ids[k][i], NULL where there is no such
+ * row; at most NAMES_MAX ids of each kind are looked up. RC_OK or the
+ * database's rc. */
+#define NAMES_MAX 20
+int db_matches_names(struct db *db, const int64_t *const ids[2], const size_t n[2], struct arena *a,
+                     const char **names[2]);
 
 #endif
