@@ -69,6 +69,24 @@ def wait_until(pred, timeout=30.0, interval=0.1, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def process_gone(pid):
+    """Whether process pid has ended: no such process, or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def kill_9(pid, timeout=30.0):
+    """SIGKILL for pid, returning once it has ended. A killed process takes a
+    moment to die (under ASan, unmapping its shadow memory takes longest):
+    until then tools/stack sees it running and `up` would start none."""
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: process_gone(pid), timeout=timeout, interval=0.005,
+               what=f"pid {pid} to end after SIGKILL")
+
+
 class LogTail:
     """What a log file gets from now on (the logs are appended to)."""
 

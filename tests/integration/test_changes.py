@@ -6,14 +6,13 @@ import datetime
 import json
 import os
 import random
-import signal
 import threading
 import time
 
 import pytest
 import requests
 
-from conftest import tag, wait_until
+from conftest import kill_9, tag, wait_until
 
 
 def messages(n, prefix, sources=2, update_ratio=0.4, seed=1):
@@ -171,12 +170,17 @@ def test_no_gap_or_repeat_across_restart_and_kill_9(stack):
             stack.publish(bodies[i * 200:(i + 1) * 200], id_prefix=f"{prefix}-{i}")
             wait_until(lambda: newest_seq(stack) > before, timeout=60, interval=0.005,
                        what="a commit of this slice")
+            old = consumer_pid(stack)
             if i % 2 == 0:
-                os.kill(consumer_pid(stack), signal.SIGKILL)  # between any commit and its ack
+                # between any commit and its ack; returns once the process
+                # has ended (until then `up` would find it running and start
+                # none, and the next slice would wait for a consumer in vain)
+                kill_9(old)
                 kills += 1
             else:
                 stack.stack("down", "consumer")
             stack.stack("up", "consumer")
+            assert consumer_pid(stack) != old, "up started no new consumer"
         stack.settle(timeout=120)
     finally:
         stop.set()

@@ -12,7 +12,7 @@ import uuid
 
 import requests
 
-from conftest import health, wait_until
+from conftest import health, kill_9, wait_until
 from test_consumer import Isolated
 
 
@@ -410,7 +410,7 @@ def test_stack_up_consumer_beside_an_active_stand_by(stack):
     log = stack.dir / "log" / "consumer-other.log"
     wait_until(lambda: f"pid={other.pid} mod=amqp event=connected" in log.read_text(), timeout=30,
                what="the second consumer consuming")
-    os.kill(stack_consumer_pid(stack), signal.SIGKILL)  # the active one dies
+    kill_9(stack_consumer_pid(stack))  # the active one dies
     stack.publish([msg(s, 1)])
     wait_until(lambda: stack.scalar("SELECT pid FROM consumer_status") == str(other.pid),
                timeout=60, what="the other consumer active")
