@@ -19,7 +19,8 @@ from conftest import Stack, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = {
-    "STACK_DIR": str(ROOT / "var" / "bench"), "HTTP_PORT": "27080", "MARIADB_PORT": "27307",
+    "STACK_DIR": str(ROOT / "var" / "bench"), "HTTP_PORT": "27080", "NCHAN_PORT": "27089",
+    "MARIADB_PORT": "27307",
     "AMQP_PORT": "27672", "RABBITMQ_MGMT_PORT": "27673", "RABBITMQ_DIST_PORT": "27674",
     "EPMD_PORT": "4395", "ESPORTS_BUILD": str(ROOT / "build"),
 }

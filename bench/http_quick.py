@@ -33,7 +33,8 @@ port = int(os.environ.get("BENCH_HTTP_PORT", "27180"))
 amqp = int(os.environ.get("BENCH_AMQP_PORT", str(port + 2)))
 run.BENCH_ENV.update({
     "STACK_DIR": os.environ.get("BENCH_STACK_DIR", str(run.ROOT / "var" / "bench-quick")),
-    "HTTP_PORT": str(port), "MARIADB_PORT": os.environ.get("BENCH_MARIADB_PORT", str(port + 1)),
+    "HTTP_PORT": str(port), "NCHAN_PORT": str(port + 9),
+    "MARIADB_PORT": os.environ.get("BENCH_MARIADB_PORT", str(port + 1)),
     "AMQP_PORT": str(amqp), "RABBITMQ_MGMT_PORT": str(amqp + 1), "RABBITMQ_DIST_PORT": str(amqp + 2),
     "EPMD_PORT": os.environ.get("BENCH_EPMD_PORT", "4396"),
     "SEARCH_PORT": str(port + 5), "SEARCH_TRANSPORT_PORT": str(port + 6),

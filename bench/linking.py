@@ -26,7 +26,7 @@ from conftest import Stack, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = {
-    "STACK_DIR": str(ROOT / "var" / "bench-linking"), "HTTP_PORT": "27480",
+    "STACK_DIR": str(ROOT / "var" / "bench-linking"), "HTTP_PORT": "27480", "NCHAN_PORT": "27489",
     "MARIADB_PORT": "27407", "AMQP_PORT": "27483", "RABBITMQ_MGMT_PORT": "27484",
     "RABBITMQ_DIST_PORT": "27485", "EPMD_PORT": "4396", "SEARCH_PORT": "27491",
     "SEARCH_TRANSPORT_PORT": "27492", "ELASTICSEARCH_URL": "", "ESPORTS_BUILD": str(ROOT / "build"),

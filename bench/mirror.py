@@ -22,7 +22,7 @@ from consumer import log_ts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = {
-    "STACK_DIR": str(ROOT / "var" / "bench-search"), "HTTP_PORT": "27090",
+    "STACK_DIR": str(ROOT / "var" / "bench-search"), "HTTP_PORT": "27090", "NCHAN_PORT": "27099",
     "MARIADB_PORT": "27317", "AMQP_PORT": "27682", "RABBITMQ_MGMT_PORT": "27683",
     "RABBITMQ_DIST_PORT": "27684", "EPMD_PORT": "4396", "SEARCH_PORT": "27211",
     "SEARCH_TRANSPORT_PORT": "27311", "ELASTICSEARCH_URL": "",

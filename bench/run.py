@@ -51,7 +51,8 @@ RESULTS = HERE / "results"
 
 BENCH_ENV = {
     # ports of its own: it can run beside make run, make test and make test-faults
-    "STACK_DIR": str(ROOT / "var" / "bench"), "HTTP_PORT": "27080", "MARIADB_PORT": "27307",
+    "STACK_DIR": str(ROOT / "var" / "bench"), "HTTP_PORT": "27080", "NCHAN_PORT": "27089",
+    "MARIADB_PORT": "27307",
     "AMQP_PORT": "27672", "RABBITMQ_MGMT_PORT": "27673", "RABBITMQ_DIST_PORT": "27674",
     "EPMD_PORT": "4395", "SEARCH_PORT": "27201", "SEARCH_TRANSPORT_PORT": "27301",
     "ELASTICSEARCH_URL": "", "ESPORTS_BUILD": str(ROOT / "build"), "FCGI_WORKERS": "2",
