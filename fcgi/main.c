@@ -115,6 +115,25 @@ serve(FCGX_Request *fr, struct req *r)
     }
 }
 
+/* After a request: a response buffer that grew past KEEP_BYTES (larger
+ * than the usual pages) goes back to the heap rather than staying with its
+ * thread, so an idle worker can return it to the system (dispatch.c trims
+ * the heap); the request arena keeps one chunk of ARENA_CHUNK. */
+#define KEEP_BYTES  (64 * 1024)
+#define ARENA_CHUNK (16 * 1024)
+
+static void
+shed(struct req *r)
+{
+    if (r->body.cap > KEEP_BYTES) {
+        buf_cleanup(&r->body);
+    }
+    if (r->headers.cap > KEEP_BYTES) {
+        buf_cleanup(&r->headers);
+    }
+    arena_reset(&r->arena);
+}
+
 static void
 set_busy(struct pool *p, int delta)
 {
@@ -155,6 +174,7 @@ accept_loop(void *arg)
             dispatch_keep(t->pool->conns, t->fr.ipcFd);
             t->fr.ipcFd = -1;
         }
+        shed(&t->r);
         /* hand back what a burst of large pages left free in the heap */
         if (++t->served % 256 == 0) {
             malloc_trim(128 * 1024);
@@ -206,7 +226,7 @@ thread_init(struct thread *t, const struct worker *shared, struct pool *pool)
     t->r.w = &t->w;
     buf_init(&t->r.headers, 64 * 1024);
     buf_init(&t->r.body, MAX_RESPONSE_BYTES);
-    arena_init(&t->r.arena, 64 * 1024);
+    arena_init(&t->r.arena, ARENA_CHUNK);
 }
 
 /* Waits until no thread is inside a request, or STOP_GRACE_MS. */
