@@ -112,7 +112,8 @@ conn_lost(unsigned int err)
 }
 
 /* Errors of the server's state, not of the statement: worth retrying later
- * (a full disk, a read-only server, lock conflicts, no connections left). */
+ * (a full disk, a read-only server, lock conflicts, no connections left, a
+ * statement the server cut short). */
 static int
 transient(unsigned int err)
 {
@@ -124,6 +125,8 @@ transient(unsigned int err)
     case ER_OPTION_PREVENTS_STATEMENT:
     case ER_CON_COUNT_ERROR:
     case ER_OUT_OF_RESOURCES:
+    case ER_STATEMENT_TIMEOUT: /* the server's max_statement_time */
+    case ER_QUERY_INTERRUPTED: /* KILL QUERY */
         return 1;
     default:
         return 0;
@@ -199,6 +202,21 @@ db_fail(struct db *db, unsigned int no, const char *sqlstate, const char *err, c
     log_error("db", "event=query_failed during=%s errno=%u err=\"%s\" sql=\"%.*s\"", what, no, err,
               sql ? sql_head(sql) : 0, sql ? sql : "");
     return RC_ERR;
+}
+
+/* db_fail for a statement call that failed. A statement keeps its own
+ * error, except when the connection failed under it (an error packet or a
+ * lost connection while rows are read, for one): its error is then 0 and
+ * the connection's is the one that says what happened. */
+static int
+stmt_fail(struct db *db, MYSQL_STMT *st, const char *what, const char *sql)
+{
+    if (mysql_stmt_errno(st) == 0 && db->conn != NULL && mysql_errno(db->conn) != 0) {
+        return db_fail(db, mysql_errno(db->conn), mysql_sqlstate(db->conn), mysql_error(db->conn),
+                       what, sql);
+    }
+    return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st), what,
+                   sql);
 }
 
 /* Prepares e on the current connection. */
@@ -455,12 +473,10 @@ db_execute(struct db *db, const char *sql, MYSQL_BIND *params)
         }
         rc = stmt_get(db, sql, &st);
         if (rc == RC_OK && params != NULL && mysql_stmt_bind_param(st, params) != 0) {
-            rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
-                         "bind", sql);
+            rc = stmt_fail(db, st, "bind", sql);
         }
         if (rc == RC_OK && mysql_stmt_execute(st) != 0) {
-            rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
-                         "execute", sql);
+            rc = stmt_fail(db, st, "execute", sql);
         }
         if (rc != RC_UNAVAIL || db->conn != NULL || !was_connected || in_tx) {
             return rc;
@@ -486,16 +502,13 @@ db_execute_many(struct db *db, const char *sql, MYSQL_BIND *params, unsigned int
         return rc;
     }
     if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &n) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
-                       "array_size", sql);
+        return stmt_fail(db, st, "array_size", sql);
     }
     if (mysql_stmt_bind_param(st, params) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
-                       "bind", sql);
+        return stmt_fail(db, st, "bind", sql);
     }
     if (mysql_stmt_execute(st) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
-                       "execute", sql);
+        return stmt_fail(db, st, "execute", sql);
     }
     return RC_OK;
 }
@@ -548,8 +561,7 @@ db_bind_result(struct db *db, const char *sql, MYSQL_BIND *results)
         return RC_UNAVAIL;
     }
     if (mysql_stmt_bind_result(st, results) != 0) {
-        return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st),
-                       "bind_result", sql);
+        return stmt_fail(db, st, "bind_result", sql);
     }
     return RC_OK;
 }
@@ -570,8 +582,7 @@ db_fetch(struct db *db, const char *sql)
     if (r == MYSQL_NO_DATA) {
         return RC_NOTFOUND;
     }
-    return db_fail(db, mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st), "fetch",
-                   sql);
+    return stmt_fail(db, st, "fetch", sql);
 }
 
 void
