@@ -157,7 +157,12 @@ def es_documents(stack):
         if not hits:
             return docs
         for h in hits:
-            docs[h["_source"]["id"]] = h["_source"]
+            doc = h["_source"]
+            # the other spellings of a team's identity are the documents'
+            # own (search finds a match by them); the list does not show them
+            for t in doc.get("teams") or []:
+                t.pop("aliases", None)
+            docs[doc["id"]] = doc
         after = hits[-1]["sort"][0]
 
 
