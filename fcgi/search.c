@@ -47,21 +47,6 @@ search_free(struct search *s)
     }
 }
 
-static json_object *
-obj1(const char *key, json_object *v)
-{
-    json_object *o = json_object_new_object();
-
-    json_object_object_add(o, key, v);
-    return o;
-}
-
-static json_object *
-term(const char *field, json_object *v)
-{
-    return obj1("term", obj1(field, v));
-}
-
 /* A filter by id, by the name's key (case and runs of white space ignored,
  * as the list does for tournaments and teams), or both. */
 static void
@@ -71,18 +56,18 @@ name_filter(json_object *filters, const char *field, int64_t id, const char *key
 
     if (id > 0) {
         snprintf(f, sizeof(f), "%s.id", field);
-        json_object_array_add(filters, term(f, json_object_new_int64(id)));
+        json_object_array_add(filters, es_term(f, json_object_new_int64(id)));
     }
     if (key != NULL) {
         snprintf(f, sizeof(f), "%s.name.key", field);
-        json_object_array_add(filters, term(f, json_object_new_string(key)));
+        json_object_array_add(filters, es_term(f, json_object_new_string(key)));
     }
 }
 
 static json_object *
 sort_by(const char *field, const char *order)
 {
-    return obj1(field, obj1("order", json_object_new_string(order)));
+    return es_obj1(field, es_obj1("order", json_object_new_string(order)));
 }
 
 /* terms on field.id (the names come from the database: a sub-aggregation
@@ -96,7 +81,7 @@ facet_by_id(const char *field)
     snprintf(idf, sizeof(idf), "%s.id", field);
     json_object_object_add(t, "field", json_object_new_string(idf));
     json_object_object_add(t, "size", json_object_new_int(FACET_SIZE));
-    return obj1("terms", t);
+    return es_obj1("terms", t);
 }
 
 /* A multi_match of every word of q over the names. */
@@ -116,7 +101,7 @@ multi_match(const char *q, const char *type, int fuzzy)
     if (fuzzy) {
         json_object_object_add(mm, "fuzziness", json_object_new_string("AUTO"));
     }
-    return obj1("multi_match", mm);
+    return es_obj1("multi_match", mm);
 }
 
 /* The _search body for q with the list's filters, ordering and page. */
@@ -139,10 +124,10 @@ search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy)
     name_filter(filters, "tournament", f->tournament_id, f->tournament_key);
     name_filter(filters, "teams", f->team_id, f->team_key);
     if (f->has_state) {
-        json_object_array_add(filters, term("state", json_object_new_int64(f->state)));
+        json_object_array_add(filters, es_term("state", json_object_new_int64(f->state)));
     }
     if (f->source != NULL) {
-        json_object_array_add(filters, term("source", json_object_new_string(f->source)));
+        json_object_array_add(filters, es_term("source", json_object_new_string(f->source)));
     }
     if (f->has_gte || f->has_lte) {
         range = json_object_new_object();
@@ -153,10 +138,10 @@ search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy)
             json_object_object_add(range, "lte", json_object_new_int64(f->lte));
         }
         json_object_object_add(range, "format", json_object_new_string("epoch_second"));
-        json_object_array_add(filters, obj1("range", obj1("date_start", range)));
+        json_object_array_add(filters, es_obj1("range", es_obj1("date_start", range)));
     }
     json_object_object_add(b, "filter", filters);
-    json_object_object_add(body, "query", obj1("bool", b));
+    json_object_object_add(body, "query", es_obj1("bool", b));
 
     /* relevance unless an ordering was asked for; ties by id */
     if (!ordered) {
@@ -164,9 +149,9 @@ search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy)
         json_object_array_add(sort, sort_by("id", "desc"));
     } else if (f->order == ORDER_DATE_DESC || f->order == ORDER_DATE_ASC) {
         const char *dir = f->order == ORDER_DATE_DESC ? "desc" : "asc";
-        t = obj1("order", json_object_new_string(dir));
+        t = es_obj1("order", json_object_new_string(dir));
         json_object_object_add(t, "missing", json_object_new_string("_last"));
-        json_object_array_add(sort, obj1("date_start", t));
+        json_object_array_add(sort, es_obj1("date_start", t));
         json_object_array_add(sort, sort_by("id", dir));
     } else {
         json_object_array_add(sort, sort_by("id", f->order == ORDER_ID_ASC ? "asc" : "desc"));
@@ -188,7 +173,7 @@ search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy)
     t = json_object_new_object();
     json_object_object_add(t, "field", json_object_new_string("state"));
     json_object_object_add(t, "size", json_object_new_int(FACET_SIZE));
-    json_object_object_add(aggs, "state", obj1("terms", t));
+    json_object_object_add(aggs, "state", es_obj1("terms", t));
     json_object_object_add(body, "aggs", aggs);
     return body;
 }

@@ -385,6 +385,21 @@ es_search(struct es *es, const char *index, const char *body, size_t len, json_o
     return rc;
 }
 
+json_object *
+es_obj1(const char *key, json_object *v)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, key, v);
+    return o;
+}
+
+json_object *
+es_term(const char *field, json_object *v)
+{
+    return es_obj1("term", es_obj1(field, v));
+}
+
 int
 es_update_by_query(struct es *es, const char *index, json_object *body, uint64_t *updated)
 {

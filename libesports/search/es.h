@@ -94,6 +94,10 @@ int es_search(struct es *es, const char *index, const char *body, size_t len, js
  * answer lists failures. */
 int es_update_by_query(struct es *es, const char *index, json_object *body, uint64_t *updated);
 
+/* Query DSL pieces: {key: v}, and {"term": {field: v}} (each takes v). */
+json_object *es_obj1(const char *key, json_object *v);
+json_object *es_term(const char *field, json_object *v);
+
 /* ---- _bulk ----------------------------------------------------------------- */
 
 struct es_bulk_item {

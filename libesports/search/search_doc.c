@@ -114,40 +114,25 @@ search_doc_bulk_add(struct es_bulk *b, const char *index, const struct match_vie
     return RC_OK;
 }
 
-static json_object *
-term(const char *field, json_object *value)
-{
-    json_object *t = json_object_new_object(), *f = json_object_new_object();
-
-    json_object_object_add(f, field, value);
-    json_object_object_add(t, "term", f);
-    return t;
-}
-
 /* The documents naming tournament r[i] under another name, for any i. */
 static json_object *
 stale_tournaments(const struct search_rename *r, size_t n)
 {
     json_object *should = json_object_new_array(), *b = json_object_new_object();
-    json_object *q = json_object_new_object();
     size_t i;
 
     for (i = 0; i < n; i++) {
-        json_object *one = json_object_new_object(), *f = json_object_new_array();
-        json_object *no = json_object_new_array(), *c = json_object_new_object();
+        json_object *one = json_object_new_object();
 
-        json_object_array_add(f, term("tournament.id", json_object_new_uint64(r[i].id)));
-        json_object_array_add(no,
-                              term("tournament.name.keyword", json_object_new_string(r[i].name)));
-        json_object_object_add(one, "filter", f);
-        json_object_object_add(one, "must_not", no);
-        json_object_object_add(c, "bool", one);
-        json_object_array_add(should, c);
+        json_object_object_add(one, "filter",
+                               es_term("tournament.id", json_object_new_uint64(r[i].id)));
+        json_object_object_add(
+            one, "must_not", es_term("tournament.name.keyword", json_object_new_string(r[i].name)));
+        json_object_array_add(should, es_obj1("bool", one));
     }
     json_object_object_add(b, "should", should);
     json_object_object_add(b, "minimum_should_match", json_object_new_int(1));
-    json_object_object_add(q, "bool", b);
-    return q;
+    return es_obj1("bool", b);
 }
 
 /* The documents naming team r[i], for any i (teams are an array of objects,
@@ -155,16 +140,13 @@ stale_tournaments(const struct search_rename *r, size_t n)
 static json_object *
 teams_named(const struct search_rename *r, size_t n)
 {
-    json_object *ids = json_object_new_array(), *t = json_object_new_object();
-    json_object *q = json_object_new_object();
+    json_object *ids = json_object_new_array();
     size_t i;
 
     for (i = 0; i < n; i++) {
         json_object_array_add(ids, json_object_new_uint64(r[i].id));
     }
-    json_object_object_add(t, "teams.id", ids);
-    json_object_object_add(q, "terms", t);
-    return q;
+    return es_obj1("terms", es_obj1("teams.id", ids));
 }
 
 int
