@@ -45,7 +45,6 @@ struct mirror {
      * since the documents of a previous run may predate them) */
     char renamed_at[2][32];
     struct renamed *renamed;
-    struct search_rename *rename; /* the same, as the engine's update takes them */
     struct outbox_row *rows;
     struct es_bulk bulk;
     struct arena arena;
@@ -72,7 +71,6 @@ mirror_new(const struct config *cfg, struct db *db)
     backoff_init(&m->backoff, BACKOFF_START_MS, cfg->mirror_retry_max_ms);
     m->rows = xmalloc((size_t)cfg->mirror_batch_size * sizeof(*m->rows));
     m->renamed = xmalloc(RENAMES_MAX * sizeof(*m->renamed));
-    m->rename = xmalloc(RENAMES_MAX * sizeof(*m->rename));
     es_bulk_init(&m->bulk);
     arena_init(&m->arena, 256 * 1024);
     buf_init(&m->scratch, 0);
@@ -93,7 +91,6 @@ mirror_free(struct mirror *m)
     buf_cleanup(&m->scratch);
     free(m->rows);
     free(m->renamed);
-    free(m->rename);
     free(m);
 }
 
@@ -241,6 +238,7 @@ static int
 propagate_renames(struct mirror *m)
 {
     const char *alias = m->cfg->elasticsearch_index;
+    struct search_rename names[RENAMES_MAX]; /* m->renamed, as the engine's update takes them */
     int kind, rc = RC_OK, refreshed = 0;
 
     for (kind = RENAMED_TOURNAMENT; kind <= RENAMED_TEAM && rc == RC_OK; kind++) {
@@ -261,10 +259,10 @@ propagate_renames(struct mirror *m)
             uint64_t updated = 0;
 
             for (i = 0; i < n; i++) {
-                m->rename[i].id = m->renamed[i].id;
-                m->rename[i].name = m->renamed[i].name;
+                names[i].id = m->renamed[i].id;
+                names[i].name = m->renamed[i].name;
             }
-            rc = search_doc_rename(m->es, alias, kind == RENAMED_TEAM, m->rename, n, &updated);
+            rc = search_doc_rename(m->es, alias, kind == RENAMED_TEAM, names, n, &updated);
             if (rc == RC_OK) {
                 snprintf(m->renamed_at[kind], sizeof(m->renamed_at[kind]), "%s",
                          m->renamed[n - 1].at);
