@@ -420,7 +420,12 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
         note_changed(pending, (const uint64_t *)st.touched, st.ntouched);
         rc = db_ingest_outbox_many(db, pending->changed + from, pending->nchanged - from);
     }
-    free(st.touched);
+    if (rc == RC_OK && st.nresent > 0) {
+        /* matches with a team whose identity gained or lost a member: only
+         * their documents changed (the aliases) */
+        rc = db_ingest_outbox_many(db, (const uint64_t *)st.resent, st.nresent);
+    }
+    db_link_stats_cleanup(&st);
     if (rc == RC_UNAVAIL) {
         return rc;
     }
@@ -490,7 +495,7 @@ apply_link_queue(const struct config *cfg, struct db *db, size_t limit, struct l
                  (unsigned long long)st.queued, (unsigned long long)st.truncated, out->more,
                  dt_mono_ms() - t0);
     }
-    free(st.touched);
+    db_link_stats_cleanup(&st);
     free(ids);
     return rc == RC_OK || rc == RC_UNAVAIL || rc == RC_INVALID ? rc : RC_ERR;
 }

@@ -287,7 +287,7 @@ main(int argc, char **argv)
     } else if (!list) {
         printf("link: %s recorded as decision %lld and applied\n", c->name, (long long)decision);
     }
-    free(st.touched);
+    db_link_stats_cleanup(&st);
     db_free(db);
     config_cleanup(&cfg);
     return rc == RC_OK ? 0 : rc == RC_INVALID ? 2 : 1;

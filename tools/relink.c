@@ -134,7 +134,7 @@ walk(struct db *db, const struct opts *o, const struct link_params *lp, int team
 
             rc = db_link_publish(db, st, &first, &final);
         }
-        st->ntouched = 0;
+        st->ntouched = st->nresent = 0;
         rc = step_end(db, o, rc);
         if (rc != RC_OK || n == 0) {
             break;
@@ -176,7 +176,7 @@ relink(struct opts *o, const struct config *cfg)
     if (rc != RC_OK) {
         fprintf(stderr, "relink: MariaDB is unavailable (%s)\n", rc_name(rc));
         commitclock_close(o->clock);
-        free(st.touched);
+        db_link_stats_cleanup(&st);
         db_free(db);
         return 1;
     }
@@ -207,7 +207,7 @@ relink(struct opts *o, const struct config *cfg)
     if (rc != RC_OK) {
         fprintf(stderr, "relink: failed (%s): %s\n", rc_name(rc), db_last_error(db));
         commitclock_close(o->clock);
-        free(st.touched);
+        db_link_stats_cleanup(&st);
         db_free(db);
         return 1;
     }
@@ -218,7 +218,7 @@ relink(struct opts *o, const struct config *cfg)
            (unsigned long long)st.suggestion_rows, (unsigned long long)st.team_edge_rows,
            (unsigned long long)st.truncated);
     commitclock_close(o->clock);
-    free(st.touched);
+    db_link_stats_cleanup(&st);
     db_free(db);
     return 0;
 }

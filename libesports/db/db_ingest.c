@@ -65,10 +65,18 @@ static const char SQL_MATCH_TEAM[] =
     "INSERT INTO match_teams (match_id, position, team_id, score, winner) VALUES (?, ?, ?, ?, ?)";
 
 static const char SQL_OUTBOX[] = "INSERT INTO search_outbox (match_id) VALUES (?)";
+/* a renamed team's name is an alias of each of its identity-mates: their
+ * matches' documents are sent again */
+static const char SQL_OUTBOX_MATES[] =
+    "INSERT INTO search_outbox (match_id) SELECT DISTINCT mt.match_id"
+    " FROM team_identity_members me JOIN team_identity_members tim"
+    " ON tim.identity_id = me.identity_id AND tim.team_id <> me.team_id"
+    " JOIN match_teams mt ON mt.team_id = tim.team_id WHERE me.team_id = ?";
 
 static const char *const ingest_sqls[] = {
-    SQL_SAVEPOINT, SQL_ROLLBACK_TO, SQL_SOURCE,      SQL_TITLE,      SQL_TOURNAMENT, SQL_TEAM,
-    SQL_MATCH,     SQL_MATCH_IDS,   SQL_CLEAR_TEAMS, SQL_MATCH_TEAM, SQL_OUTBOX,
+    SQL_SAVEPOINT,   SQL_ROLLBACK_TO, SQL_SOURCE, SQL_TITLE,
+    SQL_TOURNAMENT,  SQL_TEAM,        SQL_MATCH,  SQL_MATCH_IDS,
+    SQL_CLEAR_TEAMS, SQL_MATCH_TEAM,  SQL_OUTBOX, SQL_OUTBOX_MATES,
 };
 
 void
@@ -126,17 +134,24 @@ cache_key(char *out, size_t len, char kind, uint64_t source_id, const char *natu
 }
 
 /* Looks key up in cache; on a miss (or a new name) runs the upsert and
- * remembers its id. */
+ * remembers its id. *renamed (unless NULL) = the row existed and its name
+ * changed: 2 rows affected (CLIENT_FOUND_ROWS, where an unchanged row is 1). */
 static int
 cached_upsert(struct db *db, struct idcache *cache, const char *key, const char *name,
-              const char *sql, MYSQL_BIND *p, uint64_t *id)
+              const char *sql, MYSQL_BIND *p, uint64_t *id, int *renamed)
 {
     int rc;
 
+    if (renamed != NULL) {
+        *renamed = 0;
+    }
     if (cache != NULL && idcache_get(cache, key, name, id) == RC_OK) {
         return RC_OK;
     }
     rc = upsert(db, sql, p, id);
+    if (rc == RC_OK && renamed != NULL) {
+        *renamed = db_affected(db, sql) == 2;
+    }
     if (rc == RC_OK && cache != NULL) {
         idcache_put(cache, key, name, *id);
     }
@@ -150,13 +165,21 @@ upsert_team(struct db *db, struct idcache *cache, int64_t source_id, const struc
     MYSQL_BIND p[4];
     struct sparam sp[3];
     char key[1024];
+    int64_t team;
+    int renamed, rc;
 
     db_bind_i64(&p[0], &source_id, NULL);
     bind_s(&p[1], &sp[0], t->external_id);
     bind_s(&p[2], &sp[1], t->name);
     bind_s(&p[3], &sp[2], t->name_key);
     cache_key(key, sizeof(key), 'm', (uint64_t)source_id, t->external_id);
-    return cached_upsert(db, cache, key, t->name, SQL_TEAM, p, id);
+    rc = cached_upsert(db, cache, key, t->name, SQL_TEAM, p, id, &renamed);
+    if (rc == RC_OK && renamed) {
+        team = (int64_t)*id;
+        db_bind_i64(&p[0], &team, NULL);
+        rc = db_execute(db, SQL_OUTBOX_MATES, p);
+    }
+    return rc;
 }
 
 static int
@@ -173,7 +196,7 @@ upsert_tournament(struct db *db, struct idcache *cache, int64_t source_id,
     bind_s(&p[3], &sp[2], ev->tournament_name);
     bind_s(&p[4], &sp[3], ev->tournament_name_key);
     cache_key(key, sizeof(key), 'o', (uint64_t)source_id, ev->tournament_key);
-    return cached_upsert(db, cache, key, ev->tournament_name, SQL_TOURNAMENT, p, id);
+    return cached_upsert(db, cache, key, ev->tournament_name, SQL_TOURNAMENT, p, id, NULL);
 }
 
 int
@@ -189,7 +212,7 @@ db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *
 
     bind_s(&p[0], &sp[0], ev->source);
     cache_key(key, sizeof(key), 's', 0, ev->source);
-    rc = cached_upsert(db, cache, key, NULL, SQL_SOURCE, p, &source_id);
+    rc = cached_upsert(db, cache, key, NULL, SQL_SOURCE, p, &source_id, NULL);
     if (rc != RC_OK) {
         return rc;
     }
@@ -197,7 +220,7 @@ db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *
         bind_s(&p[0], &sp[0], ev->title);
         bind_s(&p[1], &sp[1], ev->title_key);
         cache_key(key, sizeof(key), 't', 0, ev->title_key);
-        rc = cached_upsert(db, cache, key, NULL, SQL_TITLE, p, &title_id);
+        rc = cached_upsert(db, cache, key, NULL, SQL_TITLE, p, &title_id, NULL);
     }
     if (rc == RC_OK && ev->has_tournament) {
         rc = upsert_tournament(db, cache, (int64_t)source_id, ev, &tournament_id);

@@ -76,6 +76,10 @@ static const char SQL_FREQ[] =
 static const char SQL_SET_NORM[] = "UPDATE teams SET link_norm = ? WHERE id = ?";
 static const char SQL_SET_TNORM[] = "UPDATE tournaments SET link_norm = ? WHERE id = ?";
 static const char SQL_TEAM_MATCHES[] = "SELECT match_id FROM match_teams WHERE team_id = ?";
+/* the matches of every member of an identity */
+static const char SQL_IDENTITY_MATCHES[] =
+    "SELECT DISTINCT mt.match_id FROM team_identity_members tim"
+    " JOIN match_teams mt ON mt.team_id = tim.team_id WHERE tim.identity_id = ?";
 static const char SQL_TOURNAMENT_MATCHES[] = "SELECT id FROM matches WHERE tournament_id = ?";
 /* a rename queues its subject; a rename while its matches are being
  * relinked starts them over */
@@ -172,6 +176,7 @@ static const char *const link_sqls[] = {
     SQL_SET_NORM,
     SQL_SET_TNORM,
     SQL_TEAM_MATCHES,
+    SQL_IDENTITY_MATCHES,
     SQL_TOURNAMENT_MATCHES,
     SQL_QUEUE_TEAM,
     SQL_QUEUE_TOURNAMENT,
@@ -850,28 +855,45 @@ touch(struct db_link_stats *st, int64_t id)
     st->touched[st->ntouched++] = id;
 }
 
-/* Touches every match of team id (its identity changed). */
+void
+db_link_stats_cleanup(struct db_link_stats *st)
+{
+    free(st->touched);
+    free(st->resent);
+    st->touched = st->resent = NULL;
+    st->ntouched = st->captouched = st->nresent = st->capresent = 0;
+}
+
+/* Appends every match id sql gives for id to list[0..*n) (grown in *cap). */
 static int
-touch_team(struct db *db, struct db_link_stats *st, int64_t id)
+collect_matches(struct db *db, const char *sql, int64_t id, int64_t **list, size_t *n, size_t *cap)
 {
     MYSQL_BIND p[1], res[1];
     int64_t got = 0;
     int rc;
 
+    db_bind_i64(&p[0], &id, NULL);
+    rc = db_execute(db, sql, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &got, NULL);
+        rc = db_bind_result(db, sql, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, sql)) == RC_OK) {
+        grow((void **)list, cap, *n, sizeof(**list));
+        (*list)[(*n)++] = got;
+    }
+    db_stmt_done(db, sql);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+/* Touches every match of team id (its identity changed). */
+static int
+touch_team(struct db *db, struct db_link_stats *st, int64_t id)
+{
     if (st == NULL || !st->touch) {
         return RC_OK;
     }
-    db_bind_i64(&p[0], &id, NULL);
-    rc = db_execute(db, SQL_TEAM_MATCHES, p);
-    if (rc == RC_OK) {
-        db_bind_i64(&res[0], &got, NULL);
-        rc = db_bind_result(db, SQL_TEAM_MATCHES, res);
-    }
-    while (rc == RC_OK && (rc = db_fetch(db, SQL_TEAM_MATCHES)) == RC_OK) {
-        touch(st, got);
-    }
-    db_stmt_done(db, SQL_TEAM_MATCHES);
-    return rc == RC_NOTFOUND ? RC_OK : rc;
+    return collect_matches(db, SQL_TEAM_MATCHES, id, &st->touched, &st->ntouched, &st->captouched);
 }
 
 /* Makes every match sql gives for id a seed: wanted, and expanded. */
@@ -2118,6 +2140,41 @@ team_cluster(struct trun *t)
     return rc;
 }
 
+/* Once the identities are written: the matches of every member of the
+ * identities a team joined or left are sent to the search engine again (the
+ * team's name is an alias of each of its identity-mates). */
+static int
+resend_identities(struct trun *t, struct db_link_stats *st)
+{
+    struct imap seen;
+    size_t i, e;
+    int rc = RC_OK;
+
+    if (st == NULL || !st->touch) {
+        return RC_OK;
+    }
+    memset(&seen, 0, sizeof(seen));
+    for (i = 0; i < t->n && rc == RC_OK; i++) {
+        const struct tnode *x = &t->nodes[i];
+
+        if (!x->loaded || (x->have && x->new_id == x->identity)) {
+            continue;
+        }
+        for (e = 0; e < 2 && rc == RC_OK; e++) {
+            int64_t identity = e == 0 ? x->new_id : x->identity;
+
+            if ((e == 1 && !x->have) || imap_get(&seen, identity, 0) != SIZE_MAX) {
+                continue;
+            }
+            imap_put(&seen, identity, 0, 0);
+            rc = collect_matches(t->db, SQL_IDENTITY_MATCHES, identity, &st->resent, &st->nresent,
+                                 &st->capresent);
+        }
+    }
+    imap_free(&seen);
+    return rc;
+}
+
 static int
 team_write(struct trun *t, struct db_link_stats *st)
 {
@@ -2163,7 +2220,7 @@ team_write(struct trun *t, struct db_link_stats *st)
     }
     rows_free(&w);
     arena_cleanup(&a);
-    return rc;
+    return rc == RC_OK ? resend_identities(t, st) : rc;
 }
 
 int

@@ -42,12 +42,21 @@ struct db_link_stats {
     int touch;
     int64_t *touched;
     size_t ntouched, captouched;
+    /* The matches whose search documents changed though their JSON did not:
+     * a team of theirs gained or lost an identity-mate, whose name is one of
+     * its aliases. Appended with `touched`, for the outbox only; duplicates
+     * possible; the caller frees. */
+    int64_t *resent;
+    size_t nresent, capresent;
     /* Set: the matches of a renamed team or tournament are queued in
      * link_queue (0011_link_queue.sql) for db_link_queue_take() instead of
      * being relinked now; `queued` counts the renames queued. */
     int defer_renames;
     uint64_t queued;
 };
+
+/* Frees the lists of st (touched, resent). */
+void db_link_stats_cleanup(struct db_link_stats *st);
 
 /* Registers the linker's statements and those of the decisions. */
 void db_link_register(struct db *db);
@@ -110,7 +119,8 @@ int db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind
 
 /* Outside the consumer (tools/link, tools/relink): the matches st->touched
  * names (st->touch set before linking) get their search documents sent again
- * and a change feed row each, in the caller's transaction; *first..*last
+ * and a change feed row each, those st->resent names their documents sent
+ * again only, in the caller's transaction; *first..*last
  * receive the change seqs (0: none). Needs db_ingest_register and
  * db_changes_register. */
 int db_link_publish(struct db *db, struct db_link_stats *st, uint64_t *first, uint64_t *last);

@@ -505,6 +505,13 @@ db_link_publish(struct db *db, struct db_link_stats *st, uint64_t *first, uint64
     int rc;
 
     *first = *last = 0;
+    if (st->nresent > 0) {
+        n = distinct(st->resent, st->nresent);
+        rc = db_ingest_outbox_many(db, (const uint64_t *)st->resent, n);
+        if (rc != RC_OK) {
+            return rc;
+        }
+    }
     if (st->ntouched == 0) {
         return RC_OK;
     }

@@ -257,3 +257,59 @@ def test_search_settings_are_validated(stack):
                        text=True, timeout=30)
     for name in ("ELASTICSEARCH_INDEX", "ES_TIMEOUT_MS", "MIRROR_MAX_ATTEMPTS"):
         assert name in r.stdout
+
+
+def test_aliases_follow_every_change_of_a_teams_identity(stack, es):
+    """A team's aliases are the names of its identity's other members. Another
+    source's team that joins the identity later, or is renamed while in it,
+    changes the documents of matches it does not play: theirs are sent again
+    too. The documents of source a's match, mirrored before source b reported
+    it, used to lack b's spelling for good."""
+    iso = Mirrored(stack, es, "aliases")
+    iso.start()
+
+    def msg(source, ext, teams, start):
+        return json.dumps({"source": source, "data": {
+            "id": ext, "state": 2, "bestof": "3", "title": "Alias Cup", "tournament": "Open",
+            "date_start_text": start, "teams": [{"id": i, "name": n} for i, n in teams],
+            "scores": [{"team": teams[0][0], "score": 2, "winner": True},
+                       {"team": teams[1][0], "score": 1, "winner": False}]}}).encode()
+
+    def settled(n):
+        return iso.count("applied") == n and outbox(stack, iso.db) == 0 and \
+            int(stack.scalar("SELECT COUNT(*) FROM link_queue", iso.db)) == 0
+
+    def aliases_as_stored():
+        """team id: the other names of its identity, as MariaDB has them."""
+        out = {}
+        for team, name in stack.sql(
+                "SELECT tim.team_id, o.name FROM team_identity_members tim"
+                " JOIN team_identity_members om ON om.identity_id = tim.identity_id"
+                " AND om.team_id <> tim.team_id JOIN teams o ON o.id = om.team_id", iso.db):
+            out.setdefault(int(team), set()).add(name)
+        return out
+
+    def aliases_in_documents():
+        return {int(t["id"]): set(t["aliases"]) for d in es_docs(es, iso.alias).values()
+                for t in d["teams"] if t.get("aliases")}
+
+    def team(source, ext):
+        return int(stack.scalar("SELECT t.id FROM teams t JOIN sources s ON s.id = t.source_id"
+                                f" WHERE s.name = '{source}' AND t.external_id = '{ext}'", iso.db))
+
+    iso.publish([msg("alias-a", 10, [(1, "Team Liquid"), (2, "Natus Vincere")],
+                     "2024-03-01 18:00:00")])
+    wait_until(lambda: settled(1), timeout=60, what="a's match mirrored")
+    assert aliases_in_documents() == {}
+    iso.publish([msg("alias-b", "m-77", [(501, "Liquid"), (502, "Natus Vincere Esports")],
+                     "2024-03-01 18:05:00")])
+    wait_until(lambda: settled(2), timeout=60, what="b's match linked and mirrored")
+    navi = team("alias-a", 2)
+    assert aliases_as_stored()[navi] == {"Natus Vincere Esports"}  # b's team joined a's identity
+    assert aliases_in_documents() == aliases_as_stored()
+    # b renames its team in a later match: a's document has the new spelling
+    iso.publish([msg("alias-b", "m-90", [(502, "Natus Vincere Gaming"), (505, "Fnatic")],
+                     "2024-03-09 18:00:00")])
+    wait_until(lambda: settled(3), timeout=60, what="the rename relinked and mirrored")
+    assert "Natus Vincere Gaming" in aliases_as_stored()[navi]
+    assert aliases_in_documents() == aliases_as_stored()
