@@ -313,12 +313,22 @@ add_option(json_object *opts, const char *current, const char *value, const char
 static void
 keep_refs(struct refs_kept *kept, uint64_t version, struct ref_view *const v[3], const size_t n[3])
 {
-    size_t k, i;
+    const size_t align = _Alignof(max_align_t);
+    size_t k, i, need = 0;
 
-    if (kept->arena.chunk_size == 0) {
-        arena_init(&kept->arena, 64 * 1024);
+    /* one chunk of what they take (each allocation rounded up to the
+     * alignment): a thread keeps a few kB, not an arena's usual chunk */
+    for (k = 0; k < 3; k++) {
+        need += ((n[k] ? n[k] : 1) * sizeof(*v[k]) + align - 1) / align * align;
+        for (i = 0; i < n[k]; i++) {
+            need += (strlen(v[k][i].name) + align) / align * align;
+            if (v[k][i].source != NULL) {
+                need += (strlen(v[k][i].source) + align) / align * align;
+            }
+        }
     }
-    arena_reset(&kept->arena);
+    arena_cleanup(&kept->arena);
+    arena_init(&kept->arena, need);
     for (k = 0; k < 3; k++) {
         kept->v[k] = arena_alloc(&kept->arena, (n[k] ? n[k] : 1) * sizeof(*v[k]));
         for (i = 0; i < n[k]; i++) {
