@@ -9,7 +9,7 @@ Settings (environment): BENCH_SECONDS [5] per run, BENCH_WARMUP [2],
 BENCH_RUNS [1], BENCH_MATCHES [2000]; BENCH_STACK_DIR [var/bench-quick] and
 BENCH_HTTP_PORT [27180], BENCH_MARIADB_PORT [+1], BENCH_AMQP_PORT [+2,
 management and distribution the two after it], BENCH_EPMD_PORT [4396] give
-it a stack of its own; FCGI_WORKERS [2] and FCGI_THREADS [8]. BENCH_SEARCH=1 starts the
+it a stack of its own; FCGI_WORKERS [2] and FCGI_THREADS [4]. BENCH_SEARCH=1 starts the
 search engine too and adds cold /api/search/ (distinct team names, facets
 included). BENCH_KEEP_STACK=1 leaves the stack running afterwards (for wrk or
 perf by hand; `STACK_DIR=var/bench-quick tools/stack down` stops it). Prints one JSON object.
@@ -39,7 +39,7 @@ run.BENCH_ENV.update({
     "EPMD_PORT": os.environ.get("BENCH_EPMD_PORT", "4396"),
     "SEARCH_PORT": str(port + 5), "SEARCH_TRANSPORT_PORT": str(port + 6),
     "FCGI_WORKERS": os.environ.get("FCGI_WORKERS", "2"),
-    "FCGI_THREADS": os.environ.get("FCGI_THREADS", "8"),
+    "FCGI_THREADS": os.environ.get("FCGI_THREADS", "4"),
     "ESPORTS_BUILD": os.environ.get("ESPORTS_BUILD", str(run.ROOT / "build")),
 })
 

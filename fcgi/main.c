@@ -40,7 +40,7 @@
 
 /* Responses larger than this are refused with 500 rather than buffered. */
 #define MAX_RESPONSE_BYTES (32 * 1024 * 1024)
-#define THREADS_DEFAULT    8
+#define THREADS_DEFAULT    4
 #define THREADS_MAX        64
 /* How long a stopping worker lets the requests under way finish. */
 #define STOP_GRACE_MS 10000

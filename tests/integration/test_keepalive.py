@@ -20,7 +20,7 @@ from gen import generate
 
 PREFIX = tag("kasrc")
 WORKERS = int(TEST_ENV["FCGI_WORKERS"])
-THREADS = int(os.environ.get("FCGI_THREADS", "8"))
+THREADS = int(os.environ.get("FCGI_THREADS", "4"))
 
 
 @pytest.fixture(scope="module")
