@@ -420,10 +420,10 @@ apply_link(const struct config *cfg, struct db *db, struct apply_pending *pendin
         note_changed(pending, (const uint64_t *)st.touched, st.ntouched);
         rc = db_ingest_outbox_many(db, pending->changed + from, pending->nchanged - from);
     }
-    if (rc == RC_OK && st.nresent > 0) {
+    if (rc == RC_OK) {
         /* matches with a team whose identity gained or lost a member: only
          * their documents changed (the aliases) */
-        rc = db_ingest_outbox_many(db, (const uint64_t *)st.resent, st.nresent);
+        rc = db_link_resend(db, &st);
     }
     db_link_stats_cleanup(&st);
     if (rc == RC_UNAVAIL) {

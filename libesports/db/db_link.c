@@ -2140,6 +2140,19 @@ team_cluster(struct trun *t)
     return rc;
 }
 
+/* Appends the matches of every member of identity to st->resent, once per
+ * identity (seen). */
+static int
+resend_identity(struct trun *t, struct db_link_stats *st, struct imap *seen, int64_t identity)
+{
+    if (imap_get(seen, identity, 0) != SIZE_MAX) {
+        return RC_OK;
+    }
+    imap_put(seen, identity, 0, 0);
+    return collect_matches(t->db, SQL_IDENTITY_MATCHES, identity, &st->resent, &st->nresent,
+                           &st->capresent);
+}
+
 /* Once the identities are written: the matches of every member of the
  * identities a team joined or left are sent to the search engine again (the
  * team's name is an alias of each of its identity-mates). */
@@ -2147,7 +2160,7 @@ static int
 resend_identities(struct trun *t, struct db_link_stats *st)
 {
     struct imap seen;
-    size_t i, e;
+    size_t i;
     int rc = RC_OK;
 
     if (st == NULL || !st->touch) {
@@ -2160,15 +2173,9 @@ resend_identities(struct trun *t, struct db_link_stats *st)
         if (!x->loaded || (x->have && x->new_id == x->identity)) {
             continue;
         }
-        for (e = 0; e < 2 && rc == RC_OK; e++) {
-            int64_t identity = e == 0 ? x->new_id : x->identity;
-
-            if ((e == 1 && !x->have) || imap_get(&seen, identity, 0) != SIZE_MAX) {
-                continue;
-            }
-            imap_put(&seen, identity, 0, 0);
-            rc = collect_matches(t->db, SQL_IDENTITY_MATCHES, identity, &st->resent, &st->nresent,
-                                 &st->capresent);
+        rc = resend_identity(t, st, &seen, x->new_id); /* the one it joined */
+        if (rc == RC_OK && x->have) {
+            rc = resend_identity(t, st, &seen, x->identity); /* the one it left */
         }
     }
     imap_free(&seen);

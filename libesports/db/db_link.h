@@ -124,6 +124,10 @@ int db_link_decide(struct db *db, const struct link_params *p, enum db_link_kind
  * receive the change seqs (0: none). Needs db_ingest_register and
  * db_changes_register. */
 int db_link_publish(struct db *db, struct db_link_stats *st, uint64_t *first, uint64_t *last);
+/* The outbox rows of st->resent alone (each match once; the list is sorted),
+ * in the caller's transaction: what the consumer's batch adds to the rows
+ * it writes itself. db_link_publish includes it. */
+int db_link_resend(struct db *db, struct db_link_stats *st);
 
 /* One row of db_link_list. */
 struct db_link_row {

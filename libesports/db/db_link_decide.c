@@ -499,18 +499,27 @@ distinct(int64_t *ids, size_t n)
 }
 
 int
+db_link_resend(struct db *db, struct db_link_stats *st)
+{
+    size_t n;
+
+    if (st->nresent == 0) {
+        return RC_OK;
+    }
+    n = distinct(st->resent, st->nresent);
+    return db_ingest_outbox_many(db, (const uint64_t *)st->resent, n);
+}
+
+int
 db_link_publish(struct db *db, struct db_link_stats *st, uint64_t *first, uint64_t *last)
 {
     size_t n;
     int rc;
 
     *first = *last = 0;
-    if (st->nresent > 0) {
-        n = distinct(st->resent, st->nresent);
-        rc = db_ingest_outbox_many(db, (const uint64_t *)st->resent, n);
-        if (rc != RC_OK) {
-            return rc;
-        }
+    rc = db_link_resend(db, st);
+    if (rc != RC_OK) {
+        return rc;
     }
     if (st->ntouched == 0) {
         return RC_OK;
