@@ -310,25 +310,18 @@ add_option(json_object *opts, const char *current, const char *value, const char
     json_object_array_add(opts, o);
 }
 
+#define REFS_CHUNK (4 * 1024)
+
 static void
 keep_refs(struct refs_kept *kept, uint64_t version, struct ref_view *const v[3], const size_t n[3])
 {
-    const size_t align = _Alignof(max_align_t);
-    size_t k, i, need = 0;
+    size_t k, i;
 
-    /* one chunk of what they take (each allocation rounded up to the
-     * alignment): a thread keeps a few kB, not an arena's usual chunk */
-    for (k = 0; k < 3; k++) {
-        need += ((n[k] ? n[k] : 1) * sizeof(*v[k]) + align - 1) / align * align;
-        for (i = 0; i < n[k]; i++) {
-            need += (strlen(v[k][i].name) + align) / align * align;
-            if (v[k][i].source != NULL) {
-                need += (strlen(v[k][i].source) + align) / align * align;
-            }
-        }
+    if (kept->arena.chunk_size == 0) {
+        /* the lists take a few kB: small chunks, not a request arena's */
+        arena_init(&kept->arena, REFS_CHUNK);
     }
-    arena_cleanup(&kept->arena);
-    arena_init(&kept->arena, need);
+    arena_reset(&kept->arena);
     for (k = 0; k < 3; k++) {
         kept->v[k] = arena_alloc(&kept->arena, (n[k] ? n[k] : 1) * sizeof(*v[k]));
         for (i = 0; i < n[k]; i++) {
