@@ -365,13 +365,18 @@ es_aliases(struct es *es, json_object *actions)
 }
 
 int
-es_search(struct es *es, const char *index, const char *body, size_t len, json_object **out)
+es_search(struct es *es, const char *index, const char *filter_path, const char *body, size_t len,
+          json_object **out)
 {
     buf_t p;
     long status;
     int rc;
 
     path_for(&p, index, "/_search");
+    if (filter_path != NULL) {
+        buf_append_str(&p, "?filter_path=");
+        buf_append_str(&p, filter_path);
+    }
     rc = es_request(es, "POST", p.data, "application/json", body, len, &status, out);
     buf_cleanup(&p);
     if (rc != RC_OK && out != NULL) {

@@ -82,10 +82,13 @@ int es_aliases(struct es *es, json_object *actions);
 
 /* ---- _search -------------------------------------------------------------- */
 
-/* POST /{index}/_search with a raw JSON body of len bytes. RC_OK with *out
- * (the parsed answer; put it); RC_INVALID when the engine refused the query
- * (400), RC_NOTFOUND when the index is missing, RC_UNAVAIL when it is down. */
-int es_search(struct es *es, const char *index, const char *body, size_t len, json_object **out);
+/* POST /{index}/_search with a raw JSON body of len bytes; filter_path (NULL:
+ * none) names the parts of the answer to send, a comma-separated list of URL
+ * safe paths. RC_OK with *out (the parsed answer; put it); RC_INVALID when the
+ * engine refused the query (400), RC_NOTFOUND when the index is missing,
+ * RC_UNAVAIL when it is down. */
+int es_search(struct es *es, const char *index, const char *filter_path, const char *body,
+              size_t len, json_object **out);
 
 /* POST /{index}/_update_by_query?refresh=true with body (not consumed): the
  * documents it changed are searchable when it returns. RC_OK with *updated

@@ -179,6 +179,18 @@ test_answer(void **state)
     assert_int_equal(res.facets[FACET_STATE][0].value, 2);
     json_object_put(answer);
 
+    /* what the engine sends, filtered to ANSWER_PARTS, when nothing matches */
+    answer = json_tokener_parse("{\"hits\":{\"total\":{\"value\":0,\"relation\":\"eq\"}}}");
+    assert_int_equal(search_read_answer(answer, &a, &res), RC_OK);
+    assert_int_equal(res.count, 0);
+    assert_int_equal(res.n, 0);
+    assert_int_equal(res.nfacets[FACET_TITLE], 0);
+    json_object_put(answer);
+
+    answer = json_tokener_parse("{\"hits\":{\"hits\":{}}}");
+    assert_int_equal(search_read_answer(answer, &a, &res), RC_INVALID);
+    json_object_put(answer);
+
     answer = json_tokener_parse("{\"error\":\"x\"}");
     assert_int_equal(search_read_answer(answer, &a, &res), RC_INVALID);
     json_object_put(answer);
