@@ -12,7 +12,7 @@ FUZZ_CFLAGS  := -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(WARN) -O1 -g \
                 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
                 $(LIB_INC) -Ifcgi -MMD -MP
 # the fcgi/ files the targets test: pure, no libfcgi and no main()
-FUZZ_FCGI    := fcgi/param.c fcgi/route_match.c
+FUZZ_FCGI    := fcgi/param.c fcgi/route_match.c fcgi/search.c
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%)
 
