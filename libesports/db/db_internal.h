@@ -56,6 +56,12 @@ void db_bind_int(MYSQL_BIND *b, int *v, char *is_null);
 void db_bind_str(MYSQL_BIND *b, const char *s, unsigned long *len, char *is_null);
 void db_bind_blob(MYSQL_BIND *b, const void *p, unsigned long *len);
 void db_bind_datetime(MYSQL_BIND *b, MYSQL_TIME *t, char *is_null);
+/* A DATETIME as the API writes it, "2020-01-07T15:00:00Z", or with micro
+ * "2020-01-07T15:00:00.000000Z" (what DATE_FORMAT(x, '%Y-%m-%dT%H:%i:%s.%fZ')
+ * gives, without the server's work per row); its length, or 0 (and "") for a
+ * value no DATETIME column holds. */
+#define DB_TIME_ISO_MAX 28
+size_t db_time_iso(const MYSQL_TIME *t, int micro, char out[DB_TIME_ISO_MAX]);
 /* Result binding of a string column into buf (cap bytes, NUL added by caller
  * from *len); truncation is reported by MYSQL_DATA_TRUNCATED from db_fetch. */
 void db_bind_out_str(MYSQL_BIND *b, char *buf, unsigned long cap, unsigned long *len,

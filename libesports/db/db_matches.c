@@ -20,8 +20,8 @@
 
 #define VIEW_COLUMNS                                                                               \
     "SELECT p.id, s.name, p.external_id, p.url, p.state, p.bestof,"                                \
-    " DATE_FORMAT(p.date_start, '%Y-%m-%dT%H:%i:%sZ'), p.title_id, ti.name, p.tournament_id,"      \
-    " tn.name, DATE_FORMAT(p.updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), mt.team_id, t.name,"            \
+    " p.date_start, p.title_id, ti.name, p.tournament_id, tn.name, p.updated_at, mt.team_id,"      \
+    " t.name,"                                                                                     \
     " mt.score, mt.winner, COALESCE(fm.fixture_id, p.id), COALESCE(tim.identity_id, mt.team_id),"  \
     " mt.position"
 
@@ -241,8 +241,11 @@ struct view_row {
     int64_t id, state, bestof, title_id, tournament_id, team_id, score;
     int winner;
     char source[4 * MATCH_ID_MAX + 1], external_id[4 * MATCH_ID_MAX + 1];
-    char url[4 * 2048 + 1], date[32], title[4 * MATCH_NAME_MAX + 1];
-    char tournament[4 * MATCH_NAME_MAX + 1], updated[40], team[4 * MATCH_NAME_MAX + 1];
+    char url[4 * 2048 + 1], title[4 * MATCH_NAME_MAX + 1];
+    char tournament[4 * MATCH_NAME_MAX + 1], team[4 * MATCH_NAME_MAX + 1];
+    /* the two DATETIMEs come binary and are written here, not by DATE_FORMAT
+     * on the server: two calls a row were a tenth of its work for a search */
+    MYSQL_TIME date, updated;
     int64_t fixture_id, identity_id, position;
     unsigned long len[NVIEW];
     char null[NVIEW];
@@ -258,12 +261,12 @@ bind_view(MYSQL_BIND *r, struct view_row *v)
     db_bind_out_str(&r[3], v->url, sizeof(v->url) - 1, &v->len[3], &v->null[3]);
     db_bind_i64(&r[4], &v->state, &v->null[4]);
     db_bind_i64(&r[5], &v->bestof, &v->null[5]);
-    db_bind_out_str(&r[6], v->date, sizeof(v->date) - 1, &v->len[6], &v->null[6]);
+    db_bind_datetime(&r[6], &v->date, &v->null[6]);
     db_bind_i64(&r[7], &v->title_id, &v->null[7]);
     db_bind_out_str(&r[8], v->title, sizeof(v->title) - 1, &v->len[8], &v->null[8]);
     db_bind_i64(&r[9], &v->tournament_id, &v->null[9]);
     db_bind_out_str(&r[10], v->tournament, sizeof(v->tournament) - 1, &v->len[10], &v->null[10]);
-    db_bind_out_str(&r[11], v->updated, sizeof(v->updated) - 1, &v->len[11], &v->null[11]);
+    db_bind_datetime(&r[11], &v->updated, &v->null[11]);
     db_bind_i64(&r[12], &v->team_id, &v->null[12]);
     db_bind_out_str(&r[13], v->team, sizeof(v->team) - 1, &v->len[13], &v->null[13]);
     db_bind_i64(&r[14], &v->score, &v->null[14]);
@@ -284,6 +287,20 @@ col_str(struct arena *a, const struct view_row *v, int k, const char *buf, size_
 }
 
 #define COL(a, v, k, field) col_str((a), (v), (k), (v)->field, sizeof((v)->field))
+
+/* DATETIME column k of v as the API writes it, or NULL when it is NULL. */
+static const char *
+time_col(struct arena *a, const struct view_row *v, int k, const MYSQL_TIME *t, int micro)
+{
+    char iso[DB_TIME_ISO_MAX];
+    size_t n;
+
+    if (v->null[k]) {
+        return NULL;
+    }
+    n = db_time_iso(t, micro, iso);
+    return n > 0 ? arena_strndup(a, iso, n) : NULL;
+}
 
 /*
  * Fetches the rows of an executed VIEW_COLUMNS query into matches, one per
@@ -327,12 +344,12 @@ fetch_views(struct db *db, const char *sql, struct arena *a, size_t cap, struct 
             m->state = v->state;
             m->has_bestof = !v->null[5];
             m->bestof = v->bestof;
-            m->date_start = COL(a, v, 6, date);
+            m->date_start = time_col(a, v, 6, &v->date, 0);
             m->title_id = v->null[7] ? 0 : (uint64_t)v->title_id;
             m->title_name = COL(a, v, 8, title);
             m->tournament_id = v->null[9] ? 0 : (uint64_t)v->tournament_id;
             m->tournament_name = COL(a, v, 10, tournament);
-            m->updated_at = COL(a, v, 11, updated);
+            m->updated_at = time_col(a, v, 11, &v->updated, 1);
             m->fixture_id = (uint64_t)v->fixture_id;
             m->teams = arena_alloc(a, MATCH_MAX_TEAMS * sizeof(*m->teams));
         }
