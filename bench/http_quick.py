@@ -11,7 +11,7 @@ BENCH_HTTP_PORT [27180], BENCH_MARIADB_PORT [+1], BENCH_AMQP_PORT [+2,
 management and distribution the two after it], BENCH_EPMD_PORT [4396] give
 it a stack of its own; FCGI_WORKERS [2] and FCGI_THREADS [4]. BENCH_SEARCH=1 starts the
 search engine too and adds cold /api/search/ (distinct team names, facets
-included). BENCH_KEEP_STACK=1 leaves the stack running afterwards (for wrk or
+included; warmed until the engine's JIT settled, as make bench does). BENCH_KEEP_STACK=1 leaves the stack running afterwards (for wrk or
 perf by hand; `STACK_DIR=var/bench-quick tools/stack down` stops it). Prints one JSON object.
 """
 
@@ -74,7 +74,9 @@ def main():
         try:
             for name, url in cases.items():
                 run.log(f"wrk {name}")
-                http[name] = run.measure(url, paths.get(name))
+                warm = (lambda: run.warm_search(s, url, paths[name])) \
+                    if name == "cold search" else None
+                http[name] = run.measure(url, paths.get(name), warm)
         finally:
             ceiling.unlink()
         for r in http.values():
