@@ -36,7 +36,7 @@
 
 /* Every ORDER BY names only the first table's columns: rows of one match then
  * come together without a temporary table (a sort of the joined rows copied
- * each row's url and names, 8 kB of it, a third of the server's work for a
+ * each row's url and names, 8 kB of it: a quarter of the server's CPU for a
  * search), and fetch_views puts the teams in position order itself. */
 #define PAGE(inner, outer)                                                                         \
     VIEW_COLUMNS " FROM (SELECT m.* FROM matches m" FILTERS " ORDER BY " inner                     \
@@ -244,7 +244,7 @@ struct view_row {
     char url[4 * 2048 + 1], title[4 * MATCH_NAME_MAX + 1];
     char tournament[4 * MATCH_NAME_MAX + 1], team[4 * MATCH_NAME_MAX + 1];
     /* the two DATETIMEs come binary and are written here, not by DATE_FORMAT
-     * on the server: two calls a row were a tenth of its work for a search */
+     * on the server: two calls a row were about a tenth of its work for a search */
     MYSQL_TIME date, updated;
     int64_t fixture_id, identity_id, position;
     unsigned long len[NVIEW];
