@@ -114,7 +114,7 @@ static int
 accept_some(struct dispatch *d)
 {
     int i, fd, one = 1;
-    struct timeval read_limit = {.tv_sec = 2, .tv_usec = 0};
+    struct timeval read_limit = {.tv_sec = 1, .tv_usec = 0};
 
     for (i = 0; i < ACCEPT_BURST; i++) {
         fd = accept(d->listen_fd, NULL, NULL);
@@ -142,7 +142,9 @@ accept_some(struct dispatch *d)
         }
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
         /* a peer that stops inside a request holds its thread this long at
-         * most (libfcgi reads the request blocking) */
+         * most (libfcgi reads the request blocking). nginx writes a request
+         * whole; a request waits behind one such hold per thread of its
+         * worker, and at 4 threads three rounds of 2 s were 6 s. */
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_limit, sizeof(read_limit));
         if (d->tcp) {
             (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
