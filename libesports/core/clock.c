@@ -198,6 +198,24 @@ dt_split(int64_t t, int f[6])
     f[5] = (int)(secs % 60);
 }
 
+size_t
+dt_write_fields(const int f[6], char sep, long us, const char *tail, char *out, size_t n)
+{
+    int len;
+
+    if (us >= 0) {
+        len = snprintf(out, n, "%04u-%02u-%02u%c%02u:%02u:%02u.%06lu%s", (unsigned)f[0] % 10000u,
+                       (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, sep, (unsigned)f[3] % 100u,
+                       (unsigned)f[4] % 100u, (unsigned)f[5] % 100u, (unsigned long)us % 1000000ul,
+                       tail);
+    } else {
+        len = snprintf(out, n, "%04u-%02u-%02u%c%02u:%02u:%02u%s", (unsigned)f[0] % 10000u,
+                       (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, sep, (unsigned)f[3] % 100u,
+                       (unsigned)f[4] % 100u, (unsigned)f[5] % 100u, tail);
+    }
+    return len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1;
+}
+
 /* t as YYYY-MM-DD<sep>HH:MM:SS<tail> into out (n bytes). */
 static void
 dt_write(int64_t t, char sep, const char *tail, char *out, size_t n)
@@ -205,9 +223,7 @@ dt_write(int64_t t, char sep, const char *tail, char *out, size_t n)
     int f[6];
 
     dt_split(t, f);
-    snprintf(out, n, "%04u-%02u-%02u%c%02u:%02u:%02u%s", (unsigned)f[0] % 10000u,
-             (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, sep, (unsigned)f[3] % 100u,
-             (unsigned)f[4] % 100u, (unsigned)f[5] % 100u, tail);
+    (void)dt_write_fields(f, sep, -1, tail, out, n);
 }
 
 void

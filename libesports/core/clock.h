@@ -46,5 +46,10 @@ void dt_format(int64_t t, char out[21]);
 /* The same as "YYYY-MM-DD HH:MM:SS", the text MariaDB reads as a DATETIME
  * (20 bytes). */
 void dt_format_sql(int64_t t, char out[20]);
+/* Civil fields f (year, month, day, hour, minute, second) as
+ * YYYY-MM-DD<sep>HH:MM:SS, then .ffffff when us (microseconds) is not
+ * negative, then tail, into out (n bytes); the length written. What
+ * dt_format writes, for fields that come already split (a MYSQL_TIME). */
+size_t dt_write_fields(const int f[6], char sep, long us, const char *tail, char *out, size_t n);
 
 #endif

@@ -659,50 +659,23 @@ db_bind_datetime(MYSQL_BIND *b, MYSQL_TIME *t, char *is_null)
     b->is_null = (my_bool *)is_null;
 }
 
-/* two decimal digits of v (0..99) at p */
-static char *
-digits2(char *p, unsigned v)
-{
-    p[0] = (char)('0' + v / 10 % 10);
-    p[1] = (char)('0' + v % 10);
-    return p + 2;
-}
-
 size_t
 db_time_iso(const MYSQL_TIME *t, int micro, char out[DB_TIME_ISO_MAX])
 {
-    char *p = out;
-    unsigned long us = t->second_part;
-    int i;
+    int f[6];
 
     if (t->year > 9999 || t->month > 12 || t->day > 31 || t->hour > 23 || t->minute > 59 ||
-        t->second > 59 || us > 999999) {
+        t->second > 59 || t->second_part > 999999) {
         out[0] = '\0';
         return 0;
     }
-    p = digits2(p, t->year / 100);
-    p = digits2(p, t->year % 100);
-    *p++ = '-';
-    p = digits2(p, t->month);
-    *p++ = '-';
-    p = digits2(p, t->day);
-    *p++ = 'T';
-    p = digits2(p, t->hour);
-    *p++ = ':';
-    p = digits2(p, t->minute);
-    *p++ = ':';
-    p = digits2(p, t->second);
-    if (micro) {
-        *p++ = '.';
-        for (i = 5; i >= 0; i--) {
-            p[i] = (char)('0' + us % 10);
-            us /= 10;
-        }
-        p += 6;
-    }
-    *p++ = 'Z';
-    *p = '\0';
-    return (size_t)(p - out);
+    f[0] = (int)t->year;
+    f[1] = (int)t->month;
+    f[2] = (int)t->day;
+    f[3] = (int)t->hour;
+    f[4] = (int)t->minute;
+    f[5] = (int)t->second;
+    return dt_write_fields(f, 'T', micro ? (long)t->second_part : -1, "Z", out, DB_TIME_ISO_MAX);
 }
 
 void
