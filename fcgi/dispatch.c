@@ -211,10 +211,8 @@ dispatch_next(struct dispatch *d, const volatile sig_atomic_t *stopping)
 void
 dispatch_keep(struct dispatch *d, int fd)
 {
-    /* MOD for a connection from the set; ADD for one libfcgi accepted
-     * itself (after a broken request it takes the next from the backlog) */
-    if (watch(d, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLRDHUP) < 0 &&
-        (errno != ENOENT || watch(d, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP) < 0)) {
+    /* every connection came from the set: libfcgi accepts none itself */
+    if (watch(d, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLRDHUP) < 0) {
         log_warn("fcgi", "event=connection_dropped err=\"epoll: %s\"", strerror(errno));
         close(fd);
     }

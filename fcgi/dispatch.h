@@ -24,7 +24,8 @@ void dispatch_close(struct dispatch *d);
  * -2 when the process can no longer wait or accept (errno says why). */
 int dispatch_next(struct dispatch *d, const volatile sig_atomic_t *stopping);
 
-/* Gives back a connection kept open after its request. */
+/* Gives back a connection dispatch_next returned, kept open after its
+ * request. */
 void dispatch_keep(struct dispatch *d, int fd);
 
 #endif

@@ -44,6 +44,13 @@
 #define THREADS_MAX        64
 /* How long a stopping worker lets the requests under way finish. */
 #define STOP_GRACE_MS 10000
+/* The listening socket libfcgi is given: none. After a broken request
+ * FCGX_Accept_r goes on to accept() the next connection itself, which would
+ * take it past the dispatcher: no read limit (a record cut short there held
+ * the thread until its peer left), and for a Unix socket a 2 s select() on
+ * each connection that says nothing yet. accept(-1) fails at once instead,
+ * and the thread goes back to dispatch_next, which accepts everything. */
+#define NO_LISTENER (-1)
 
 /* What the threads of a process share to start and stop. */
 struct pool {
@@ -158,13 +165,9 @@ accept_loop(void *arg)
         t->fr.keepConnection = 1;
         rc = FCGX_Accept_r(&t->fr);
         if (rc < 0) {
-            /* a broken request: libfcgi closed its connection and tried the
-             * backlog, which has nothing now (the socket does not block) */
-            if (rc == -EAGAIN || rc == -EWOULDBLOCK || t->pool->stopping) {
-                continue;
-            }
-            errno = -rc;
-            break;
+            /* a broken request: libfcgi closed its connection, and its
+             * accept() of a next one failed, as it must (NO_LISTENER) */
+            continue;
         }
         set_busy(t->pool, 1);
         serve(&t->fr, &t->r);
@@ -327,7 +330,7 @@ main(int argc, char **argv)
     pthread_attr_setstacksize(&attr, 1024 * 1024);
     for (i = 0; i < nthreads; i++) {
         thread_init(&threads[i], &shared, &pool);
-        if (FCGX_InitRequest(&threads[i].fr, 0, 0) != 0 ||
+        if (FCGX_InitRequest(&threads[i].fr, NO_LISTENER, 0) != 0 ||
             pthread_create(&threads[i].id, &attr, accept_loop, &threads[i]) != 0) {
             log_error("fcgi", "event=init_failed thread=%d", i);
             return 1;

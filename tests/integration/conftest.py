@@ -69,6 +69,53 @@ def wait_until(pred, timeout=30.0, interval=0.1, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def fcgi_get(sock_path, uri, timeout=30):
+    """One FastCGI request (a responder's GET of uri) straight to a worker's
+    socket: (status, body bytes). A socket.timeout if the worker says nothing
+    for timeout seconds."""
+    import socket
+    import struct
+
+    def record(kind, content):
+        return struct.pack(">BBHHBx", 1, kind, 1, len(content), 0) + content
+
+    def pair(k, v):
+        k, v = k.encode(), v.encode()
+        size = lambda n: bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+        return size(len(k)) + size(len(v)) + k + v
+    path, _, query = uri.partition("?")
+    params = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "DOCUMENT_URI": path,
+              "REQUEST_URI": uri, "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1",
+              "HTTP_HOST": "127.0.0.1"}
+    out = b""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+        c.settimeout(timeout)
+        c.connect(str(sock_path))
+        c.sendall(record(1, struct.pack(">HB5x", 1, 0)) +
+                  record(4, b"".join(pair(k, v) for k, v in params.items())) + record(4, b"") +
+                  record(5, b""))
+        buf = b""
+        while True:
+            while len(buf) < 8:
+                more = c.recv(65536)
+                assert more, "the worker closed the connection mid-answer"
+                buf += more
+            _, kind, _, n, pad = struct.unpack(">BBHHB", buf[:7])
+            while len(buf) < 8 + n + pad:
+                buf += c.recv(65536)
+            if kind == 6:
+                out += buf[8:8 + n]
+            buf = buf[8 + n + pad:]
+            if kind == 3:
+                break
+    head, _, body = out.partition(b"\r\n\r\n")
+    status = 200
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"status:"):
+            status = int(line.split()[1])
+    return status, body
+
+
 def process_gone(pid):
     """Whether process pid has ended: no such process, or a zombie."""
     try:

@@ -13,7 +13,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import BUILD, tag, wait_until
+from conftest import BUILD, fcgi_get, tag, wait_until
 from gen import generate
 
 PREFIX = tag("apisrc")  # this module's sources: PREFIX1..3
@@ -346,52 +346,6 @@ def test_cached_responses_never_lag_a_commit(data):
                    interval=0.005, what="the commit")
         assert get(data, f"/api/matches/{mid}/").json()["state"] == state
         assert get(data, "/api/matches/", source=src).json()["results"][0]["state"] == state
-
-
-def fcgi_get(sock_path, uri):
-    """One FastCGI request (a responder's GET of uri) straight to a worker's
-    socket: (status, body bytes)."""
-    import socket
-    import struct
-
-    def record(kind, content):
-        return struct.pack(">BBHHBx", 1, kind, 1, len(content), 0) + content
-
-    def pair(k, v):
-        k, v = k.encode(), v.encode()
-        size = lambda n: bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
-        return size(len(k)) + size(len(v)) + k + v
-    path, _, query = uri.partition("?")
-    params = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "DOCUMENT_URI": path,
-              "REQUEST_URI": uri, "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1",
-              "HTTP_HOST": "127.0.0.1"}
-    out = b""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
-        c.settimeout(30)
-        c.connect(str(sock_path))
-        c.sendall(record(1, struct.pack(">HB5x", 1, 0)) +
-                  record(4, b"".join(pair(k, v) for k, v in params.items())) + record(4, b"") +
-                  record(5, b""))
-        buf = b""
-        while True:
-            while len(buf) < 8:
-                more = c.recv(65536)
-                assert more, "the worker closed the connection mid-answer"
-                buf += more
-            _, kind, _, n, pad = struct.unpack(">BBHHB", buf[:7])
-            while len(buf) < 8 + n + pad:
-                buf += c.recv(65536)
-            if kind == 6:
-                out += buf[8:8 + n]
-            buf = buf[8 + n + pad:]
-            if kind == 3:
-                break
-    head, _, body = out.partition(b"\r\n\r\n")
-    status = 200
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"status:"):
-            status = int(line.split()[1])
-    return status, body
 
 
 def test_a_statement_the_server_cuts_short_is_a_503_with_its_reason(data, tmp_path):

@@ -7,6 +7,7 @@ was serving."""
 
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -15,7 +16,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import TEST_ENV, tag, wait_until
+from conftest import BUILD, TEST_ENV, fcgi_get, tag, wait_until
 from gen import generate
 
 PREFIX = tag("kasrc")
@@ -291,3 +292,56 @@ def test_silent_and_broken_fastcgi_peers_hold_nothing(data):
             s.close()
     assert worker_pids(stack) == before
     assert stack.get(uncached("/healthz")).status_code == 200
+
+
+def thread_in_read(pid):
+    """Whether a thread of the process is blocked in read(2) (syscall 0 on
+    x86-64; libfcgi reads a request with read)."""
+    import glob
+    for f in glob.glob(f"/proc/{pid}/task/*/syscall"):
+        try:
+            if open(f).read().split()[0] == "0":
+                return True
+        except (OSError, IndexError):
+            pass
+    return False
+
+
+def test_a_broken_request_leaves_the_backlog_to_the_dispatcher(data, tmp_path):
+    """After a broken request libfcgi went on to accept() the next connection
+    of the backlog itself: that one had no read limit, so a record cut short
+    there held the thread until its peer went away, and a request behind it
+    waited as long. A worker of one thread: the first cut record is being
+    read (1 s limit), a second one and a real request arrive behind it; the
+    request is answered once the dispatcher has timed both out."""
+    import socket
+
+    stack, ids = data
+    sock_path = tmp_path / "w.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(sock_path))
+    listener.listen(16)
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen([str(BUILD / "esports-fcgi")], stdin=listener.fileno(),
+                              stdout=subprocess.DEVNULL, stderr=log.open("w"),
+                              env=stack.app_env(FCGI_THREADS=1, COMMIT_CLOCK_FILE=""))
+    listener.close()
+    peers = []
+    try:
+        assert fcgi_get(sock_path, f"/api/matches/{ids[0]}/")[0] == 200
+        for _ in range(2):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(str(sock_path))
+            s.sendall(b"\x01\x01\x00\x01\x00\x08")  # a begin-request header, no body
+            peers.append(s)
+            if len(peers) == 1:  # the second waits in the backlog
+                wait_until(lambda: thread_in_read(worker.pid), interval=0.01,
+                           what="the worker reading the first cut record")
+        status, body = fcgi_get(sock_path, f"/api/matches/{ids[1]}/", timeout=15)
+        assert status == 200, body[:300]
+    finally:
+        for s in peers:
+            s.close()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    assert worker.returncode == 0, log.read_text()[-2000:]
