@@ -14,17 +14,21 @@
 static const char SQL_BEGIN[] = "SET @esports_batch_t0 = UTC_TIMESTAMP(6)";
 /* LAST_INSERT_ID(expr) hands the new value back through the OK packet */
 static const char SQL_TAKE[] = "UPDATE change_seq SET seq = LAST_INSERT_ID(seq + ?) WHERE id = 1";
-/* (array binding takes no INSERT ... SELECT: the kind is set after) */
-static const char SQL_INSERT[] = "INSERT INTO changes (seq, match_id, kind, changed_at)"
-                                 " VALUES (?, ?, 'updated', UTC_TIMESTAMP(6))";
+static const char SQL_INSERT[] = "INSERT INTO changes (seq, match_id, kind, fixture_id, changed_at)"
+                                 " VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))";
+#define IN8      "?,?,?,?,?,?,?,?"
+#define IN32     IN8 "," IN8 "," IN8 "," IN8
+#define IN128    IN32 "," IN32 "," IN32 "," IN32
+#define KIND_IDS 128
 /* created when the batch (@esports_batch_t0: when it began; NULL outside
  * the consumer) inserted the match; the fixture the match belongs to at the
- * commit */
+ * commit. A plain read, which locks nothing: the caller holds the lock that
+ * every writer of fixtures commits under, so what it reads is what the
+ * commit leaves, and the consumer's linker, which writes fixture rows
+ * before it takes that lock, is never waited for. */
 static const char SQL_KIND[] =
-    "UPDATE changes c JOIN matches m ON m.id = c.match_id"
-    " LEFT JOIN fixture_members f ON f.match_id = c.match_id"
-    " SET c.kind = IF(m.created_at >= @esports_batch_t0, 'created', 'updated'),"
-    " c.fixture_id = f.fixture_id WHERE c.seq BETWEEN ? AND ?";
+    "SELECT m.id, m.created_at >= @esports_batch_t0, f.fixture_id FROM matches m"
+    " LEFT JOIN fixture_members f ON f.match_id = m.id WHERE m.id IN (" IN128 ")";
 static const char SQL_OLDEST[] = "SELECT MIN(seq) FROM changes";
 /* a plain read: no lock, the committed value */
 static const char SQL_NEWEST[] = "SELECT seq FROM change_seq WHERE id = 1";
@@ -62,12 +66,58 @@ db_changes_begin(struct db *db)
     return db_execute(db, SQL_BEGIN, NULL);
 }
 
+/* The kind and fixture of the n (at most KIND_IDS) matches ids: kinds[i]
+ * becomes "created" and fixtures[i] the fixture (fnull[i] cleared) where the
+ * rows say so. */
+static int
+read_kinds(struct db *db, const int64_t *ids, size_t n, const char **kinds, int64_t *fixtures,
+           char *fnull)
+{
+    MYSQL_BIND p[KIND_IDS], res[3];
+    int64_t vals[KIND_IDS], id = 0, created = 0, fixture = 0;
+    char nulls[KIND_IDS], cnull = 0, fxnull = 0;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < KIND_IDS; i++) {
+        vals[i] = i < n ? ids[i] : 0;
+        nulls[i] = i >= n;
+        db_bind_i64(&p[i], &vals[i], &nulls[i]);
+    }
+    rc = db_execute(db, SQL_KIND, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &id, NULL);
+        db_bind_i64(&res[1], &created, &cnull);
+        db_bind_i64(&res[2], &fixture, &fxnull);
+        rc = db_bind_result(db, SQL_KIND, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_KIND)) == RC_OK) {
+        for (i = 0; i < n; i++) {
+            if (ids[i] != id) {
+                continue;
+            }
+            if (!cnull && created) {
+                kinds[i] = "created";
+            }
+            if (!fxnull) {
+                fixtures[i] = fixture;
+                fnull[i] = STMT_INDICATOR_NONE;
+            }
+        }
+    }
+    db_stmt_done(db, SQL_KIND);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
 int
 db_changes_record(struct db *db, const uint64_t *match_ids, size_t n, uint64_t *first,
                   uint64_t *last)
 {
     MYSQL_BIND p[2];
-    int64_t count = (int64_t)n, *seqs, *ids;
+    int64_t count = (int64_t)n, *seqs, *ids, *fixtures;
+    const char **kinds;
+    unsigned long *lens;
+    char *ind;
     uint64_t top;
     size_t i;
     int rc;
@@ -88,22 +138,40 @@ db_changes_record(struct db *db, const uint64_t *match_ids, size_t n, uint64_t *
     }
     seqs = xmalloc(n * sizeof(*seqs));
     ids = xmalloc(n * sizeof(*ids));
+    fixtures = xmalloc(n * sizeof(*fixtures));
+    kinds = xmalloc(n * sizeof(*kinds));
+    lens = xmalloc(n * sizeof(*lens));
+    ind = xmalloc(2 * n);
     for (i = 0; i < n; i++) {
         seqs[i] = (int64_t)(top - n + 1 + i);
         ids[i] = (int64_t)match_ids[i];
+        kinds[i] = "updated";
+        fixtures[i] = 0;
+        ind[i] = STMT_INDICATOR_NONE;
+        ind[n + i] = STMT_INDICATOR_NULL;
     }
-    db_bind_i64_array(&p[0], seqs, NULL);
-    db_bind_i64_array(&p[1], ids, NULL);
-    rc = db_execute_many(db, SQL_INSERT, p, (unsigned int)n);
+    for (i = 0; i < n && rc == RC_OK; i += KIND_IDS) {
+        rc = read_kinds(db, ids + i, n - i < KIND_IDS ? n - i : KIND_IDS, kinds + i, fixtures + i,
+                        ind + n + i);
+    }
+    for (i = 0; i < n; i++) {
+        lens[i] = (unsigned long)strlen(kinds[i]);
+    }
+    if (rc == RC_OK) {
+        MYSQL_BIND q[4];
+
+        db_bind_i64_array(&q[0], seqs, NULL);
+        db_bind_i64_array(&q[1], ids, NULL);
+        db_bind_str_array(&q[2], kinds, lens, ind, 0);
+        db_bind_i64_array(&q[3], fixtures, ind + n);
+        rc = db_execute_many(db, SQL_INSERT, q, (unsigned int)n);
+    }
     free(seqs);
     free(ids);
-    if (rc == RC_OK) {
-        int64_t lo = (int64_t)(top - n + 1), hi = (int64_t)top;
-
-        db_bind_i64(&p[0], &lo, NULL);
-        db_bind_i64(&p[1], &hi, NULL);
-        rc = db_execute(db, SQL_KIND, p);
-    }
+    free(fixtures);
+    free(kinds);
+    free(lens);
+    free(ind);
     if (rc == RC_OK) {
         *first = top - n + 1;
         *last = top;
