@@ -13,6 +13,7 @@ h_metrics(struct req *r)
     struct consumer_status cs;
     int have = db_status_get(r->w->db, &cs) == RC_OK;
     uint64_t published, failed, last, oldest, newest, queued;
+    double oldest_s;
 
     metrics_render(r->w->metrics, &r->body, route_names, route_count, have ? &cs : NULL,
                    r->w->cfg->health_stall_s);
@@ -20,8 +21,8 @@ h_metrics(struct req *r)
         db_changes_bounds(r->w->db, &oldest, &newest) == RC_OK) {
         metrics_render_live(&r->body, published, failed, newest);
     }
-    if (have && db_fixtures_link_queue(r->w->db, &queued) == RC_OK) {
-        metrics_render_link_queue(&r->body, queued);
+    if (have && db_fixtures_link_queue(r->w->db, &queued, &oldest_s) == RC_OK) {
+        metrics_render_link_queue(&r->body, queued, oldest_s);
     }
     return RC_OK;
 }

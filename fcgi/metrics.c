@@ -213,11 +213,15 @@ metrics_render_live(buf_t *out, uint64_t published, uint64_t failed, uint64_t ne
 }
 
 void
-metrics_render_link_queue(buf_t *out, uint64_t depth)
+metrics_render_link_queue(buf_t *out, uint64_t depth, double oldest_s)
 {
     buf_appendf(out,
-                "# HELP esports_link_queue_depth Matches of renamed teams and tournaments "
-                "waiting to be relinked.\n"
-                "# TYPE esports_link_queue_depth gauge\nesports_link_queue_depth %llu\n",
-                (unsigned long long)depth);
+                "# HELP esports_link_queue_depth Rows of link_queue waiting for the linker: "
+                "matches a batch changed, teams and tournaments it renamed.\n"
+                "# TYPE esports_link_queue_depth gauge\nesports_link_queue_depth %llu\n"
+                "# HELP esports_link_queue_oldest_seconds How long the oldest row of link_queue "
+                "has waited (0: none): the linker's lag.\n"
+                "# TYPE esports_link_queue_oldest_seconds gauge\n"
+                "esports_link_queue_oldest_seconds %.3f\n",
+                (unsigned long long)depth, oldest_s);
 }

@@ -36,7 +36,8 @@ void metrics_render(const struct metrics *m, buf_t *out, const char *const *name
  * nchan, publishes that failed, the newest seq of the feed. */
 void metrics_render_live(buf_t *out, uint64_t published, uint64_t failed, uint64_t newest_seq);
 
-/* The matches waiting in link_queue (renames) to be relinked. */
-void metrics_render_link_queue(buf_t *out, uint64_t depth);
+/* The rows waiting in link_queue for the linker (matches, renames), and
+ * how long the oldest has waited. */
+void metrics_render_link_queue(buf_t *out, uint64_t depth, double oldest_s);
 
 #endif

@@ -71,7 +71,9 @@ static const char SQL_IDENTITY[] =
     " WHERE tim.identity_id = (SELECT identity_id FROM team_identity_members WHERE team_id = ?)"
     " ORDER BY s.name, t.name, t.id";
 
-static const char SQL_LINK_QUEUE[] = "SELECT COUNT(*) FROM link_queue";
+static const char SQL_LINK_QUEUE[] =
+    "SELECT COUNT(*), COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(queued_at), UTC_TIMESTAMP(6)), 0)"
+    " FROM link_queue";
 
 static const char *const fixtures_sqls[] = {
     SQL_ALL_DATE_DESC, SQL_ALL_DATE_ASC,   SQL_ALL_ID_ASC,   SQL_ALL_ID_DESC,   SQL_SOME_DATE_DESC,
@@ -431,12 +433,26 @@ db_fixtures_identity(struct db *db, uint64_t team_id, struct arena *a, struct id
 }
 
 int
-db_fixtures_link_queue(struct db *db, uint64_t *n)
+db_fixtures_link_queue(struct db *db, uint64_t *n, double *oldest_s)
 {
-    int64_t v = 0;
-    char is_null = 0;
-    int rc = db_select_i64(db, SQL_LINK_QUEUE, NULL, &v, &is_null);
+    MYSQL_BIND res[2];
+    int64_t count = 0, us = 0;
+    int rc = db_execute(db, SQL_LINK_QUEUE, NULL);
 
-    *n = rc == RC_OK && !is_null && v > 0 ? (uint64_t)v : 0;
-    return rc;
+    *n = 0;
+    *oldest_s = 0;
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &count, NULL);
+        db_bind_i64(&res[1], &us, NULL);
+        rc = db_bind_result(db, SQL_LINK_QUEUE, res);
+    }
+    if (rc == RC_OK) {
+        rc = db_fetch(db, SQL_LINK_QUEUE);
+    }
+    db_stmt_done(db, SQL_LINK_QUEUE);
+    if (rc == RC_OK) {
+        *n = count > 0 ? (uint64_t)count : 0;
+        *oldest_s = us > 0 ? (double)us / 1e6 : 0;
+    }
+    return rc == RC_NOTFOUND ? RC_ERR : rc;
 }

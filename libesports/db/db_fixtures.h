@@ -81,7 +81,9 @@ int db_fixtures_suggested_for(struct db *db, uint64_t match_id, struct arena *a,
 /* The identity of team team_id with all its teams: RC_OK or RC_NOTFOUND. */
 int db_fixtures_identity(struct db *db, uint64_t team_id, struct arena *a,
                          struct identity_view **out);
-/* How many matches wait in link_queue to be relinked after a rename. */
-int db_fixtures_link_queue(struct db *db, uint64_t *n);
+/* How many rows wait in link_queue for the consumer's linker (matches a
+ * batch changed, renamed teams and tournaments), and for how many seconds
+ * the oldest has waited (0 when none). */
+int db_fixtures_link_queue(struct db *db, uint64_t *n, double *oldest_s);
 
 #endif
