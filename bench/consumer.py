@@ -97,13 +97,13 @@ def run_once(n):
                    int(s.scalar("SELECT messages_applied + messages_rejected FROM consumer_status")) >= n,
                    timeout=600, interval=0.05, what="queue drained")
         elapsed = time.monotonic() - t0
-        # renames queue matches for relinking (0011_link_queue.sql): done once it is empty
+        # the batches queue their matches for the linker (0012_link_queue_matches.sql): done once it is empty
         wait_until(lambda: s.scalar("SELECT COUNT(*) FROM link_queue") == "0", timeout=600,
                    interval=0.05, what="link queue relinked")
         # the precise figure: from the consumer's start to its last commit, by its own log
         log = s.dir / "log" / "consumer.log"
         log_elapsed = log_span(log, pid)
-        linked_elapsed = log_span(log, pid, ("event=batch_committed", "event=relinked_queued"))
+        linked_elapsed = log_span(log, pid, ("event=batch_committed", "event=linked_slice"))
         cpu = {k: round(cpu_s(v) - before[k], 2) for k, v in others.items()}
         stmts = int(s.sql("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'")[0][1]) - stmts0
         cpu["consumer"] = round(cpu_s(pid), 2)

@@ -55,6 +55,7 @@ apply_pending_reset(struct apply_pending *p)
     p->bytes = 0;
     p->new_matches = 0;
     p->nchanged = 0;
+    p->link_seq = 0;
     idcache_clear(p->changed_set);
 }
 
@@ -334,7 +335,7 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
         return rc == RC_UNAVAIL ? RC_UNAVAIL : RC_ERR;
     }
     if (parsed == RC_OK) {
-        rc = db_ingest_event(db, cache, ev, &mrow, team_ids);
+        rc = db_ingest_event(db, cache, ev, pending->link_seq, &mrow, team_ids);
         if (rc == RC_UNAVAIL || rc == RC_ERR || (rc == RC_INVALID && !careful)) {
             return rc;
         }
@@ -391,111 +392,26 @@ apply_message(const struct config *cfg, struct db *db, struct idcache *cache,
 }
 
 int
-apply_link(const struct config *cfg, struct db *db, struct apply_pending *pending, uint64_t *queued)
+apply_link(struct db *db, struct apply_pending *pending)
 {
-    struct link_params lp;
-    struct db_link_stats st;
-    long t0;
     int rc;
 
-    *queued = 0;
-    if (!cfg->link_enabled || pending->nchanged == 0) {
+    if (pending->link_seq == 0 || pending->nchanged == 0) {
         return RC_OK;
     }
-    link_params_config(&lp, cfg);
-    memset(&st, 0, sizeof(st));
-    st.touch = 1;
-    st.defer_renames = 1;
-    t0 = dt_mono_ms();
     rc = db_link_savepoint(db);
     if (rc == RC_OK) {
-        rc = db_link_matches(db, &lp, (const int64_t *)pending->changed, pending->nchanged, &st);
+        rc = db_link_enqueue(db, pending->changed, pending->nchanged, pending->link_seq);
     }
-    if (rc == RC_OK && st.ntouched > 0) {
-        /* matches the batch did not write whose fixture or team identities
-         * moved: their JSON changed, so they are changes of this commit and
-         * their search documents are sent again */
-        size_t from = pending->nchanged;
-
-        note_changed(pending, (const uint64_t *)st.touched, st.ntouched);
-        rc = db_ingest_outbox_many(db, pending->changed + from, pending->nchanged - from);
-    }
-    if (rc == RC_OK) {
-        /* matches with a team whose identity gained or lost a member: only
-         * their documents changed (the aliases) */
-        rc = db_link_resend(db, &st);
-    }
-    db_link_stats_cleanup(&st);
     if (rc == RC_UNAVAIL) {
         return rc;
-    }
-    if (rc == RC_OK) {
-        *queued = st.queued;
     }
     if (rc != RC_OK) {
         /* the rows go on without their links; tools/relink makes them */
         log_error("apply",
-                  "event=link_failed rc=%s matches=%zu err=\"%s\" action=committed_unlinked",
+                  "event=link_queue_failed rc=%s matches=%zu err=\"%s\" action=committed_unlinked",
                   rc_name(rc), pending->nchanged, db_last_error(db));
         return db_link_undo(db) == RC_OK ? RC_OK : RC_UNAVAIL;
     }
-    log_debug("apply",
-              "event=linked matches=%zu nodes=%llu pairs=%llu fixture_rows=%llu identity_rows=%llu "
-              "suggestion_rows=%llu queued=%llu ms=%ld nodes_ms=%.1f links_ms=%.1f "
-              "block_ms=%.1f write_ms=%.1f teams_ms=%.1f",
-              pending->nchanged, (unsigned long long)st.nodes, (unsigned long long)st.pairs,
-              (unsigned long long)st.fixture_rows, (unsigned long long)st.identity_rows,
-              (unsigned long long)st.suggestion_rows, (unsigned long long)st.queued,
-              dt_mono_ms() - t0, st.ms_nodes, st.ms_links, st.ms_block, st.ms_write, st.ms_teams);
     return RC_OK;
-}
-
-int
-apply_link_queue(const struct config *cfg, struct db *db, size_t limit, struct link_queue_step *out)
-{
-    struct link_params lp;
-    struct db_link_stats st;
-    int64_t *ids = xmalloc(limit * sizeof(*ids));
-    long t0 = dt_mono_ms();
-    size_t n = 0;
-    int more = 0, rc;
-
-    memset(out, 0, sizeof(*out));
-    memset(&st, 0, sizeof(st));
-    rc = db_status_lock_version(db, &out->version);
-    if (rc == RC_OK) {
-        rc = db_link_queue_take(db, limit, ids, &n, &more);
-    }
-    if (rc == RC_OK && n > 0) {
-        link_params_config(&lp, cfg);
-        st.touch = 1;
-        st.defer_renames = 1; /* what a relink renames again waits its turn */
-        rc = db_changes_begin(db);
-        if (rc == RC_OK) {
-            rc = db_link_matches(db, &lp, ids, n, &st);
-        }
-        if (rc == RC_OK && st.ntouched > 0) {
-            rc = db_link_bump_version(db);
-            out->bumped = rc == RC_OK;
-        }
-        if (rc == RC_OK) {
-            rc = db_link_publish(db, &st, &out->first, &out->last);
-        }
-    }
-    if (rc == RC_OK) {
-        out->taken = n;
-        out->more = more || st.queued > 0;
-    }
-    if (rc == RC_OK && n > 0) {
-        log_info("apply",
-                 "event=relinked_queued matches=%zu nodes=%llu changed=%llu queued_again=%llu "
-                 "truncated=%llu more=%d ms=%ld",
-                 n, (unsigned long long)st.nodes,
-                 (unsigned long long)(out->last ? out->last - out->first + 1 : 0),
-                 (unsigned long long)st.queued, (unsigned long long)st.truncated, out->more,
-                 dt_mono_ms() - t0);
-    }
-    db_link_stats_cleanup(&st);
-    free(ids);
-    return rc == RC_OK || rc == RC_UNAVAIL || rc == RC_INVALID ? rc : RC_ERR;
 }

@@ -51,6 +51,9 @@ struct apply_pending {
     uint64_t *changed;    /* distinct matches the flushes of this batch wrote */
     size_t nchanged, capchanged;
     struct idcache *changed_set; /* the same, to tell a match already there */
+    /* the data_version the batch commits, the seq of what it queues for the
+     * linker (the batch sets it when it begins); 0: LINK_ENABLED=0 */
+    uint64_t link_seq;
 };
 
 void apply_pending_init(struct apply_pending *p);
@@ -81,32 +84,13 @@ int apply_message(const struct config *cfg, struct db *db, struct idcache *cache
  * apply_message. */
 int apply_flush(struct db *db, struct apply_pending *pending);
 
-/* Relinks the matches the batch changed (LINK_ENABLED=1), after its last
- * flush and before its commit. A failure of the server (RC_UNAVAIL) fails the
- * batch; any other failure undoes only the links, logs it and lets the batch
- * commit: the rows are never held back by the linker, and tools/relink
- * repairs what was left out. */
-int apply_link(const struct config *cfg, struct db *db, struct apply_pending *pending,
-               uint64_t *queued);
-
-/* What apply_link_queue did. */
-struct link_queue_step {
-    size_t taken;         /* matches relinked (0: the queue was empty) */
-    int more;             /* the queue may hold more */
-    uint64_t first, last; /* the change seqs recorded (0: none) */
-    uint64_t version;     /* data_version under the lock, before the step */
-    int bumped;           /* the step moved data_version (by one) */
-};
-
-/* The matches of teams and tournaments a batch renamed wait in link_queue
- * (apply_link's *queued counts them). In a transaction of its own, with the
- * row lock of the batches and of tools/link taken first
- * (db_status_lock_version): relinks up to `limit` of them, records the
- * change and the search document of each match whose links moved, and
- * removes them from the queue. Errors as apply_flush; the caller rolls
- * back. */
-int apply_link_queue(const struct config *cfg, struct db *db, size_t limit,
-                     struct link_queue_step *out);
+/* Queues the matches the batch changed for the linker (linker.h), after
+ * its last flush and before its commit (nothing when link_seq is 0). A
+ * failure of the server (RC_UNAVAIL) fails the batch; any other failure
+ * undoes only the queue rows, logs it and lets the batch commit: the rows
+ * are never held back by the linker, and tools/relink repairs what was left
+ * out. */
+int apply_link(struct db *db, struct apply_pending *pending);
 
 /* Records the change feed rows of the matches the batch wrote
  * (db_changes_record), just before the commit; *first and *last receive their

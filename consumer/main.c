@@ -23,6 +23,7 @@
 #include "db_changes.h"
 #include "db_status.h"
 #include "idcache.h"
+#include "linker.h"
 #include "live.h"
 #include "log.h"
 #include "mem.h"
@@ -91,12 +92,10 @@ struct consumer {
     struct commitclock *clock; /* shared with the workers; NULL when off */
     int clock_settled;
     int busy; /* the last batch filled up: more deliveries are waiting */
-    /* link_queue may hold matches of renamed teams or tournaments (set at
-     * the start and when a batch queues some; cleared when a slice finds
-     * no more); after a failed slice the next waits until link_retry_ms */
-    int link_queued;
-    long link_retry_ms;
-    long link_budget_ms; /* what slices may still take while messages wait */
+    /* relinks what the batches queue (NULL: LINK_ENABLED=0) */
+    struct linker *linker;
+    uint64_t linker_seen;     /* linker_bumps() when the last batch began */
+    pthread_mutex_t clock_mu; /* commitclock_settle against the linker's commits */
     /* what the status row says of ingestion (db_status_report) */
     const char *state; /* "running", "retrying", "blocked" */
     char reason[512];  /* why, when not running */
@@ -338,8 +337,8 @@ batch_commit(struct consumer *c)
 {
     struct batch *b = &c->b;
     long t0 = dt_mono_ms();
-    uint64_t first = 0, last = 0, queued = 0;
-    int rc;
+    uint64_t first = 0, last = 0;
+    int rc, queued;
     size_t i;
 
     if (!b->open) {
@@ -347,7 +346,7 @@ batch_commit(struct consumer *c)
     }
     rc = apply_flush(c->db, &c->pending);
     if (rc == RC_OK) {
-        rc = apply_link(c->cfg, c->db, &c->pending, &queued);
+        rc = apply_link(c->db, &c->pending);
     }
     if (rc == RC_OK) {
         /* last of the batch: the counter's row lock is held until the commit */
@@ -361,7 +360,11 @@ batch_commit(struct consumer *c)
         /* workers stop trusting their cache from before the commit to after it */
         if (b->changed > 0) {
             if (!c->clock_settled) {
-                commitclock_settle(c->clock); /* this consumer is the active one now */
+                /* this consumer is the active one now (not while the
+                 * linker is between its begin and done) */
+                pthread_mutex_lock(&c->clock_mu);
+                commitclock_settle(c->clock);
+                pthread_mutex_unlock(&c->clock_mu);
                 c->clock_settled = 1;
             }
             commitclock_begin(c->clock);
@@ -385,10 +388,11 @@ batch_commit(struct consumer *c)
         mirror_thread_notify(&c->mt);
     }
     live_notify(c->live, first, last);
-    if (queued > 0) {
-        c->link_queued = 1;
-    }
+    queued = c->pending.link_seq != 0 && c->pending.nchanged > 0;
     apply_pending_reset(&c->pending);
+    if (queued) {
+        linker_notify(c->linker);
+    }
     c->expected_version = b->version + (b->changed > 0);
     c->version_known = 1;
     for (i = 0; i < b->ndead && rc == RC_OK; i++) {
@@ -410,67 +414,14 @@ batch_commit(struct consumer *c)
     return RC_OK;
 }
 
-/* Matches of link_queue relinked per transaction. While messages wait, the
- * slices may take a quarter of the time the batches took (so renames go on
- * under a steady feed, and ingestion keeps at least four fifths of its
- * rate; a rename during that time starts its matches over, so work done
- * early is often done again); slice after slice until the queue is empty
- * when no message waits. */
-#define LINK_QUEUE_SLICE      200
-#define LINK_QUEUE_BUSY_SHARE 4 /* batch time / this = slice time while busy */
-#define LINK_QUEUE_BUDGET_MAX 2000
-#define LINK_QUEUE_RETRY_MS   1000
-
-/* Relinks one slice of link_queue (apply_link_queue) in a transaction of
- * its own. Only the status row's consumer does it: a stand-by's turn comes
- * when it takes over. */
+/* The linker committed changes first..last (linker.h). */
 static void
-link_queue_step(struct consumer *c, int busy)
+linked(void *arg, uint64_t first, uint64_t last)
 {
-    struct link_queue_step st;
-    struct consumer_status cs;
-    long t0 = dt_mono_ms();
-    int rc;
+    struct consumer *c = arg;
 
-    if (!c->link_queued || c->b.open || t0 < c->link_retry_ms || !db_is_connected(c->db) ||
-        (busy && c->link_budget_ms <= 0)) {
-        return;
-    }
-    if (db_status_get(c->db, &cs) != RC_OK || cs.pid != (int)getpid()) {
-        c->link_retry_ms = dt_mono_ms() + LINK_QUEUE_RETRY_MS;
-        return;
-    }
-    rc = db_begin(c->db);
-    if (rc == RC_OK) {
-        rc = apply_link_queue(c->cfg, c->db, LINK_QUEUE_SLICE, &st);
-    }
-    if (rc == RC_OK) {
-        if (st.bumped) {
-            commitclock_begin(c->clock);
-        }
-        rc = db_commit(c->db);
-        if (st.bumped) {
-            commitclock_done(c->clock);
-        }
-    }
-    if (rc != RC_OK) {
-        log_warn("consumer", "event=link_queue_failed rc=%s err=\"%s\" action=retry_in_ms=%d",
-                 rc_name(rc), db_last_error(c->db), LINK_QUEUE_RETRY_MS);
-        (void)db_rollback(c->db);
-        c->link_retry_ms = dt_mono_ms() + LINK_QUEUE_RETRY_MS;
-        return;
-    }
-    if (busy) {
-        c->link_budget_ms -= dt_mono_ms() - t0;
-    }
-    if (st.bumped && c->version_known && st.version == c->expected_version) {
-        c->expected_version++; /* our own write: the id cache stays */
-    }
-    if (st.last > 0) {
-        mirror_thread_notify(&c->mt);
-        live_notify(c->live, st.first, st.last);
-    }
-    c->link_queued = st.more;
+    mirror_thread_notify(&c->mt);
+    live_notify(c->live, first, last);
 }
 
 static int
@@ -478,6 +429,7 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
 {
     struct batch *b = &c->b;
     struct apply_result res;
+    uint64_t bumps;
     int rc;
 
     log_debug("consumer", "event=received tag=%llu bytes=%zu redelivered=%d",
@@ -497,10 +449,15 @@ handle_delivery(struct consumer *c, const struct mq_delivery *d)
         if (rc != RC_OK) {
             return rc;
         }
-        /* another writer committed since our last batch: forget what we knew */
-        if (!c->version_known || b->version != c->expected_version) {
+        /* another writer committed since our last batch: forget what we
+         * knew (the linker's commits are not another writer's; it counts
+         * them under this lock) */
+        bumps = linker_bumps(c->linker);
+        if (!c->version_known || b->version != c->expected_version + (bumps - c->linker_seen)) {
             idcache_clear(c->cache);
         }
+        c->linker_seen = bumps;
+        c->pending.link_seq = c->linker != NULL ? b->version + 1 : 0;
         if (b->dead == NULL) {
             b->dead = xmalloc((size_t)c->cfg->batch_size * sizeof(*b->dead));
         }
@@ -601,9 +558,6 @@ next_timeout(const struct consumer *c, long now)
     long age, left, wait;
 
     if (!c->b.open) {
-        if (c->link_queued && now >= c->link_retry_ms) {
-            return 0; /* a look at the queue, then the next slice of link_queue */
-        }
         wait = HEARTBEAT_EVERY_MS - (now - c->last_heartbeat_ms);
         return wait < 0 ? 0 : (wait > 1000 ? 1000 : (int)wait);
     }
@@ -642,18 +596,9 @@ run(struct consumer *c)
                 continue;
             }
             if (c->b.n >= (unsigned)c->cfg->batch_size) {
-                long t0 = c->b.started_ms;
-
                 batch_commit(c);
                 c->busy = 1;
                 atomic_store(&c->mt.busy, 1);
-                if (c->link_queued) {
-                    c->link_budget_ms += (dt_mono_ms() - t0) / LINK_QUEUE_BUSY_SHARE;
-                    if (c->link_budget_ms > LINK_QUEUE_BUDGET_MAX) {
-                        c->link_budget_ms = LINK_QUEUE_BUDGET_MAX;
-                    }
-                }
-                link_queue_step(c, 1);
             }
         } else if (rc == RC_NOTFOUND) {
             long age = c->b.open ? dt_mono_ms() - c->b.started_ms : 0;
@@ -666,10 +611,9 @@ run(struct consumer *c)
                 atomic_store(&c->mt.busy, 0);
             } else if (!c->b.open) {
                 /* nothing waits, also after a feed that ended with a full
-                 * batch: the mirror's turn, and the link queue's */
+                 * batch: the mirror's turn */
                 c->busy = 0;
                 atomic_store(&c->mt.busy, 0);
-                link_queue_step(c, 0);
             }
         } else {
             batch_abort(c, "broker connection lost");
@@ -717,7 +661,7 @@ main(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     c.cfg = &cfg;
-    c.link_queued = cfg.link_enabled; /* what an earlier consumer left queued */
+    pthread_mutex_init(&c.clock_mu, NULL);
     backoff_init(&c.backoff, 100, cfg.db_retry_max_ms);
     c.started = (int64_t)time(NULL);
     c.state = "running";
@@ -737,11 +681,13 @@ main(int argc, char **argv)
         /* after the first connection: the client library is initialised */
         mirror_thread_start(&c.mt, &cfg);
         c.live = live_start(&cfg);
+        c.linker = linker_start(&cfg, c.clock, &c.clock_mu, linked, &c);
         run(&c);
         mq_close(c.mq);
         (void)db_status_stopped(c.db, (int)getpid());
     }
     log_info("consumer", "event=stopped pid=%ld", (long)getpid());
+    linker_stop(c.linker); /* it notifies the mirror and the feed */
     mirror_thread_stop(&c.mt);
     live_stop(c.live);
     free(c.b.dead);

@@ -28,6 +28,9 @@
 #include "db_link.h"
 #include "log.h"
 #include "rc.h"
+
+/* How long a decision waits for the other writers of links. */
+#define LOCK_WAIT_S 30
 #include "text.h"
 
 struct cmd {
@@ -256,8 +259,21 @@ main(int argc, char **argv)
         struct commitclock *clock =
             cfg.commit_clock_file[0] ? commitclock_open(cfg.commit_clock_file) : NULL;
 
+        int got = 0;
+
         err[0] = '\0';
-        rc = db_begin(db);
+        /* the consumer's linker holds it for a slice, about a second */
+        rc = db_link_lock(db, LOCK_WAIT_S, &got);
+        if (rc == RC_OK && !got) {
+            snprintf(err, sizeof(err),
+                     "another writer of links (tools/link or tools/relink) held the lock"
+                     " 'esports.link' for %d s; try again",
+                     LOCK_WAIT_S);
+            rc = RC_INVALID;
+        }
+        if (rc == RC_OK) {
+            rc = db_begin(db);
+        }
         if (rc == RC_OK) {
             rc = db_link_bump_version(db);
         }

@@ -163,7 +163,7 @@ relink(struct opts *o, const struct config *cfg)
     uint64_t norms = 0;
     int64_t after = 0, last = 0;
     double start = dt_mono();
-    int rc;
+    int rc, got = 0;
 
     link_params_config(&lp, cfg);
     memset(&st, 0, sizeof(st));
@@ -180,7 +180,18 @@ relink(struct opts *o, const struct config *cfg)
         db_free(db);
         return 1;
     }
-    /* every match is relinked below: what renames queued is done with it */
+    /* one writer of links at a time: the consumer's linker waits for the
+     * end of this run (it holds the lock for a slice, about a second) */
+    rc = db_link_lock(db, o->wait_s > 0 ? o->wait_s : 30, &got);
+    if (rc == RC_OK && !got) {
+        fprintf(stderr, "relink: another writer of links (tools/link or tools/relink) holds the"
+                        " lock 'esports.link'; try again\n");
+        commitclock_close(o->clock);
+        db_link_stats_cleanup(&st);
+        db_free(db);
+        return 1;
+    }
+    /* every match is relinked below: what queued is done with it */
     rc = step_begin(db);
     if (rc == RC_OK) {
         rc = db_link_queue_clear(db);

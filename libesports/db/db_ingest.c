@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "db_ingest.h"
 #include "db_internal.h"
+#include "link.h"
 #include "mem.h"
 #include "rc.h"
 #include "text.h"
@@ -28,20 +29,28 @@ static const char SQL_TITLE[] = "INSERT INTO titles (name, name_key) VALUES (?, 
                                 " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
 
 /* a later message may rename a tournament (same id, new name); an empty name keeps the old */
+/* link_norm is the linker's fold of the name (link_norm_team), stored with
+ * it: the linker, which reads in a snapshot of its own, finds it there */
 static const char SQL_TOURNAMENT[] =
-    "INSERT INTO tournaments (source_id, ext_key, external_id, name, name_key)"
-    " VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO tournaments (source_id, ext_key, external_id, name, name_key, link_norm)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
     " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id),"
     " updated_at = IF(VALUES(name) <> '' AND name <> VALUES(name), UTC_TIMESTAMP(6), updated_at),"
     " name_key = IF(VALUES(name) <> '', VALUES(name_key), name_key),"
+    " link_norm = IF(VALUES(name) <> '', VALUES(link_norm), link_norm),"
     " name = IF(VALUES(name) <> '', VALUES(name), name)";
 
 static const char SQL_TEAM[] =
-    "INSERT INTO teams (source_id, external_id, name, name_key) VALUES (?, ?, ?, ?)"
+    "INSERT INTO teams (source_id, external_id, name, name_key, link_norm) VALUES (?, ?, ?, ?, ?)"
     " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id),"
     " updated_at = IF(VALUES(name) <> '' AND name <> VALUES(name), UTC_TIMESTAMP(6), updated_at),"
     " name_key = IF(VALUES(name) <> '', VALUES(name_key), name_key),"
+    " link_norm = IF(VALUES(name) <> '', VALUES(link_norm), link_norm),"
     " name = IF(VALUES(name) <> '', VALUES(name), name)";
+
+/* a renamed team or tournament: its matches wait for the linker */
+static const char SQL_QUEUE_TEAM[] = DB_LINK_QUEUE_RENAME("team");
+static const char SQL_QUEUE_TOURNAMENT[] = DB_LINK_QUEUE_RENAME("tournament");
 
 static const char SQL_MATCH[] =
     "INSERT INTO matches (source_id, external_id, url, state, bestof, date_start, title_id,"
@@ -66,17 +75,21 @@ static const char SQL_MATCH_TEAM[] =
 
 static const char SQL_OUTBOX[] = "INSERT INTO search_outbox (match_id) VALUES (?)";
 /* a renamed team's name is an alias of each of its identity-mates: their
- * matches' documents are sent again */
+ * matches' documents are sent again. A plain read (an INSERT ... SELECT
+ * would lock the identity rows, which the consumer's linker writes before
+ * it waits for the lock this batch holds). */
 static const char SQL_OUTBOX_MATES[] =
-    "INSERT INTO search_outbox (match_id) SELECT DISTINCT mt.match_id"
+    "SELECT DISTINCT mt.match_id"
     " FROM team_identity_members me JOIN team_identity_members tim"
     " ON tim.identity_id = me.identity_id AND tim.team_id <> me.team_id"
     " JOIN match_teams mt ON mt.team_id = tim.team_id WHERE me.team_id = ?";
 
 static const char *const ingest_sqls[] = {
-    SQL_SAVEPOINT,   SQL_ROLLBACK_TO, SQL_SOURCE, SQL_TITLE,
-    SQL_TOURNAMENT,  SQL_TEAM,        SQL_MATCH,  SQL_MATCH_IDS,
-    SQL_CLEAR_TEAMS, SQL_MATCH_TEAM,  SQL_OUTBOX, SQL_OUTBOX_MATES,
+    SQL_SAVEPOINT,  SQL_ROLLBACK_TO,      SQL_SOURCE,
+    SQL_TITLE,      SQL_TOURNAMENT,       SQL_TEAM,
+    SQL_MATCH,      SQL_MATCH_IDS,        SQL_CLEAR_TEAMS,
+    SQL_MATCH_TEAM, SQL_OUTBOX,           SQL_OUTBOX_MATES,
+    SQL_QUEUE_TEAM, SQL_QUEUE_TOURNAMENT,
 };
 
 void
@@ -158,50 +171,107 @@ cached_upsert(struct db *db, struct idcache *cache, const char *key, const char 
     return rc;
 }
 
+/* Queues the renamed subject id for the linker (link_seq 0: linking off). */
+static int
+queue_rename(struct db *db, const char *sql, uint64_t id, uint64_t link_seq)
+{
+    MYSQL_BIND p[2];
+    int64_t subject = (int64_t)id, seq = (int64_t)link_seq;
+
+    if (link_seq == 0) {
+        return RC_OK;
+    }
+    db_bind_i64(&p[0], &subject, NULL);
+    db_bind_i64(&p[1], &seq, NULL);
+    return db_execute(db, sql, p);
+}
+
+/* The search documents of the matches of team's identity-mates, sent again. */
+static int
+outbox_mates(struct db *db, int64_t team)
+{
+    MYSQL_BIND p[1], res[1];
+    uint64_t *ids = NULL;
+    int64_t got = 0;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    db_bind_i64(&p[0], &team, NULL);
+    rc = db_execute(db, SQL_OUTBOX_MATES, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &got, NULL);
+        rc = db_bind_result(db, SQL_OUTBOX_MATES, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_OUTBOX_MATES)) == RC_OK) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            ids = xrealloc(ids, cap * sizeof(*ids));
+        }
+        ids[n++] = (uint64_t)got;
+    }
+    db_stmt_done(db, SQL_OUTBOX_MATES);
+    if (rc == RC_NOTFOUND) {
+        rc = db_ingest_outbox_many(db, ids, n);
+    }
+    free(ids);
+    return rc;
+}
+
 static int
 upsert_team(struct db *db, struct idcache *cache, int64_t source_id, const struct match_team *t,
-            uint64_t *id)
+            uint64_t link_seq, uint64_t *id)
 {
-    MYSQL_BIND p[4];
-    struct sparam sp[3];
-    char key[1024];
+    MYSQL_BIND p[5];
+    struct sparam sp[4];
+    char key[1024], norm[LINK_NORM_MAX];
     int64_t team;
     int renamed, rc;
 
+    link_norm_team(t->name ? t->name : "", norm, sizeof(norm));
     db_bind_i64(&p[0], &source_id, NULL);
     bind_s(&p[1], &sp[0], t->external_id);
     bind_s(&p[2], &sp[1], t->name);
     bind_s(&p[3], &sp[2], t->name_key);
+    bind_s(&p[4], &sp[3], norm);
     cache_key(key, sizeof(key), 'm', (uint64_t)source_id, t->external_id);
     rc = cached_upsert(db, cache, key, t->name, SQL_TEAM, p, id, &renamed);
     if (rc == RC_OK && renamed) {
         team = (int64_t)*id;
-        db_bind_i64(&p[0], &team, NULL);
-        rc = db_execute(db, SQL_OUTBOX_MATES, p);
+        rc = outbox_mates(db, team);
+        if (rc == RC_OK) {
+            rc = queue_rename(db, SQL_QUEUE_TEAM, *id, link_seq);
+        }
     }
     return rc;
 }
 
 static int
 upsert_tournament(struct db *db, struct idcache *cache, int64_t source_id,
-                  const struct match_event *ev, uint64_t *id)
+                  const struct match_event *ev, uint64_t link_seq, uint64_t *id)
 {
-    MYSQL_BIND p[5];
-    struct sparam sp[4];
-    char key[1024];
+    MYSQL_BIND p[6];
+    struct sparam sp[5];
+    char key[1024], norm[LINK_NORM_MAX];
+    int renamed, rc;
 
+    link_norm_team(ev->tournament_name ? ev->tournament_name : "", norm, sizeof(norm));
     db_bind_i64(&p[0], &source_id, NULL);
     bind_s(&p[1], &sp[0], ev->tournament_key);
     bind_s(&p[2], &sp[1], ev->tournament_ext_id);
     bind_s(&p[3], &sp[2], ev->tournament_name);
     bind_s(&p[4], &sp[3], ev->tournament_name_key);
+    bind_s(&p[5], &sp[4], norm);
     cache_key(key, sizeof(key), 'o', (uint64_t)source_id, ev->tournament_key);
-    return cached_upsert(db, cache, key, ev->tournament_name, SQL_TOURNAMENT, p, id, NULL);
+    rc = cached_upsert(db, cache, key, ev->tournament_name, SQL_TOURNAMENT, p, id, &renamed);
+    if (rc == RC_OK && renamed) {
+        rc = queue_rename(db, SQL_QUEUE_TOURNAMENT, *id, link_seq);
+    }
+    return rc;
 }
 
 int
 db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *ev,
-                struct match_row *m, uint64_t *team_ids)
+                uint64_t link_seq, struct match_row *m, uint64_t *team_ids)
 {
     MYSQL_BIND p[2];
     struct sparam sp[2];
@@ -223,10 +293,10 @@ db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *
         rc = cached_upsert(db, cache, key, NULL, SQL_TITLE, p, &title_id, NULL);
     }
     if (rc == RC_OK && ev->has_tournament) {
-        rc = upsert_tournament(db, cache, (int64_t)source_id, ev, &tournament_id);
+        rc = upsert_tournament(db, cache, (int64_t)source_id, ev, link_seq, &tournament_id);
     }
     for (i = 0; i < ev->nteams && rc == RC_OK; i++) {
-        rc = upsert_team(db, cache, (int64_t)source_id, &ev->teams[i], &team_ids[i]);
+        rc = upsert_team(db, cache, (int64_t)source_id, &ev->teams[i], link_seq, &team_ids[i]);
     }
     if (rc != RC_OK) {
         return rc;

@@ -46,10 +46,12 @@ struct match_team_row {
  * ev->teams[i]. The match row itself is written later for the whole batch by
  * db_ingest_matches_many. cache (may be NULL) remembers the ids of sources,
  * titles, tournaments and teams with their names, so unchanged ones cost no
- * round trip.
+ * round trip. A team or tournament whose name changed is queued for the
+ * linker (link_queue) with seq link_seq, the data_version the batch commits;
+ * 0: linking is off, nothing is queued.
  */
 int db_ingest_event(struct db *db, struct idcache *cache, const struct match_event *ev,
-                    struct match_row *m, uint64_t *team_ids);
+                    uint64_t link_seq, struct match_row *m, uint64_t *team_ids);
 
 /*
  * Upserts rows in order (a later row for the same match replaces an earlier

@@ -67,4 +67,12 @@ size_t db_time_iso(const MYSQL_TIME *t, int micro, char out[DB_TIME_ISO_MAX]);
 void db_bind_out_str(MYSQL_BIND *b, char *buf, unsigned long cap, unsigned long *len,
                      char *is_null);
 
+/* Queues a renamed team or tournament (kind) in link_queue for the linker,
+ * with seq (0011_link_queue.sql, 0012_link_queue_matches.sql); params: its
+ * id, the seq. A rename while its matches are being relinked starts them
+ * over. */
+#define DB_LINK_QUEUE_RENAME(kind)                                                                 \
+    "INSERT INTO link_queue (kind, subject_id, seq) VALUES ('" kind "', ?, ?)"                     \
+    " ON DUPLICATE KEY UPDATE after_match = 0, seq = VALUES(seq), queued_at = UTC_TIMESTAMP(6)"
+
 #endif

@@ -81,24 +81,33 @@ static const char SQL_IDENTITY_MATCHES[] =
     "SELECT DISTINCT mt.match_id FROM team_identity_members tim"
     " JOIN match_teams mt ON mt.team_id = tim.team_id WHERE tim.identity_id = ?";
 static const char SQL_TOURNAMENT_MATCHES[] = "SELECT id FROM matches WHERE tournament_id = ?";
-/* a rename queues its subject; a rename while its matches are being
- * relinked starts them over */
-#define QUEUE(kind)                                                                                \
-    "INSERT INTO link_queue (kind, subject_id) VALUES ('" kind "', ?)"                             \
-    " ON DUPLICATE KEY UPDATE after_match = 0, queued_at = UTC_TIMESTAMP(6)"
-static const char SQL_QUEUE_TEAM[] = QUEUE("team");
-static const char SQL_QUEUE_TOURNAMENT[] = QUEUE("tournament");
-static const char SQL_QUEUE_HEAD[] = "SELECT kind = 'team', subject_id, after_match FROM link_queue"
-                                     " ORDER BY queued_at, kind, subject_id LIMIT 16";
+static const char SQL_QUEUE_TEAM[] = DB_LINK_QUEUE_RENAME("team");
+static const char SQL_QUEUE_TOURNAMENT[] = DB_LINK_QUEUE_RENAME("tournament");
+static const char SQL_QUEUE_MATCH[] = "INSERT INTO link_queue (kind, subject_id, seq)"
+                                      " VALUES ('match', ?, ?) ON DUPLICATE KEY UPDATE"
+                                      " seq = VALUES(seq), queued_at = UTC_TIMESTAMP(6)";
+static const char SQL_QUEUE_HEAD[] =
+    "SELECT kind = 'team', subject_id, after_match, seq FROM link_queue"
+    " WHERE kind IN ('team', 'tournament') ORDER BY queued_at, kind, subject_id LIMIT 16";
+static const char SQL_QUEUE_MATCHES[] = "SELECT subject_id, seq FROM link_queue"
+                                        " WHERE kind = 'match' ORDER BY seq, subject_id LIMIT ?";
+/* the queue's rows go only as they were read: one a batch queued again
+ * since has a higher seq and stays */
+static const char SQL_QUEUE_MATCH_DONE[] =
+    "DELETE FROM link_queue WHERE kind = 'match' AND subject_id = ? AND seq = ?";
+/* one linker at a time, and no person's decision in the middle of a slice */
+static const char SQL_LINK_LOCK[] = "SELECT GET_LOCK('esports.link', ?)";
+static const char SQL_LINK_UNLOCK[] = "SELECT RELEASE_LOCK('esports.link')";
 static const char SQL_QUEUE_TEAM_NEXT[] = "SELECT match_id FROM match_teams WHERE team_id = ?"
                                           " AND match_id > ? ORDER BY match_id LIMIT ?";
 static const char SQL_QUEUE_TOURNAMENT_NEXT[] = "SELECT id FROM matches WHERE tournament_id = ?"
                                                 " AND id > ? ORDER BY id LIMIT ?";
 static const char SQL_QUEUE_ADVANCE[] =
     "UPDATE link_queue SET after_match = ? WHERE kind = IF(?, 'team', 'tournament')"
-    " AND subject_id = ?";
+    " AND subject_id = ? AND seq = ?";
 static const char SQL_QUEUE_DONE[] =
-    "DELETE FROM link_queue WHERE kind = IF(?, 'team', 'tournament') AND subject_id = ?";
+    "DELETE FROM link_queue WHERE kind = IF(?, 'team', 'tournament')"
+    " AND subject_id = ? AND seq = ?";
 static const char SQL_QUEUE_CLEAR[] = "DELETE FROM link_queue";
 
 static const char SQL_SET_FIXTURE[] =
@@ -181,6 +190,11 @@ static const char *const link_sqls[] = {
     SQL_QUEUE_TEAM,
     SQL_QUEUE_TOURNAMENT,
     SQL_QUEUE_HEAD,
+    SQL_QUEUE_MATCH,
+    SQL_QUEUE_MATCHES,
+    SQL_QUEUE_MATCH_DONE,
+    SQL_LINK_LOCK,
+    SQL_LINK_UNLOCK,
     SQL_QUEUE_TEAM_NEXT,
     SQL_QUEUE_TOURNAMENT_NEXT,
     SQL_QUEUE_ADVANCE,
@@ -400,6 +414,15 @@ struct lk_pair {
     struct link_score s;
 };
 
+/* Team norms to store (teams whose link_norm is missing or stale). */
+struct norm_fix {
+    int64_t *ids;
+    const char **norms;
+    size_t n, cap;
+    int64_t *renamed; /* of ids, those that had a fold before: their matches are relinked */
+    size_t nrenamed;
+};
+
 struct run {
     struct db *db;
     const struct link_params *p;
@@ -420,7 +443,12 @@ struct run {
     size_t nchanged_teams, capchanged_teams;
     int64_t *seeds; /* matches to expand besides the first round's (renames) */
     size_t nseeds, capseeds;
+    /* norms to store and renames to queue: written after the set is
+     * gathered, when the caller's before_write has run */
+    struct norm_fix fix, tfix;
 };
+
+static void norm_fix_free(struct norm_fix *fix);
 
 static void
 run_init(struct run *r, struct db *db, const struct link_params *p, struct db_link_stats *st)
@@ -447,6 +475,8 @@ run_cleanup(struct run *r)
     free(r->want);
     free(r->changed_teams);
     free(r->seeds);
+    norm_fix_free(&r->fix);
+    norm_fix_free(&r->tfix);
 }
 
 static void
@@ -637,15 +667,6 @@ node_start(struct run *r, const struct node_row *w, struct norm_fix *tfix)
     imap_put(&r->node_ix, n->id, 0, r->nnodes++);
     return n;
 }
-
-/* Team norms to store (teams whose link_norm is missing or stale). */
-struct norm_fix {
-    int64_t *ids;
-    const char **norms;
-    size_t n, cap;
-    int64_t *renamed; /* of ids, those that had a fold before: their matches are relinked */
-    size_t nrenamed;
-};
 
 static void
 norm_fix_add(struct norm_fix *fix, int64_t id, const char *norm, int renamed)
@@ -923,10 +944,12 @@ cascade(struct run *r, const char *sql, int64_t id)
 static int
 enqueue(struct run *r, const char *sql, int64_t id)
 {
-    MYSQL_BIND p[1];
+    MYSQL_BIND p[2];
+    int64_t seq = (int64_t)r->st->queue_seq;
     int rc;
 
     db_bind_i64(&p[0], &id, NULL);
+    db_bind_i64(&p[1], &seq, NULL);
     rc = db_execute(r->db, sql, p);
     if (rc == RC_OK) {
         r->st->queued++;
@@ -943,13 +966,10 @@ load_nodes(struct run *r)
     int64_t vals[CHUNK], ids[CHUNK];
     char nulls[CHUNK];
     struct node_row *w = xmalloc(sizeof(*w));
-    struct norm_fix fix, tfix;
-    size_t from = r->nnodes, i, n = 0;
+    size_t from = r->nnodes, i, n = 0, team_from = r->fix.nrenamed, tour_from = r->tfix.nrenamed;
     double t0 = dt_mono();
     int rc = RC_OK;
 
-    memset(&fix, 0, sizeof(fix));
-    memset(&tfix, 0, sizeof(tfix));
     for (i = 0; i <= r->nwant && rc == RC_OK; i++) {
         if (i < r->nwant) {
             size_t k;
@@ -982,10 +1002,10 @@ load_nodes(struct run *r)
             size_t at = node_of(r, w->v[0]);
 
             if (at == SIZE_MAX) {
-                node_start(r, w, &tfix);
+                node_start(r, w, &r->tfix);
                 at = r->nnodes - 1;
             }
-            node_team(r, &r->nodes[at], w, &fix);
+            node_team(r, &r->nodes[at], w, &r->fix);
         }
         db_stmt_done(r->db, SQL_NODES);
         rc = rc == RC_NOTFOUND ? RC_OK : rc;
@@ -996,23 +1016,14 @@ load_nodes(struct run *r)
         r->nodes[i].m.teams = r->nodes[i].teams;
     }
     r->st->nodes += r->nnodes - from;
-    if (rc == RC_OK) {
-        rc = store_norms(r->db, SQL_SET_NORM, &fix, NULL);
+    /* a renamed team or tournament changes the scores of all its matches
+     * (deferred: queued by store_fixes) */
+    for (i = team_from; i < r->fix.nrenamed && rc == RC_OK && !r->st->defer_renames; i++) {
+        rc = cascade(r, SQL_TEAM_MATCHES, r->fix.renamed[i]);
     }
-    if (rc == RC_OK) {
-        rc = store_norms(r->db, SQL_SET_TNORM, &tfix, NULL);
+    for (i = tour_from; i < r->tfix.nrenamed && rc == RC_OK && !r->st->defer_renames; i++) {
+        rc = cascade(r, SQL_TOURNAMENT_MATCHES, r->tfix.renamed[i]);
     }
-    /* a renamed team or tournament changes the scores of all its matches */
-    for (i = 0; i < fix.nrenamed && rc == RC_OK; i++) {
-        rc = r->st->defer_renames ? enqueue(r, SQL_QUEUE_TEAM, fix.renamed[i])
-                                  : cascade(r, SQL_TEAM_MATCHES, fix.renamed[i]);
-    }
-    for (i = 0; i < tfix.nrenamed && rc == RC_OK; i++) {
-        rc = r->st->defer_renames ? enqueue(r, SQL_QUEUE_TOURNAMENT, tfix.renamed[i])
-                                  : cascade(r, SQL_TOURNAMENT_MATCHES, tfix.renamed[i]);
-    }
-    norm_fix_free(&fix);
-    norm_fix_free(&tfix);
     if (rc == RC_OK && r->p->nteams > 0) {
         rc = load_freq(r, from); /* the term frequencies count only when the total is known */
     }
@@ -1846,6 +1857,25 @@ write_tedges(struct run *r)
     return rc;
 }
 
+/* The norms found missing or stale, and the renames to queue. */
+static int
+store_fixes(struct run *r)
+{
+    size_t i;
+    int rc = store_norms(r->db, SQL_SET_NORM, &r->fix, NULL);
+
+    if (rc == RC_OK) {
+        rc = store_norms(r->db, SQL_SET_TNORM, &r->tfix, NULL);
+    }
+    for (i = 0; i < r->fix.nrenamed && rc == RC_OK && r->st->defer_renames; i++) {
+        rc = enqueue(r, SQL_QUEUE_TEAM, r->fix.renamed[i]);
+    }
+    for (i = 0; i < r->tfix.nrenamed && rc == RC_OK && r->st->defer_renames; i++) {
+        rc = enqueue(r, SQL_QUEUE_TOURNAMENT, r->tfix.renamed[i]);
+    }
+    return rc;
+}
+
 int
 db_link_matches(struct db *db, const struct link_params *p, const int64_t *ids, size_t n,
                 struct db_link_stats *st)
@@ -1891,6 +1921,13 @@ db_link_matches(struct db *db, const struct link_params *p, const int64_t *ids, 
         rc = db_link_teams(db, r.changed_teams, r.nchanged_teams, st);
     }
     st->ms_teams += (dt_mono() - t0) * 1000;
+    /* everything above wrote only the tables of links */
+    if (rc == RC_OK && st->before_shared_write != NULL) {
+        rc = st->before_shared_write(st->before_shared_write_arg);
+    }
+    if (rc == RC_OK) {
+        rc = store_fixes(&r);
+    }
     run_cleanup(&r);
     return rc;
 }
@@ -2348,29 +2385,25 @@ db_link_next_ids(struct db *db, int teams, int64_t after, size_t limit, int64_t 
     return fetch_ids(db, sql, p, out, limit, n);
 }
 
-/* One queued subject: a team (team != 0) or a tournament, and how far its
- * matches are relinked. */
-struct queued {
-    int team;
-    int64_t id, after;
-};
-
 static int
-queue_head(struct db *db, struct queued *out, size_t cap, size_t *n)
+queue_head(struct db *db, struct db_link_queued *out, size_t cap, size_t *n)
 {
-    MYSQL_BIND res[3];
-    struct queued q;
-    int rc;
+    MYSQL_BIND res[4];
+    struct db_link_queued q;
+    int team = 0, rc;
 
     *n = 0;
+    memset(&q, 0, sizeof(q));
     rc = db_execute(db, SQL_QUEUE_HEAD, NULL);
     if (rc == RC_OK) {
-        db_bind_int(&res[0], &q.team, NULL);
+        db_bind_int(&res[0], &team, NULL);
         db_bind_i64(&res[1], &q.id, NULL);
         db_bind_i64(&res[2], &q.after, NULL);
+        db_bind_i64(&res[3], &q.seq, NULL);
         rc = db_bind_result(db, SQL_QUEUE_HEAD, res);
     }
     while (rc == RC_OK && (rc = db_fetch(db, SQL_QUEUE_HEAD)) == RC_OK) {
+        q.kind = team ? DB_LINK_QUEUED_TEAM : DB_LINK_QUEUED_TOURNAMENT;
         if (*n < cap) {
             out[(*n)++] = q;
         }
@@ -2381,9 +2414,10 @@ queue_head(struct db *db, struct queued *out, size_t cap, size_t *n)
 
 /* Appends up to limit matches of q after q->after to out[*n..]. */
 static int
-queue_matches(struct db *db, const struct queued *q, size_t limit, int64_t *out, size_t *n)
+queue_matches(struct db *db, const struct db_link_queued *q, size_t limit, int64_t *out, size_t *n)
 {
-    const char *sql = q->team ? SQL_QUEUE_TEAM_NEXT : SQL_QUEUE_TOURNAMENT_NEXT;
+    const char *sql =
+        q->kind == DB_LINK_QUEUED_TEAM ? SQL_QUEUE_TEAM_NEXT : SQL_QUEUE_TOURNAMENT_NEXT;
     MYSQL_BIND p[3];
     int64_t id = q->id, after = q->after, lim = (int64_t)limit;
 
@@ -2393,20 +2427,61 @@ queue_matches(struct db *db, const struct queued *q, size_t limit, int64_t *out,
     return fetch_ids(db, sql, p, out, *n + limit, n);
 }
 
-int
-db_link_queue_take(struct db *db, size_t limit, int64_t *out, size_t *n, int *more)
+static void
+taken_add(struct db_link_taken *t, const struct db_link_queued *q)
 {
-    struct queued head[16];
+    grow((void **)&t->q, &t->cap, t->n, sizeof(*t->q));
+    t->q[t->n++] = *q;
+}
+
+/* The queued matches themselves, the oldest first. */
+static int
+take_matches(struct db *db, size_t limit, int64_t *out, size_t *n, struct db_link_taken *t)
+{
+    MYSQL_BIND p[1], res[2];
+    struct db_link_queued q;
+    int64_t lim = (int64_t)limit;
+    int rc;
+
+    memset(&q, 0, sizeof(q));
+    q.kind = DB_LINK_QUEUED_MATCH;
+    db_bind_i64(&p[0], &lim, NULL);
+    rc = db_execute(db, SQL_QUEUE_MATCHES, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &q.id, NULL);
+        db_bind_i64(&res[1], &q.seq, NULL);
+        rc = db_bind_result(db, SQL_QUEUE_MATCHES, res);
+    }
+    while (rc == RC_OK && (rc = db_fetch(db, SQL_QUEUE_MATCHES)) == RC_OK) {
+        if (*n < limit) {
+            out[(*n)++] = q.id;
+            taken_add(t, &q);
+        }
+    }
+    db_stmt_done(db, SQL_QUEUE_MATCHES);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
+
+int
+db_link_queue_take(struct db *db, size_t limit, int64_t *out, size_t *n, int *more,
+                   struct db_link_taken *t)
+{
+    struct db_link_queued head[16];
     size_t nhead = 0, i;
-    int rc = queue_head(db, head, ARRAY_SIZE(head), &nhead);
+    int rc;
 
     *n = 0;
-    *more = nhead == ARRAY_SIZE(head);
+    *more = 0;
+    t->n = 0;
+    rc = take_matches(db, limit, out, n, t);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    *more = *n == limit;
+    rc = queue_head(db, head, ARRAY_SIZE(head), &nhead);
+    *more = *more || nhead == ARRAY_SIZE(head);
     for (i = 0; i < nhead && rc == RC_OK; i++) {
         size_t from = *n, room = limit - *n;
-        MYSQL_BIND p[3];
-        int team = head[i].team;
-        int64_t id = head[i].id, after = 0;
 
         if (room == 0) {
             *more = 1;
@@ -2418,18 +2493,111 @@ db_link_queue_take(struct db *db, size_t limit, int64_t *out, size_t *n, int *mo
         }
         if (*n - from == room) {
             /* maybe more of its matches: the next slice goes on after these */
-            after = out[*n - 1];
+            head[i].advance_to = out[*n - 1];
+            *more = 1;
+        }
+        taken_add(t, &head[i]);
+    }
+    return rc;
+}
+
+int
+db_link_queue_settle(struct db *db, const struct db_link_taken *t)
+{
+    struct rows done;
+    size_t i;
+    int rc = RC_OK;
+
+    memset(&done, 0, sizeof(done));
+    for (i = 0; i < t->n && rc == RC_OK; i++) {
+        const struct db_link_queued *q = &t->q[i];
+        MYSQL_BIND p[4];
+        int team = q->kind == DB_LINK_QUEUED_TEAM;
+        int64_t id = q->id, seq = q->seq, after = q->advance_to;
+
+        if (q->kind == DB_LINK_QUEUED_MATCH) {
+            rows_add(&done);
+            done.i[0][done.n - 1] = id;
+            done.i[1][done.n - 1] = seq;
+        } else if (after != 0) {
             db_bind_i64(&p[0], &after, NULL);
             db_bind_int(&p[1], &team, NULL);
             db_bind_i64(&p[2], &id, NULL);
+            db_bind_i64(&p[3], &seq, NULL);
             rc = db_execute(db, SQL_QUEUE_ADVANCE, p);
-            *more = 1;
         } else {
             db_bind_int(&p[0], &team, NULL);
             db_bind_i64(&p[1], &id, NULL);
+            db_bind_i64(&p[2], &seq, NULL);
             rc = db_execute(db, SQL_QUEUE_DONE, p);
         }
     }
+    if (rc == RC_OK) {
+        rc = rows_exec(db, SQL_QUEUE_MATCH_DONE, &done, "ii");
+    }
+    rows_free(&done);
+    return rc;
+}
+
+void
+db_link_taken_free(struct db_link_taken *t)
+{
+    free(t->q);
+    memset(t, 0, sizeof(*t));
+}
+
+int
+db_link_enqueue(struct db *db, const uint64_t *ids, size_t n, uint64_t seq)
+{
+    struct rows w;
+    size_t i;
+    int rc;
+
+    if (n == 0) {
+        return RC_OK;
+    }
+    memset(&w, 0, sizeof(w));
+    for (i = 0; i < n; i++) {
+        rows_add(&w);
+        w.i[0][i] = (int64_t)ids[i];
+        w.i[1][i] = (int64_t)seq;
+    }
+    rc = rows_exec(db, SQL_QUEUE_MATCH, &w, "ii");
+    rows_free(&w);
+    return rc;
+}
+
+int
+db_link_lock(struct db *db, int timeout_s, int *got)
+{
+    MYSQL_BIND p[1], res[1];
+    int64_t t = timeout_s, v = 0;
+    char vnull = 0;
+    int rc;
+
+    *got = 0;
+    db_bind_i64(&p[0], &t, NULL);
+    rc = db_execute(db, SQL_LINK_LOCK, p);
+    if (rc == RC_OK) {
+        db_bind_i64(&res[0], &v, &vnull);
+        rc = db_bind_result(db, SQL_LINK_LOCK, res);
+    }
+    if (rc == RC_OK) {
+        rc = db_fetch(db, SQL_LINK_LOCK);
+    }
+    db_stmt_done(db, SQL_LINK_LOCK);
+    if (rc == RC_OK) {
+        *got = !vnull && v == 1;
+    }
+    return rc == RC_NOTFOUND ? RC_ERR : rc;
+}
+
+int
+db_link_unlock(struct db *db)
+{
+    int rc = db_execute(db, SQL_LINK_UNLOCK, NULL);
+
+    db_stmt_done(db, SQL_LINK_UNLOCK);
     return rc;
 }
 

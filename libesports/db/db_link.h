@@ -53,6 +53,17 @@ struct db_link_stats {
      * being relinked now; `queued` counts the renames queued. */
     int defer_renames;
     uint64_t queued;
+    uint64_t queue_seq; /* the seq of the rows it queues */
+    /* Called (unless NULL) once the links are written, before the first
+     * write of a row that ingestion writes too (teams.link_norm,
+     * tournaments.link_norm, link_queue): everything before it reads, or
+     * writes only the tables of links (fixture_members, match_links,
+     * team_edges, team_identity_members), which ingestion never locks. The
+     * consumer's linker takes the batches' row lock there, so it never holds
+     * a row a batch may want while it waits for that lock. A failure ends
+     * the run with it. */
+    int (*before_shared_write)(void *arg);
+    void *before_shared_write_arg;
 };
 
 /* Frees the lists of st (touched, resent). */
@@ -78,12 +89,45 @@ int db_link_undo(struct db *db);
  * never relink the same matches at once. */
 int db_link_bump_version(struct db *db);
 
-/* The next up to `limit` matches of the teams and tournaments queued in
- * link_queue (the longest waiting first, each one's matches in id order)
- * into out, *n = how many; the queue rows move past them, or go once their
- * last match is out, in the caller's transaction, which relinks them.
- * *more = the queue may hold more. */
-int db_link_queue_take(struct db *db, size_t limit, int64_t *out, size_t *n, int *more);
+/* Queues the matches ids[0..n) in link_queue (kind 'match',
+ * 0012_link_queue_matches.sql) for the linker, with seq = the data_version
+ * the caller's batch commits: a match queued again moves to the back. */
+int db_link_enqueue(struct db *db, const uint64_t *ids, size_t n, uint64_t seq);
+
+/* One row of link_queue as db_link_queue_take read it. */
+enum db_link_queued_kind {
+    DB_LINK_QUEUED_MATCH,
+    DB_LINK_QUEUED_TEAM,
+    DB_LINK_QUEUED_TOURNAMENT,
+};
+struct db_link_queued {
+    enum db_link_queued_kind kind;
+    int64_t id, after, seq;
+    int64_t advance_to; /* team or tournament: its matches up to here are out (0: all) */
+};
+struct db_link_taken {
+    struct db_link_queued *q;
+    size_t n, cap;
+};
+
+/* Up to `limit` matches to relink into out, *n = how many: the queued
+ * matches (the oldest seq first), then those of the queued teams and
+ * tournaments (the longest waiting first, each one's matches in id order).
+ * Only reads; *t records the rows read, for db_link_queue_settle once they
+ * are relinked. *more = the queue may hold more. */
+int db_link_queue_take(struct db *db, size_t limit, int64_t *out, size_t *n, int *more,
+                       struct db_link_taken *t);
+/* Removes the rows of t from the queue (or moves a team's or tournament's
+ * past its matches taken), each only if no one queued it again since it was
+ * read (its seq is unchanged): that one waits for the next slice. */
+int db_link_queue_settle(struct db *db, const struct db_link_taken *t);
+void db_link_taken_free(struct db_link_taken *t);
+
+/* The named lock of the writers of links (GET_LOCK('esports.link')): the
+ * consumer's linker holds it for one slice, tools/link and tools/relink for
+ * their run. *got = 1 when taken within timeout_s seconds (0: not). */
+int db_link_lock(struct db *db, int timeout_s, int *got);
+int db_link_unlock(struct db *db);
 /* Empties the queue (tools/relink, which relinks every match). */
 int db_link_queue_clear(struct db *db);
 

@@ -232,7 +232,14 @@ class Stack:
         self.publish(bodies, id_prefix=prefix, **kw)
         wait_until(lambda: self.logged(prefix, db) == len(bodies), timeout=timeout,
                    what=f"{len(bodies)} messages applied")
+        self.wait_linked(db, timeout)
         return prefix
+
+    def wait_linked(self, db="esports", timeout=60):
+        """Waits until the consumer's linker has taken everything queued
+        (link_queue empty): the links are those of the rows committed."""
+        wait_until(lambda: self.scalar("SELECT COUNT(*) FROM link_queue", db) == "0",
+                   timeout=timeout, interval=0.02, what="the link queue empty")
 
     def settle(self, db="esports", exchange="matches", routing_key="matches", applied=True,
                timeout=60):
@@ -247,6 +254,7 @@ class Stack:
                 else f'{{"marker": "{mark}"}}').encode()
         self.publish([body], exchange=exchange, routing_key=routing_key, id_prefix=mark)
         wait_until(lambda: self.logged(mark, db) == 1, timeout=timeout, what="the marker logged")
+        self.wait_linked(db, timeout)
         return mark
 
     def queue_depth(self, queue):
