@@ -269,7 +269,7 @@ linker_start(const struct config *cfg, struct commitclock *clock, pthread_mutex_
     l->ids = xmalloc(LINKER_SLICE * sizeof(*l->ids));
     atomic_init(&l->bumps, 0);
     backoff_init(&l->reconnect, 100, cfg->db_retry_max_ms);
-    l->db = db_new(cfg, 0);
+    l->db = db_new(cfg, DB_NO_FK_CHECKS);
     db_status_register(l->db);
     db_ingest_register(l->db);
     db_link_register(l->db);

@@ -15,7 +15,12 @@
  *      each only if no batch queued it again since (its seq is unchanged);
  *   3. writes what differs, records the change and the search document of
  *      each match whose links moved, and commits.
- * Holding no row before the batches' lock, it never deadlocks with them.
+ * Holding no row before the batches' lock that a batch may want, it never
+ * deadlocks with them. Its session checks no foreign key (DB_NO_FK_CHECKS):
+ * a check takes a shared lock on the match or team a link row names, which a
+ * batch may be updating while it waits for a match the linker's check
+ * locked. The rows it names are ones it has just read, and nothing deletes a
+ * match or a team.
  * Reading while the batches go on means a slice may link from rows a batch
  * has since changed; that batch queued them again, with a higher seq, and
  * the next slice links them from the new rows: once the queue is empty the

@@ -265,6 +265,9 @@ db_try_connect(struct db *db)
     mysql_options(db->conn, MYSQL_OPT_RECONNECT, &off); /* we reconnect ourselves */
     mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(db->conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    if (db->flags & DB_NO_FK_CHECKS) {
+        mysql_options(db->conn, MYSQL_INIT_COMMAND, "SET foreign_key_checks = 0");
+    }
     if (db->flags & DB_MULTI_STATEMENTS) {
         flags |= CLIENT_MULTI_STATEMENTS;
     }

@@ -19,6 +19,9 @@ struct db;
 
 enum db_flags {
     DB_MULTI_STATEMENTS = 1, /* allow db_exec_script (migrations only) */
+    /* the session checks no foreign key: its writes take no shared lock on
+     * the rows they refer to (the consumer's linker, consumer/linker.h) */
+    DB_NO_FK_CHECKS = 2,
 };
 
 /* A new, unconnected handle. cfg must outlive it. */
