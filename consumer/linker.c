@@ -45,7 +45,11 @@ struct linker {
     atomic_ulong bumps;
     struct backoff reconnect;
     int64_t *ids;
+    struct db_link_cache *cache; /* match rows read by earlier slices */
 };
+
+/* Match rows the linker keeps between slices (about 1 kB each). */
+#define CACHE_NODES 20000
 
 /* What one slice did. */
 enum slice_end {
@@ -101,6 +105,24 @@ commit(struct linker *l, int bumped)
     return rc;
 }
 
+/* What the cache may no longer hold: the matches taken (a batch changed
+ * them), everything after a rename or another writer's transaction. */
+static void
+forget(struct linker *l, const struct db_link_taken *t, uint64_t epoch)
+{
+    size_t i;
+
+    db_link_cache_epoch(l->cache, epoch);
+    for (i = 0; i < t->n; i++) {
+        if (t->q[i].kind != DB_LINK_QUEUED_MATCH) {
+            db_link_cache_clear(l->cache);
+            db_link_cache_epoch(l->cache, epoch);
+            return;
+        }
+        db_link_cache_forget(l->cache, &t->q[i].id, 1);
+    }
+}
+
 static enum slice_end
 slice(struct linker *l)
 {
@@ -111,6 +133,7 @@ slice(struct linker *l)
     uint64_t first = 0, last = 0;
     size_t n = 0;
     long t0 = dt_mono_ms();
+    uint64_t epoch = 0;
     int got = 0, more = 0, bumped = 0, rc;
 
     rc = db_link_lock(l->db, 0, &got);
@@ -119,6 +142,7 @@ slice(struct linker *l)
     }
     if (db_status_get(l->db, &cs) != RC_OK || cs.pid != (int)getpid()) {
         (void)db_link_unlock(l->db);
+        db_link_cache_clear(l->cache); /* another consumer may link meanwhile */
         return SLICE_WAIT;
     }
     memset(&st, 0, sizeof(st));
@@ -131,12 +155,19 @@ slice(struct linker *l)
     st.defer_renames = 1; /* what a slice renames is queued for the next */
     st.before_shared_write = hold;
     st.before_shared_write_arg = &h;
+    st.cache = l->cache;
     rc = db_begin(l->db);
     if (rc == RC_OK) {
         rc = db_changes_begin(l->db);
     }
     if (rc == RC_OK) {
+        rc = db_link_epoch(l->db, &epoch); /* the snapshot's first read */
+    }
+    if (rc == RC_OK) {
         rc = db_link_queue_take(l->db, LINKER_SLICE, l->ids, &n, &more, &taken);
+    }
+    if (rc == RC_OK) {
+        forget(l, &taken, epoch);
     }
     if (rc == RC_OK && taken.n == 0) {
         (void)db_rollback(l->db);
@@ -151,7 +182,7 @@ slice(struct linker *l)
         rc = hold(&h);
     }
     if (rc == RC_OK && st.ntouched > 0) {
-        rc = db_link_bump_version(l->db);
+        rc = db_link_bump_data_version(l->db);
         if (rc == RC_OK) {
             bumped = 1;
             atomic_fetch_add(&l->bumps, 1); /* under the lock: see linker_bumps */
@@ -172,6 +203,7 @@ slice(struct linker *l)
             atomic_fetch_sub(&l->bumps, 1);
         }
         (void)db_rollback(l->db);
+        db_link_cache_clear(l->cache); /* it holds what this slice would have written */
     }
     (void)db_link_unlock(l->db);
     if (rc == RC_OK) {
@@ -181,12 +213,13 @@ slice(struct linker *l)
             renames += taken.q[i].kind != DB_LINK_QUEUED_MATCH;
         }
         log_info("link",
-                 "event=linked_slice queue_rows=%zu renames=%zu matches=%zu nodes=%llu pairs=%llu "
+                 "event=linked_slice queue_rows=%zu renames=%zu matches=%zu nodes=%llu cached=%llu "
+                 "pairs=%llu "
                  "changed=%llu fixture_rows=%llu identity_rows=%llu queued_again=%llu "
                  "truncated=%llu more=%d ms=%ld nodes_ms=%.0f links_ms=%.0f block_ms=%.0f "
                  "write_ms=%.0f teams_ms=%.0f locked_ms=%ld",
-                 taken.n, renames, n, (unsigned long long)st.nodes, (unsigned long long)st.pairs,
-                 (unsigned long long)(last ? last - first + 1 : 0),
+                 taken.n, renames, n, (unsigned long long)st.nodes, (unsigned long long)st.cached,
+                 (unsigned long long)st.pairs, (unsigned long long)(last ? last - first + 1 : 0),
                  (unsigned long long)st.fixture_rows, (unsigned long long)st.identity_rows,
                  (unsigned long long)st.queued, (unsigned long long)st.truncated, more,
                  dt_mono_ms() - t0, st.ms_nodes, st.ms_links, st.ms_block, st.ms_write, st.ms_teams,
@@ -226,9 +259,12 @@ linker_main(void *arg)
     while (!l->stop) {
         enum slice_end e;
 
-        if (!db_is_connected(l->db) && db_connect(l->db, 0, &l->stop) != RC_OK) {
-            nap(l, backoff_next(&l->reconnect), 0);
-            continue;
+        if (!db_is_connected(l->db)) {
+            db_link_cache_clear(l->cache); /* what happened while away is not known */
+            if (db_connect(l->db, 0, &l->stop) != RC_OK) {
+                nap(l, backoff_next(&l->reconnect), 0);
+                continue;
+            }
         }
         backoff_reset(&l->reconnect);
         e = slice(l);
@@ -267,6 +303,7 @@ linker_start(const struct config *cfg, struct commitclock *clock, pthread_mutex_
     l->published = published;
     l->arg = arg;
     l->ids = xmalloc(LINKER_SLICE * sizeof(*l->ids));
+    l->cache = db_link_cache_new(CACHE_NODES);
     atomic_init(&l->bumps, 0);
     backoff_init(&l->reconnect, 100, cfg->db_retry_max_ms);
     l->db = db_new(cfg, DB_NO_FK_CHECKS);
@@ -281,6 +318,7 @@ linker_start(const struct config *cfg, struct commitclock *clock, pthread_mutex_
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
         db_free(l->db);
+        db_link_cache_free(l->cache);
         free(l->ids);
         free(l);
         return NULL;
@@ -320,6 +358,7 @@ linker_stop(struct linker *l)
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     db_free(l->db);
+    db_link_cache_free(l->cache);
     free(l->ids);
     free(l);
 }

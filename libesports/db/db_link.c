@@ -35,8 +35,11 @@
 static const char SQL_SAVEPOINT[] = "SAVEPOINT link";
 static const char SQL_UNDO[] = "ROLLBACK TO SAVEPOINT link";
 
-static const char SQL_BUMP[] =
+static const char SQL_BUMP[] = "UPDATE consumer_status SET data_version = data_version + 1,"
+                               " link_epoch = link_epoch + 1 WHERE id = 1";
+static const char SQL_BUMP_DATA[] =
     "UPDATE consumer_status SET data_version = data_version + 1 WHERE id = 1";
+static const char SQL_EPOCH[] = "SELECT link_epoch FROM consumer_status WHERE id = 1";
 
 static const char SQL_ALIASES[] = "SELECT a.title_id, t.id FROM title_aliases a"
                                   " JOIN titles t ON t.name_key = a.alias_key";
@@ -214,6 +217,8 @@ static const char *const link_sqls[] = {
     SQL_NEXT_MATCHES,
     SQL_NEXT_TEAMS,
     SQL_BUMP,
+    SQL_BUMP_DATA,
+    SQL_EPOCH,
     SQL_PAIR_AGG,
 };
 
@@ -234,6 +239,22 @@ int
 db_link_bump_version(struct db *db)
 {
     return db_execute(db, SQL_BUMP, NULL);
+}
+
+int
+db_link_bump_data_version(struct db *db)
+{
+    return db_execute(db, SQL_BUMP_DATA, NULL);
+}
+
+int
+db_link_epoch(struct db *db, uint64_t *epoch)
+{
+    int64_t v = 0;
+    int rc = db_select_i64(db, SQL_EPOCH, NULL, &v, NULL);
+
+    *epoch = (uint64_t)v;
+    return rc == RC_NOTFOUND ? RC_ERR : rc;
 }
 
 int
@@ -401,7 +422,150 @@ struct lk_node {
     double new_conf;
     int new_person;
     size_t best; /* pair that holds it in its fixture, or SIZE_MAX */
+    int cached;  /* taken from st->cache, not read */
 };
+
+/* ---- the linker's cache of match rows (db_link.h) --------------------- */
+
+/* One match as load_nodes reads it, owned by the cache's arena. */
+struct cnode {
+    int64_t id, source_id, raw_title;
+    struct link_match m; /* title_id and teams are set when used */
+    int64_t fixture_id;
+    double confidence;
+    int person, have_member;
+    struct link_team *teams; /* m.nteams of them; norm, name and form in the arena */
+};
+
+struct db_link_cache {
+    size_t max;
+    struct arena arena;
+    struct cnode **v; /* by slot of ix */
+    size_t n, cap;
+    struct imap ix; /* (id, 0) -> slot in v, or SIZE_MAX - 1 when forgotten */
+    uint64_t epoch;
+    int have_epoch;
+};
+
+struct db_link_cache *
+db_link_cache_new(size_t max_nodes)
+{
+    struct db_link_cache *c = xcalloc(1, sizeof(*c));
+
+    c->max = max_nodes;
+    arena_init(&c->arena, 256 * 1024);
+    return c;
+}
+
+void
+db_link_cache_clear(struct db_link_cache *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    arena_reset(&c->arena);
+    free(c->v);
+    c->v = NULL;
+    c->n = c->cap = 0;
+    imap_free(&c->ix);
+    c->have_epoch = 0;
+}
+
+void
+db_link_cache_free(struct db_link_cache *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    db_link_cache_clear(c);
+    arena_cleanup(&c->arena);
+    free(c);
+}
+
+void
+db_link_cache_forget(struct db_link_cache *c, const int64_t *ids, size_t n)
+{
+    size_t i, slot;
+
+    for (i = 0; c != NULL && i < n; i++) {
+        if ((slot = imap_get(&c->ix, ids[i], 0)) != SIZE_MAX) {
+            c->v[slot] = NULL;
+        }
+    }
+}
+
+void
+db_link_cache_epoch(struct db_link_cache *c, uint64_t epoch)
+{
+    if (c != NULL && (!c->have_epoch || c->epoch != epoch || c->n >= c->max)) {
+        db_link_cache_clear(c);
+        c->epoch = epoch;
+        c->have_epoch = 1;
+    }
+}
+
+static const char *
+cdup(struct db_link_cache *c, const char *s)
+{
+    return s == NULL ? NULL : arena_strndup(&c->arena, s, strlen(s));
+}
+
+/* Keeps a copy of node x (complete: its teams are all read). */
+static void
+cache_put(struct db_link_cache *c, const struct lk_node *x)
+{
+    struct cnode *cn = arena_alloc(&c->arena, sizeof(*cn));
+    size_t k;
+
+    cn->id = x->id;
+    cn->source_id = x->source_id;
+    cn->raw_title = x->raw_title;
+    cn->m = x->m;
+    cn->m.tournament_norm = cdup(c, x->m.tournament_norm);
+    cn->m.teams = NULL;
+    cn->fixture_id = x->fixture_id;
+    cn->confidence = x->confidence;
+    cn->person = x->person;
+    cn->have_member = x->have_member;
+    cn->teams = arena_alloc(&c->arena, (x->m.nteams + 1) * sizeof(*cn->teams));
+    for (k = 0; k < x->m.nteams; k++) {
+        struct link_team_form *f = NULL;
+
+        cn->teams[k] = x->teams[k];
+        cn->teams[k].name = cdup(c, x->teams[k].name);
+        cn->teams[k].norm = cdup(c, x->teams[k].norm);
+        if (x->teams[k].form != NULL) {
+            f = arena_alloc(&c->arena, sizeof(*f));
+            *f = *x->teams[k].form;
+        }
+        cn->teams[k].form = f;
+    }
+    grow((void **)&c->v, &c->cap, c->n, sizeof(*c->v));
+    c->v[c->n] = cn;
+    imap_put(&c->ix, cn->id, 0, c->n++);
+}
+
+/* After a run that clustered the closed set: the stored fixture of each of
+ * its matches is what the run writes (the caller clears the cache when the
+ * transaction does not commit). */
+static void
+cache_note_fixtures(struct db_link_cache *c, const struct lk_node *nodes, size_t n)
+{
+    size_t i, slot;
+
+    for (i = 0; c != NULL && i < n; i++) {
+        struct cnode *cn;
+
+        if (!nodes[i].expanded || (slot = imap_get(&c->ix, nodes[i].id, 0)) == SIZE_MAX ||
+            (cn = c->v[slot]) == NULL) {
+            continue;
+        }
+        cn->fixture_id = nodes[i].new_fixture;
+        cn->confidence = nodes[i].new_conf;
+        cn->person = nodes[i].new_person;
+        cn->have_member = 1;
+    }
+}
 
 struct lk_pair {
     size_t a, b; /* node indexes, nodes[a].id < nodes[b].id */
@@ -957,6 +1121,38 @@ enqueue(struct run *r, const char *sql, int64_t id)
     return rc;
 }
 
+/* Makes id a node from st->cache: 1, or 0 when the cache does not have it. */
+static int
+node_from_cache(struct run *r, int64_t id)
+{
+    struct db_link_cache *c = r->st->cache;
+    const struct cnode *cn;
+    struct lk_node *x;
+    size_t slot;
+
+    if (c == NULL || (slot = imap_get(&c->ix, id, 0)) == SIZE_MAX || (cn = c->v[slot]) == NULL) {
+        return 0;
+    }
+    grow((void **)&r->nodes, &r->capnodes, r->nnodes, sizeof(*r->nodes));
+    x = &r->nodes[r->nnodes];
+    memset(x, 0, sizeof(*x));
+    x->id = cn->id;
+    x->source_id = cn->source_id;
+    x->raw_title = cn->raw_title;
+    x->m = cn->m;
+    x->m.title_id = x->raw_title ? title_identity(r, x->raw_title) : 0; /* the aliases of now */
+    x->fixture_id = cn->fixture_id;
+    x->confidence = cn->confidence;
+    x->person = cn->person;
+    x->have_member = cn->have_member;
+    x->teams = arena_alloc(&r->arena, (cn->m.nteams + 1) * sizeof(*x->teams));
+    memcpy(x->teams, cn->teams, cn->m.nteams * sizeof(*x->teams));
+    x->best = SIZE_MAX;
+    x->cached = 1;
+    imap_put(&r->node_ix, x->id, 0, r->nnodes++);
+    return 1;
+}
+
 /* Loads the wanted ids that are not nodes yet, with their teams, norms,
  * frequencies and links. */
 static int
@@ -974,7 +1170,7 @@ load_nodes(struct run *r)
         if (i < r->nwant) {
             size_t k;
 
-            if (node_of(r, r->want[i]) != SIZE_MAX) {
+            if (node_of(r, r->want[i]) != SIZE_MAX || node_from_cache(r, r->want[i])) {
                 continue;
             }
             for (k = 0; k < n && ids[k] != r->want[i]; k++) {
@@ -1014,6 +1210,10 @@ load_nodes(struct run *r)
     r->nwant = 0;
     for (i = from; i < r->nnodes; i++) {
         r->nodes[i].m.teams = r->nodes[i].teams;
+        if (r->st->cache != NULL && !r->nodes[i].cached && rc == RC_OK) {
+            cache_put(r->st->cache, &r->nodes[i]);
+        }
+        r->st->cached += r->nodes[i].cached;
     }
     r->st->nodes += r->nnodes - from;
     /* a renamed team or tournament changes the scores of all its matches
@@ -1907,6 +2107,9 @@ db_link_matches(struct db *db, const struct link_params *p, const int64_t *ids, 
     }
     if (rc == RC_OK) {
         rc = cluster(&r);
+    }
+    if (rc == RC_OK) {
+        cache_note_fixtures(st->cache, r.nodes, r.nnodes);
     }
     t0 = dt_mono();
     if (rc == RC_OK) {

@@ -64,7 +64,29 @@ struct db_link_stats {
      * the run with it. */
     int (*before_shared_write)(void *arg);
     void *before_shared_write_arg;
+    /* The match rows read by earlier runs (NULL: read every one); `cached`
+     * counts the nodes taken from it. */
+    struct db_link_cache *cache;
+    uint64_t cached;
 };
+
+/*
+ * The match rows (with their teams, stored fixture and norms) a run read,
+ * kept for the next runs of the same writer: the consumer's linker, whose
+ * slices read mostly the same candidates one after the other. What makes an
+ * entry stale is named to it: the matches a batch changed (the queue: forget
+ * them before the run), a rename, or a write by another writer of links (the
+ * epoch moved: tools/link, tools/relink); the run itself records the
+ * fixtures it writes into it, so a transaction that does not commit must
+ * clear it. At most max_nodes entries: past that it starts over.
+ */
+struct db_link_cache;
+struct db_link_cache *db_link_cache_new(size_t max_nodes);
+void db_link_cache_free(struct db_link_cache *c);
+void db_link_cache_clear(struct db_link_cache *c);
+void db_link_cache_forget(struct db_link_cache *c, const int64_t *ids, size_t n);
+/* Clears c unless it was filled at this epoch (db_link_epoch), and when it is full. */
+void db_link_cache_epoch(struct db_link_cache *c, uint64_t epoch);
 
 /* Frees the lists of st (touched, resent). */
 void db_link_stats_cleanup(struct db_link_stats *st);
@@ -88,6 +110,11 @@ int db_link_undo(struct db *db);
  * past the commit, and holds the row the consumer's batches lock, so the two
  * never relink the same matches at once. */
 int db_link_bump_version(struct db *db);
+/* The consumer's linker: moves data_version only (not the epoch). */
+int db_link_bump_data_version(struct db *db);
+/* consumer_status.link_epoch (0013_link_epoch.sql): moved by every
+ * transaction of db_link_bump_version. */
+int db_link_epoch(struct db *db, uint64_t *epoch);
 
 /* Queues the matches ids[0..n) in link_queue (kind 'match',
  * 0012_link_queue_matches.sql) for the linker, with seq = the data_version
