@@ -1236,20 +1236,114 @@ load_nodes(struct run *r)
     return rc;
 }
 
-/* One title/time range of the blocking query and the node it is for. */
+/* One title/time window of the blocking query and the node it is for. */
 struct range {
     size_t node;
     int64_t title;
+    int64_t date; /* the node's start */
 };
+
+static int
+range_cmp(const void *x, const void *y)
+{
+    const struct range *a = x, *b = y;
+
+    if (a->title != b->title) {
+        return a->title < b->title ? -1 : 1;
+    }
+    if (a->date != b->date) {
+        return a->date < b->date ? -1 : 1;
+    }
+    return a->node < b->node ? -1 : a->node > b->node;
+}
+
+/* The window [d - w, d + w], the ends kept inside the dates SQL takes. */
+static void
+window_of(int64_t d, int64_t w, int64_t *lo, int64_t *hi)
+{
+    *lo = dt_in_range(d - w) ? d - w : d;
+    *hi = dt_in_range(d + w) ? d + w : d;
+}
+
+/* One blocking query over the merged windows q[0..m) (m <= BCHUNK): each of
+ * its rows pairs with every node of rg whose window holds it. */
+static int
+block_query(struct run *r, const struct range *rg, size_t nrg, const struct range *q,
+            const int64_t (*span)[2], size_t m)
+{
+    MYSQL_BIND p[3 * BCHUNK], res[4];
+    int64_t titles[BCHUNK], id = 0, title = 0, date = 0, source = 0, w = r->p->window_s;
+    char nulls[BCHUNK], lo[BCHUNK][20], hi[BCHUNK][20], dnull = 0;
+    unsigned long lens[BCHUNK];
+    size_t k;
+    int rc;
+
+    for (k = 0; k < BCHUNK; k++) {
+        int have = k < m;
+
+        titles[k] = have ? q[k].title : 0;
+        nulls[k] = !have;
+        dt_format_sql(have ? span[k][0] : 0, lo[k]);
+        dt_format_sql(have ? span[k][1] : 0, hi[k]);
+        lens[k] = (unsigned long)strlen(lo[k]);
+        db_bind_i64(&p[3 * k], &titles[k], &nulls[k]);
+        db_bind_str(&p[3 * k + 1], lo[k], &lens[k], &nulls[k]);
+        db_bind_str(&p[3 * k + 2], hi[k], &lens[k], &nulls[k]);
+    }
+    rc = db_execute(r->db, SQL_BLOCK, p);
+    if (rc != RC_OK) {
+        return rc;
+    }
+    db_bind_i64(&res[0], &id, NULL);
+    db_bind_i64(&res[1], &title, NULL);
+    db_bind_i64(&res[2], &date, &dnull);
+    db_bind_i64(&res[3], &source, NULL);
+    rc = db_bind_result(r->db, SQL_BLOCK, res);
+    while (rc == RC_OK && (rc = db_fetch(r->db, SQL_BLOCK)) == RC_OK) {
+        size_t a = 0, b = nrg;
+
+        if (dnull) {
+            continue;
+        }
+        /* the first window of this title starting at date - w or later:
+         * rg is sorted by (title, date) */
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+
+            if (rg[mid].title < title || (rg[mid].title == title && rg[mid].date < date - w)) {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
+        }
+        for (k = a; k < nrg && rg[k].title == title && rg[k].date <= date + w; k++) {
+            const struct lk_node *x = &r->nodes[rg[k].node];
+            int64_t lo_k, hi_k;
+
+            window_of(x->m.date_start, w, &lo_k, &hi_k);
+            if (x->id != id && x->source_id != source && date >= lo_k && date <= hi_k) {
+                struct lk_pair *pq = pair_get(r, x->id, id, 1);
+
+                pq->candidate = 1;
+                want(r, id);
+            }
+        }
+    }
+    db_stmt_done(r->db, SQL_BLOCK);
+    return rc == RC_NOTFOUND ? RC_OK : rc;
+}
 
 /* Asks for the candidates of the nodes in todo[0..n): each gets a pair with
  * every match of another source, of its title identity, starting within
- * the window. The candidates become wanted ids. */
+ * the window. The candidates become wanted ids. The windows of one title
+ * that overlap are asked as one range (a slice's matches start close
+ * together), 64 ranges per query on the (title_id, date_start) index. */
 static int
 block(struct run *r, const size_t *todo, size_t n)
 {
-    struct range *rg = NULL;
-    size_t nrg = 0, caprg = 0, i, k, at;
+    struct range *rg = NULL, *q = NULL;
+    int64_t(*span)[2] = NULL;
+    size_t nrg = 0, caprg = 0, nq = 0, i, k, at;
     int64_t w = r->p->window_s;
     int rc = RC_OK;
 
@@ -1261,69 +1355,42 @@ block(struct run *r, const size_t *todo, size_t n)
         }
         grow((void **)&rg, &caprg, nrg, sizeof(*rg));
         rg[nrg].node = todo[i];
+        rg[nrg].date = x->m.date_start;
         rg[nrg++].title = x->m.title_id;
         for (k = 0; k < r->naliases; k++) {
             if (r->alias_target[k] == x->m.title_id) {
                 grow((void **)&rg, &caprg, nrg, sizeof(*rg));
                 rg[nrg].node = todo[i];
+                rg[nrg].date = x->m.date_start;
                 rg[nrg++].title = r->alias_title[k];
             }
         }
     }
-    for (at = 0; at < nrg && rc == RC_OK; at += BCHUNK) {
-        MYSQL_BIND p[3 * BCHUNK], res[4];
-        int64_t titles[BCHUNK], id = 0, title = 0, date = 0, source = 0;
-        char nulls[BCHUNK], lo[BCHUNK][20], hi[BCHUNK][20], dnull = 0;
-        unsigned long lens[BCHUNK];
-        size_t m = nrg - at < BCHUNK ? nrg - at : BCHUNK;
+    if (nrg > 1) {
+        qsort(rg, nrg, sizeof(*rg), range_cmp);
+    }
+    q = xmalloc((nrg + 1) * sizeof(*q));
+    span = xmalloc((nrg + 1) * sizeof(*span));
+    for (i = 0; i < nrg; i++) {
+        int64_t lo, hi;
 
-        for (k = 0; k < BCHUNK; k++) {
-            int have = k < m;
-            int64_t d = have ? r->nodes[rg[at + k].node].m.date_start : 0;
-            int64_t dlo = d - w, dhi = d + w;
-
-            titles[k] = have ? rg[at + k].title : 0;
-            nulls[k] = !have;
-            if (!dt_in_range(dlo)) {
-                dlo = d;
+        window_of(rg[i].date, w, &lo, &hi);
+        if (nq > 0 && q[nq - 1].title == rg[i].title && lo <= span[nq - 1][1]) {
+            if (hi > span[nq - 1][1]) {
+                span[nq - 1][1] = hi;
             }
-            if (!dt_in_range(dhi)) {
-                dhi = d;
-            }
-            dt_format_sql(dlo, lo[k]);
-            dt_format_sql(dhi, hi[k]);
-            lens[k] = (unsigned long)strlen(lo[k]);
-            db_bind_i64(&p[3 * k], &titles[k], &nulls[k]);
-            db_bind_str(&p[3 * k + 1], lo[k], &lens[k], &nulls[k]);
-            db_bind_str(&p[3 * k + 2], hi[k], &lens[k], &nulls[k]);
+            continue;
         }
-        rc = db_execute(r->db, SQL_BLOCK, p);
-        if (rc != RC_OK) {
-            break;
-        }
-        db_bind_i64(&res[0], &id, NULL);
-        db_bind_i64(&res[1], &title, NULL);
-        db_bind_i64(&res[2], &date, &dnull);
-        db_bind_i64(&res[3], &source, NULL);
-        rc = db_bind_result(r->db, SQL_BLOCK, res);
-        while (rc == RC_OK && (rc = db_fetch(r->db, SQL_BLOCK)) == RC_OK) {
-            for (k = 0; k < m && !dnull; k++) {
-                const struct lk_node *x = &r->nodes[rg[at + k].node];
-                int64_t d = date - x->m.date_start;
-
-                if (rg[at + k].title == title && x->id != id && x->source_id != source && d <= w &&
-                    d >= -w) {
-                    struct lk_pair *q = pair_get(r, x->id, id, 1);
-
-                    q->candidate = 1;
-                    want(r, id);
-                }
-            }
-        }
-        db_stmt_done(r->db, SQL_BLOCK);
-        rc = rc == RC_NOTFOUND ? RC_OK : rc;
+        q[nq] = rg[i];
+        span[nq][0] = lo;
+        span[nq++][1] = hi;
+    }
+    for (at = 0; at < nq && rc == RC_OK; at += BCHUNK) {
+        rc = block_query(r, rg, nrg, q + at, span + at, nq - at < BCHUNK ? nq - at : BCHUNK);
     }
     free(rg);
+    free(q);
+    free(span);
     return rc;
 }
 
