@@ -435,14 +435,15 @@ struct cnode {
     double confidence;
     int person, have_member;
     struct link_team *teams; /* m.nteams of them; norm, name and form in the arena */
+    int gone;                /* forgotten */
 };
 
 struct db_link_cache {
     size_t max;
     struct arena arena;
-    struct cnode **v; /* by slot of ix */
+    struct cnode *v; /* by slot of ix */
     size_t n, cap;
-    struct imap ix; /* (id, 0) -> slot in v, or SIZE_MAX - 1 when forgotten */
+    struct imap ix; /* (id, 0) -> slot in v */
     uint64_t epoch;
     int have_epoch;
 };
@@ -489,7 +490,7 @@ db_link_cache_forget(struct db_link_cache *c, const int64_t *ids, size_t n)
 
     for (i = 0; c != NULL && i < n; i++) {
         if ((slot = imap_get(&c->ix, ids[i], 0)) != SIZE_MAX) {
-            c->v[slot] = NULL;
+            c->v[slot].gone = 1;
         }
     }
 }
@@ -514,9 +515,12 @@ cdup(struct db_link_cache *c, const char *s)
 static void
 cache_put(struct db_link_cache *c, const struct lk_node *x)
 {
-    struct cnode *cn = arena_alloc(&c->arena, sizeof(*cn));
+    struct cnode *cn;
     size_t k;
 
+    grow((void **)&c->v, &c->cap, c->n, sizeof(*c->v));
+    cn = &c->v[c->n];
+    memset(cn, 0, sizeof(*cn));
     cn->id = x->id;
     cn->source_id = x->source_id;
     cn->raw_title = x->raw_title;
@@ -540,8 +544,6 @@ cache_put(struct db_link_cache *c, const struct lk_node *x)
         }
         cn->teams[k].form = f;
     }
-    grow((void **)&c->v, &c->cap, c->n, sizeof(*c->v));
-    c->v[c->n] = cn;
     imap_put(&c->ix, cn->id, 0, c->n++);
 }
 
@@ -557,7 +559,7 @@ cache_note_fixtures(struct db_link_cache *c, const struct lk_node *nodes, size_t
         struct cnode *cn;
 
         if (!nodes[i].expanded || (slot = imap_get(&c->ix, nodes[i].id, 0)) == SIZE_MAX ||
-            (cn = c->v[slot]) == NULL) {
+            (cn = &c->v[slot])->gone) {
             continue;
         }
         cn->fixture_id = nodes[i].new_fixture;
@@ -1130,7 +1132,7 @@ node_from_cache(struct run *r, int64_t id)
     struct lk_node *x;
     size_t slot;
 
-    if (c == NULL || (slot = imap_get(&c->ix, id, 0)) == SIZE_MAX || (cn = c->v[slot]) == NULL) {
+    if (c == NULL || (slot = imap_get(&c->ix, id, 0)) == SIZE_MAX || (cn = &c->v[slot])->gone) {
         return 0;
     }
     grow((void **)&r->nodes, &r->capnodes, r->nnodes, sizeof(*r->nodes));
