@@ -149,7 +149,7 @@ main(int argc, char **argv)
     struct link_params lp;
     struct db_link_stats st;
     struct db *db;
-    char err[512];
+    char err[512] = "";
     int i, npos = 0, list = 0, rc;
     size_t k;
 
@@ -269,7 +269,7 @@ main(int argc, char **argv)
                      "another writer of links (tools/link or tools/relink) held the lock"
                      " 'esports.link' for %d s; try again",
                      LOCK_WAIT_S);
-            rc = RC_INVALID;
+            rc = RC_UNAVAIL; /* not the input's fault: exit status 1 */
         }
         if (rc == RC_OK) {
             rc = db_begin(db);
@@ -296,7 +296,7 @@ main(int argc, char **argv)
         }
         commitclock_close(clock);
     }
-    if (rc == RC_INVALID && err[0] != '\0') {
+    if ((rc == RC_INVALID || rc == RC_UNAVAIL) && err[0] != '\0') {
         fprintf(stderr, "link: error: %s\n", err);
     } else if (rc != RC_OK) {
         fprintf(stderr, "link: failed (%s): %s\n", rc_name(rc), db_last_error(db));
