@@ -451,7 +451,7 @@ def markdown(res):
            table(res["http"]), "",
            f"- Consumer, {c['messages']:,} messages from a full queue: **{c['msgs_per_s']:,.0f} msgs/s** "
            f"(runs {c['runs_msgs_per_s']}), {c['msgs_per_s_linked']:,.0f} msgs/s to the last "
-           f"relinking of renamed tournaments' matches; while send_msg publishes concurrently: "
+           f"slice of the linker; while send_msg publishes concurrently: "
            f"**{c['concurrent']['msgs_per_s']:,.0f} msgs/s**; send_msg with confirms "
            f"{c['send_msg_msgs_per_s']:,.0f} msgs/s.",
            f"- RSS after the runs (idle 1.5 s): worker **{res['memory']['worker_rss_kb'] / 1024:.1f} MB** "
