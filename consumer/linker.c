@@ -286,6 +286,18 @@ linker_main(void *arg)
     return NULL;
 }
 
+/* What linker_start made, the thread ended or never started. */
+static void
+linker_free(struct linker *l)
+{
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    db_free(l->db);
+    db_link_cache_free(l->cache);
+    free(l->ids);
+    free(l);
+}
+
 struct linker *
 linker_start(const struct config *cfg, struct commitclock *clock, pthread_mutex_t *clock_mu,
              linker_published_fn published, void *arg)
@@ -315,27 +327,32 @@ linker_start(const struct config *cfg, struct commitclock *clock, pthread_mutex_
     pthread_cond_init(&l->cv, NULL);
     if (pthread_create(&l->thread, NULL, linker_main, l) != 0) {
         log_error("link", "event=linker_thread_failed action=unlinked_until_restart");
-        pthread_mutex_destroy(&l->mu);
-        pthread_cond_destroy(&l->cv);
-        db_free(l->db);
-        db_link_cache_free(l->cache);
-        free(l->ids);
-        free(l);
+        linker_free(l);
         return NULL;
     }
     return l;
 }
 
+/* Wakes the thread from nap(): to look at the queue, or (stop) to end. */
+static void
+wake(struct linker *l, int stop)
+{
+    pthread_mutex_lock(&l->mu);
+    if (stop) {
+        l->stop = 1;
+    } else {
+        l->notified = 1;
+    }
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
 void
 linker_notify(struct linker *l)
 {
-    if (l == NULL) {
-        return;
+    if (l != NULL) {
+        wake(l, 0);
     }
-    pthread_mutex_lock(&l->mu);
-    l->notified = 1;
-    pthread_cond_signal(&l->cv);
-    pthread_mutex_unlock(&l->mu);
 }
 
 uint64_t
@@ -350,15 +367,7 @@ linker_stop(struct linker *l)
     if (l == NULL) {
         return;
     }
-    pthread_mutex_lock(&l->mu);
-    l->stop = 1;
-    pthread_cond_signal(&l->cv);
-    pthread_mutex_unlock(&l->mu);
+    wake(l, 1);
     pthread_join(l->thread, NULL);
-    pthread_mutex_destroy(&l->mu);
-    pthread_cond_destroy(&l->cv);
-    db_free(l->db);
-    db_link_cache_free(l->cache);
-    free(l->ids);
-    free(l);
+    linker_free(l);
 }
