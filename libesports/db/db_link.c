@@ -792,16 +792,27 @@ adup(struct run *r, const char *s)
 struct norm_fix;
 static void norm_fix_add(struct norm_fix *fix, int64_t id, const char *norm, int renamed);
 
+/* A new node for match id, in the index, its fields zero (valid until the next). */
 static struct lk_node *
-node_start(struct run *r, const struct node_row *w, struct norm_fix *tfix)
+node_add(struct run *r, int64_t id)
 {
     struct lk_node *n;
-    char buf[STR_CAP];
 
     grow((void **)&r->nodes, &r->capnodes, r->nnodes, sizeof(*r->nodes));
     n = &r->nodes[r->nnodes];
     memset(n, 0, sizeof(*n));
-    n->id = w->v[0];
+    n->id = id;
+    n->best = SIZE_MAX;
+    imap_put(&r->node_ix, id, 0, r->nnodes++);
+    return n;
+}
+
+static struct lk_node *
+node_start(struct run *r, const struct node_row *w, struct norm_fix *tfix)
+{
+    struct lk_node *n = node_add(r, w->v[0]);
+    char buf[STR_CAP];
+
     n->source_id = w->v[1];
     n->raw_title = w->v[2];
     n->m.id = n->id;
@@ -829,8 +840,6 @@ node_start(struct run *r, const struct node_row *w, struct norm_fix *tfix)
     n->confidence = n->have_member ? w->conf : 1.0;
     n->person = n->have_member && w->v[9] != 0;
     n->teams = arena_alloc(&r->arena, MATCH_TEAMS_CAP * sizeof(*n->teams));
-    n->best = SIZE_MAX;
-    imap_put(&r->node_ix, n->id, 0, r->nnodes++);
     return n;
 }
 
@@ -1135,10 +1144,7 @@ node_from_cache(struct run *r, int64_t id)
     if (c == NULL || (slot = imap_get(&c->ix, id, 0)) == SIZE_MAX || (cn = &c->v[slot])->gone) {
         return 0;
     }
-    grow((void **)&r->nodes, &r->capnodes, r->nnodes, sizeof(*r->nodes));
-    x = &r->nodes[r->nnodes];
-    memset(x, 0, sizeof(*x));
-    x->id = cn->id;
+    x = node_add(r, cn->id);
     x->source_id = cn->source_id;
     x->raw_title = cn->raw_title;
     x->m = cn->m;
@@ -1149,9 +1155,7 @@ node_from_cache(struct run *r, int64_t id)
     x->have_member = cn->have_member;
     x->teams = arena_alloc(&r->arena, (cn->m.nteams + 1) * sizeof(*x->teams));
     memcpy(x->teams, cn->teams, cn->m.nteams * sizeof(*x->teams));
-    x->best = SIZE_MAX;
     x->cached = 1;
-    imap_put(&r->node_ix, x->id, 0, r->nnodes++);
     return 1;
 }
 
@@ -1242,7 +1246,13 @@ load_nodes(struct run *r)
 struct range {
     size_t node;
     int64_t title;
-    int64_t date; /* the node's start */
+    int64_t date;   /* the node's start */
+    int64_t lo, hi; /* its window (window_of) */
+};
+
+/* Windows of one title merged where they overlap: one range of a query. */
+struct window {
+    int64_t title, lo, hi;
 };
 
 static int
@@ -1270,8 +1280,7 @@ window_of(int64_t d, int64_t w, int64_t *lo, int64_t *hi)
 /* One blocking query over the merged windows q[0..m) (m <= BCHUNK): each of
  * its rows pairs with every node of rg whose window holds it. */
 static int
-block_query(struct run *r, const struct range *rg, size_t nrg, const struct range *q,
-            const int64_t (*span)[2], size_t m)
+block_query(struct run *r, const struct range *rg, size_t nrg, const struct window *q, size_t m)
 {
     MYSQL_BIND p[3 * BCHUNK], res[4];
     int64_t titles[BCHUNK], id = 0, title = 0, date = 0, source = 0, w = r->p->window_s;
@@ -1285,8 +1294,8 @@ block_query(struct run *r, const struct range *rg, size_t nrg, const struct rang
 
         titles[k] = have ? q[k].title : 0;
         nulls[k] = !have;
-        dt_format_sql(have ? span[k][0] : 0, lo[k]);
-        dt_format_sql(have ? span[k][1] : 0, hi[k]);
+        dt_format_sql(have ? q[k].lo : 0, lo[k]);
+        dt_format_sql(have ? q[k].hi : 0, hi[k]);
         lens[k] = (unsigned long)strlen(lo[k]);
         db_bind_i64(&p[3 * k], &titles[k], &nulls[k]);
         db_bind_str(&p[3 * k + 1], lo[k], &lens[k], &nulls[k]);
@@ -1320,10 +1329,8 @@ block_query(struct run *r, const struct range *rg, size_t nrg, const struct rang
         }
         for (k = a; k < nrg && rg[k].title == title && rg[k].date <= date + w; k++) {
             const struct lk_node *x = &r->nodes[rg[k].node];
-            int64_t lo_k, hi_k;
 
-            window_of(x->m.date_start, w, &lo_k, &hi_k);
-            if (x->id != id && x->source_id != source && date >= lo_k && date <= hi_k) {
+            if (x->id != id && x->source_id != source && date >= rg[k].lo && date <= rg[k].hi) {
                 struct lk_pair *pq = pair_get(r, x->id, id, 1);
 
                 pq->candidate = 1;
@@ -1343,10 +1350,9 @@ block_query(struct run *r, const struct range *rg, size_t nrg, const struct rang
 static int
 block(struct run *r, const size_t *todo, size_t n)
 {
-    struct range *rg = NULL, *q = NULL;
-    int64_t(*span)[2] = NULL;
+    struct range *rg = NULL;
+    struct window *q;
     size_t nrg = 0, caprg = 0, nq = 0, i, k, at;
-    int64_t w = r->p->window_s;
     int rc = RC_OK;
 
     for (i = 0; i < n; i++) {
@@ -1355,44 +1361,39 @@ block(struct run *r, const size_t *todo, size_t n)
         if (!x->m.has_date || x->m.title_id == 0) {
             continue; /* no start or no title: nothing to compare with */
         }
-        grow((void **)&rg, &caprg, nrg, sizeof(*rg));
-        rg[nrg].node = todo[i];
-        rg[nrg].date = x->m.date_start;
-        rg[nrg++].title = x->m.title_id;
-        for (k = 0; k < r->naliases; k++) {
-            if (r->alias_target[k] == x->m.title_id) {
-                grow((void **)&rg, &caprg, nrg, sizeof(*rg));
-                rg[nrg].node = todo[i];
-                rg[nrg].date = x->m.date_start;
-                rg[nrg++].title = r->alias_title[k];
+        /* its title, and each title an alias points to it */
+        for (k = 0; k <= r->naliases; k++) {
+            if (k < r->naliases && r->alias_target[k] != x->m.title_id) {
+                continue;
             }
+            grow((void **)&rg, &caprg, nrg, sizeof(*rg));
+            rg[nrg].node = todo[i];
+            rg[nrg].title = k < r->naliases ? r->alias_title[k] : x->m.title_id;
+            rg[nrg].date = x->m.date_start;
+            window_of(x->m.date_start, r->p->window_s, &rg[nrg].lo, &rg[nrg].hi);
+            nrg++;
         }
     }
     if (nrg > 1) {
         qsort(rg, nrg, sizeof(*rg), range_cmp);
     }
     q = xmalloc((nrg + 1) * sizeof(*q));
-    span = xmalloc((nrg + 1) * sizeof(*span));
     for (i = 0; i < nrg; i++) {
-        int64_t lo, hi;
-
-        window_of(rg[i].date, w, &lo, &hi);
-        if (nq > 0 && q[nq - 1].title == rg[i].title && lo <= span[nq - 1][1]) {
-            if (hi > span[nq - 1][1]) {
-                span[nq - 1][1] = hi;
+        if (nq > 0 && q[nq - 1].title == rg[i].title && rg[i].lo <= q[nq - 1].hi) {
+            if (rg[i].hi > q[nq - 1].hi) {
+                q[nq - 1].hi = rg[i].hi;
             }
             continue;
         }
-        q[nq] = rg[i];
-        span[nq][0] = lo;
-        span[nq++][1] = hi;
+        q[nq].title = rg[i].title;
+        q[nq].lo = rg[i].lo;
+        q[nq++].hi = rg[i].hi;
     }
     for (at = 0; at < nq && rc == RC_OK; at += BCHUNK) {
-        rc = block_query(r, rg, nrg, q + at, span + at, nq - at < BCHUNK ? nq - at : BCHUNK);
+        rc = block_query(r, rg, nrg, q + at, nq - at < BCHUNK ? nq - at : BCHUNK);
     }
     free(rg);
     free(q);
-    free(span);
     return rc;
 }
 
