@@ -85,7 +85,7 @@ serve(FCGX_Request *fr, struct req *r)
     const char *q;
 
     r->envp = fr->envp;
-    r->out = fr->out;
+    r->out = fr;
     r->method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
     r->path = FCGX_GetParam("DOCUMENT_URI", fr->envp);
     q = FCGX_GetParam("QUERY_STRING", fr->envp);

@@ -21,7 +21,7 @@
 struct req {
     struct worker *w;      /* the thread serving it */
     char **envp;           /* FastCGI parameters, NAME=value */
-    void *out;             /* the FastCGI output stream */
+    void *out;             /* the FastCGI request (FCGX_Request) it answers */
     const char *method;    /* "GET", "HEAD", ... */
     const char *path;      /* decoded path, from DOCUMENT_URI */
     const char *query;     /* raw query string, "" when none */

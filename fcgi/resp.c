@@ -1,16 +1,19 @@
 /*
  * resp.c: the one place a handler's result becomes a response, and the
- * writing of it to the FastCGI stream. A response's body is built
+ * writing of it to the FastCGI connection. A response's body is built
  * completely in memory before its head is written, so its status can change
  * until the last moment.
  */
+#include <errno.h>
 #include <fcgiapp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hash.h"
+#include "log.h"
 #include "metrics.h"
 #include "rc.h"
+#include "record.h"
 #include "render_json.h"
 #include "req.h"
 #include "view.h"
@@ -49,8 +52,10 @@ reason(int status)
 static int
 resp_send(struct req *r, int status, const char *content_type)
 {
+    FCGX_Request *fr = r->out;
+    struct iovec parts[4];
     char head[256];
-    int n;
+    int n, np = 0;
 
     if (r->body.err || r->headers.err) {
         status = 500;
@@ -60,21 +65,31 @@ resp_send(struct req *r, int status, const char *content_type)
         buf_append_str(&r->body, "{\"detail\": \"Response too large.\"}");
     }
     r->status = status;
-    /* the head, then the body from where it was rendered: libfcgi's stream
-     * buffers the records, so the body is never copied once more here */
+    /* the head, then the body from where it was rendered, framed as
+     * records around those bytes and written at once (record.c) */
     n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
                  status, reason(status), content_type, r->body.len);
     if (n < 0 || (size_t)n >= sizeof(head)) { /* our content types never come near it */
         n = snprintf(head, sizeof(head), "Status: 500 Internal Server Error\r\n");
     }
-    FCGX_PutStr(head, n, (FCGX_Stream *)r->out);
-    if (r->headers.len > 0) {
-        FCGX_PutStr(r->headers.data, (int)r->headers.len, (FCGX_Stream *)r->out);
-    }
-    FCGX_PutStr("\r\n", 2, (FCGX_Stream *)r->out);
+    parts[np++] = (struct iovec){head, (size_t)n};
+    parts[np++] = (struct iovec){r->headers.data, r->headers.len};
+    parts[np++] = (struct iovec){"\r\n", 2};
     if (!r->head && status != 304 && r->body.len > 0) {
-        FCGX_PutStr(r->body.data, (int)r->body.len, (FCGX_Stream *)r->out);
+        parts[np++] = (struct iovec){r->body.data, r->body.len};
     }
+    if (fr->out->wasFCloseCalled) { /* a second answer to one request: a bug */
+        log_error("http", "event=response_twice path=\"%s\" status=%d", r->path ? r->path : "",
+                  status);
+        return -1;
+    }
+    if (record_respond(fr->ipcFd, fr->requestId, parts, np) != 0) {
+        /* nginx went away mid-answer: the connection is closed after it */
+        fr->out->FCGI_errno = errno;
+    }
+    /* the stream's records are written: FCGX_Finish_r must add none */
+    fr->out->wasFCloseCalled = 1;
+    fr->out->isClosed = 1;
     return 0;
 }
 
