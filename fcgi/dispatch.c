@@ -159,12 +159,20 @@ rearm:
 }
 
 /* Whether a ready connection has a request to read (1), was closed by its
- * peer (0, and it is closed here), or woke for nothing (-1, watched again). */
+ * peer (0, and it is closed here), or woke for nothing (-1, watched again).
+ * Readable alone, with no hang-up or error beside it, is bytes waiting on a
+ * stream socket (each connection is armed one-shot, so no other thread
+ * took them): only the other wake-ups cost a look. */
 static int
-has_request(struct dispatch *d, int fd)
+has_request(struct dispatch *d, int fd, uint32_t events)
 {
     char c;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    ssize_t n;
+
+    if (events == EPOLLIN) {
+        return 1;
+    }
+    n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
     if (n > 0) {
         return 1;
@@ -199,7 +207,7 @@ dispatch_next(struct dispatch *d, const volatile sig_atomic_t *stopping)
             if (accept_some(d) < 0) {
                 return -2;
             }
-        } else if (has_request(d, ev.data.fd) > 0) {
+        } else if (has_request(d, ev.data.fd, ev.events) > 0) {
             atomic_store(&d->last_ms, dt_mono_ms());
             atomic_store(&d->served, 1);
             return ev.data.fd;
