@@ -1911,21 +1911,26 @@ load_tedges(struct run *r, struct tedge **v, size_t *n, size_t *cap)
 }
 
 /* Team pairs (a < b) whose edges a run changed, with their best stored
- * probability before and after the writes (-1: no edge). */
+ * probability before and after the writes (-1: no edge). An edge added or
+ * raised can only raise a pair's best, to the highest such (raised); only
+ * a pair that lost an edge or saw one lowered is asked again. */
 struct tpairs {
     int64_t *a, *b;
-    double *before, *after;
+    double *before, *after, *raised;
+    unsigned char *lowered;
     size_t n, cap;
     struct imap ix;
 };
 
-static void
+/* The pair of teams x and y, noted once. */
+static size_t
 note_pair(struct tpairs *tp, int64_t x, int64_t y)
 {
     int64_t a = x < y ? x : y, b = x < y ? y : x;
+    size_t k = imap_get(&tp->ix, a, b);
 
-    if (imap_get(&tp->ix, a, b) != SIZE_MAX) {
-        return;
+    if (k != SIZE_MAX) {
+        return k;
     }
     if (tp->n + 1 > tp->cap) {
         tp->cap = tp->cap ? 2 * tp->cap : 32;
@@ -1933,10 +1938,35 @@ note_pair(struct tpairs *tp, int64_t x, int64_t y)
         tp->b = xrealloc(tp->b, tp->cap * sizeof(*tp->b));
         tp->before = xrealloc(tp->before, tp->cap * sizeof(*tp->before));
         tp->after = xrealloc(tp->after, tp->cap * sizeof(*tp->after));
+        tp->raised = xrealloc(tp->raised, tp->cap * sizeof(*tp->raised));
+        tp->lowered = xrealloc(tp->lowered, tp->cap * sizeof(*tp->lowered));
     }
     tp->a[tp->n] = a;
     tp->b[tp->n] = b;
-    imap_put(&tp->ix, a, b, tp->n++);
+    tp->raised[tp->n] = -1;
+    tp->lowered[tp->n] = 0;
+    imap_put(&tp->ix, a, b, tp->n);
+    return tp->n++;
+}
+
+/* An edge of teams x, y gets probability p (added, or raised from below). */
+static void
+pair_raised(struct tpairs *tp, int64_t x, int64_t y, double p)
+{
+    size_t k = note_pair(tp, x, y);
+
+    if (p > tp->raised[k]) {
+        tp->raised[k] = p;
+    }
+}
+
+/* An edge of teams x, y goes, or gets a lower probability. */
+static void
+pair_lowered(struct tpairs *tp, int64_t x, int64_t y)
+{
+    size_t k = note_pair(tp, x, y); /* before tp->lowered is read: it may move */
+
+    tp->lowered[k] = 1;
 }
 
 static void
@@ -1946,30 +1976,33 @@ tpairs_free(struct tpairs *tp)
     free(tp->b);
     free(tp->before);
     free(tp->after);
+    free(tp->raised);
+    free(tp->lowered);
     imap_free(&tp->ix);
 }
 
-/* The best stored probability of each pair of tp into out (-1: none). */
+/* The best stored probability of each pair (a[k], b[k]) into out[k] (-1:
+ * none). */
 static int
-pair_agg(struct db *db, struct tpairs *tp, double *out)
+pair_agg(struct db *db, const int64_t *a, const int64_t *b, size_t n, double *out)
 {
     size_t at, k;
     int rc = RC_OK;
 
-    for (k = 0; k < tp->n; k++) {
+    for (k = 0; k < n; k++) {
         out[k] = -1;
     }
-    for (at = 0; at < tp->n && rc == RC_OK; at += PCHUNK) {
+    for (at = 0; at < n && rc == RC_OK; at += PCHUNK) {
         MYSQL_BIND p[2 * PCHUNK], res[PCHUNK];
         int64_t va[PCHUNK], vb[PCHUNK];
         char nulls[PCHUNK], none[PCHUNK];
         double best[PCHUNK];
 
         for (k = 0; k < PCHUNK; k++) {
-            int have = at + k < tp->n;
+            int have = at + k < n;
 
-            va[k] = have ? tp->a[at + k] : 0;
-            vb[k] = have ? tp->b[at + k] : 0;
+            va[k] = have ? a[at + k] : 0;
+            vb[k] = have ? b[at + k] : 0;
             nulls[k] = !have;
             db_bind_i64(&p[2 * k], &va[k], &nulls[k]);
             db_bind_i64(&p[2 * k + 1], &vb[k], &nulls[k]);
@@ -1981,13 +2014,43 @@ pair_agg(struct db *db, struct tpairs *tp, double *out)
         }
         rc = db_bind_result(db, SQL_PAIR_AGG, res);
         if (rc == RC_OK && (rc = db_fetch(db, SQL_PAIR_AGG)) == RC_OK) {
-            for (k = 0; k < PCHUNK && at + k < tp->n; k++) {
+            for (k = 0; k < PCHUNK && at + k < n; k++) {
                 out[at + k] = none[k] ? -1 : best[k];
             }
         }
         db_stmt_done(db, SQL_PAIR_AGG);
         rc = rc == RC_NOTFOUND ? RC_OK : rc;
     }
+    return rc;
+}
+
+/* The best probability of each pair after the writes: in memory where its
+ * edges were only added or raised, asked for the others. */
+static int
+pairs_after(struct db *db, struct tpairs *tp)
+{
+    int64_t *a = xmalloc((tp->n + 1) * sizeof(*a)), *b = xmalloc((tp->n + 1) * sizeof(*b));
+    double *got = xmalloc((tp->n + 1) * sizeof(*got));
+    size_t *at = xmalloc((tp->n + 1) * sizeof(*at)), k, m = 0;
+    int rc;
+
+    for (k = 0; k < tp->n; k++) {
+        if (tp->lowered[k]) {
+            a[m] = tp->a[k];
+            b[m] = tp->b[k];
+            at[m++] = k;
+        } else {
+            tp->after[k] = tp->raised[k] > tp->before[k] ? tp->raised[k] : tp->before[k];
+        }
+    }
+    rc = pair_agg(db, a, b, m, got);
+    for (k = 0; k < m && rc == RC_OK; k++) {
+        tp->after[at[k]] = got[k];
+    }
+    free(a);
+    free(b);
+    free(got);
+    free(at);
     return rc;
 }
 
@@ -2084,10 +2147,11 @@ write_tedges(struct run *r)
             set.i[2][set.n - 1] = e->t;
             set.i[3][set.n - 1] = e->ot;
             set.d[set.n - 1] = e->p;
-            note_pair(&tp, e->t, e->ot);
-            if (c == 0) {
-                note_pair(&tp, have_v[j].t, have_v[j].ot);
+            if (c == 0 && (have_v[j].ot != e->ot || have_v[j].p > e->p)) {
+                /* the edge leaves its pair of teams, or falls in it */
+                pair_lowered(&tp, have_v[j].t, have_v[j].ot);
             }
+            pair_raised(&tp, e->t, e->ot, e->p);
         } else if (c > 0) {
             const struct tedge *e = &have_v[j];
 
@@ -2095,14 +2159,14 @@ write_tedges(struct run *r)
             del.i[0][del.n - 1] = e->m;
             del.i[1][del.n - 1] = e->om;
             del.i[2][del.n - 1] = e->t;
-            note_pair(&tp, e->t, e->ot);
+            pair_lowered(&tp, e->t, e->ot);
         }
         i += c <= 0;
         j += c >= 0;
     }
     /* the identities change only where a team pair appears, disappears or
      * gets another best probability: compare those before and after */
-    rc = pair_agg(r->db, &tp, tp.before);
+    rc = pair_agg(r->db, tp.a, tp.b, tp.n, tp.before);
     if (rc == RC_OK) {
         rc = rows_exec(r->db, SQL_TEDGE_DEL, &del, "iii");
     }
@@ -2110,7 +2174,7 @@ write_tedges(struct run *r)
         rc = rows_exec(r->db, SQL_TEDGE_SET, &set, "iiiid");
     }
     if (rc == RC_OK) {
-        rc = pair_agg(r->db, &tp, tp.after);
+        rc = pairs_after(r->db, &tp);
     }
     for (i = 0; i < tp.n && rc == RC_OK; i++) {
         if (tp.before[i] != tp.after[i]) {
