@@ -23,10 +23,13 @@
  * (what an earlier consumer left, a busy named lock). */
 #define IDLE_MS  1000
 #define RETRY_MS 1000
-/* After a slice that emptied the queue, the batches get this long to queue
- * more before the next: a slice gathers the candidates of all its matches
- * at once, so a slice of 500 loads about 2 rows per match where one of 100
- * (a batch) loaded 5. A first match after a quiet time is linked at once. */
+/* After a slice that emptied the queue while the consumer is still taking a
+ * backlog (linker_feeding), the batches get this long to queue more before
+ * the next: a slice gathers the candidates of all its matches at once, so a
+ * slice of 500 loads about 2 rows per match where one of 100 (a batch)
+ * loaded 5. Once the consumer has drained
+ * its queue the wait ends: the last batches of a burst, and a first match
+ * after a quiet time, are linked at once. */
 #define LINGER_MS 200
 
 struct linker {
@@ -41,6 +44,7 @@ struct linker {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int notified;
+    int feeding; /* the consumer is taking a backlog: see linker_feeding */
     volatile sig_atomic_t stop;
     atomic_ulong bumps;
     struct backoff reconnect;
@@ -234,18 +238,26 @@ slice(struct linker *l)
     return more || st.queued > 0 ? SLICE_AGAIN : SLICE_DONE;
 }
 
-/* Waits until stopped or wait_ms passed, or (wake) notified. */
+/* How a nap ends besides a stop and its time. */
+enum nap_end {
+    NAP_TIMED,    /* only by its time: a retry */
+    NAP_NOTIFIED, /* a batch queued matches */
+    NAP_LINGER,   /* the consumer drained its queue (or was not taking one) */
+};
+
+/* Waits until stopped, wait_ms passed, or what mode says happened. */
 static void
-nap(struct linker *l, long wait_ms, int wake)
+nap(struct linker *l, long wait_ms, enum nap_end mode)
 {
     struct timespec until;
 
     dt_deadline(&until, wait_ms);
     pthread_mutex_lock(&l->mu);
-    while ((!wake || !l->notified) && !l->stop &&
+    while (!l->stop && !(mode == NAP_NOTIFIED && l->notified) &&
+           !(mode == NAP_LINGER && !l->feeding) &&
            pthread_cond_timedwait(&l->cv, &l->mu, &until) == 0) {
     }
-    if (wake) {
+    if (mode == NAP_NOTIFIED) {
         l->notified = 0;
     }
     pthread_mutex_unlock(&l->mu);
@@ -262,7 +274,7 @@ linker_main(void *arg)
         if (!db_is_connected(l->db)) {
             db_link_cache_clear(l->cache); /* what happened while away is not known */
             if (db_connect(l->db, 0, &l->stop) != RC_OK) {
-                nap(l, backoff_next(&l->reconnect), 0);
+                nap(l, backoff_next(&l->reconnect), NAP_TIMED);
                 continue;
             }
         }
@@ -272,14 +284,14 @@ linker_main(void *arg)
         case SLICE_AGAIN:
             break;
         case SLICE_DONE:
-            nap(l, LINGER_MS, 0);
+            nap(l, LINGER_MS, NAP_LINGER);
             break;
         case SLICE_FAILED:
-            nap(l, RETRY_MS, 0); /* a notification does not cut a retry short */
+            nap(l, RETRY_MS, NAP_TIMED); /* a notification does not cut a retry short */
             break;
         case SLICE_EMPTY:
         case SLICE_WAIT:
-            nap(l, IDLE_MS, 1);
+            nap(l, IDLE_MS, NAP_NOTIFIED);
             break;
         }
     }
@@ -353,6 +365,20 @@ linker_notify(struct linker *l)
     if (l != NULL) {
         wake(l, 0);
     }
+}
+
+void
+linker_feeding(struct linker *l, int feeding)
+{
+    if (l == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&l->mu);
+    if (l->feeding != feeding) {
+        l->feeding = feeding;
+        pthread_cond_signal(&l->cv);
+    }
+    pthread_mutex_unlock(&l->mu);
 }
 
 uint64_t

@@ -58,6 +58,12 @@ struct linker *linker_start(const struct config *cfg, struct commitclock *clock,
 /* A batch committed queue rows: look at the queue now. */
 void linker_notify(struct linker *l);
 
+/* Whether the consumer is taking a backlog (1: its last batch was full) or
+ * has drained its queue (0). While it takes one, a slice that emptied the
+ * link queue waits up to LINGER_MS for more; after, the linker goes on at
+ * once. */
+void linker_feeding(struct linker *l, int feeding);
+
 /* How many times the linker has moved data_version (each by one), counted
  * while it holds the batches' row lock: a batch that reads data_version
  * under that lock tells the linker's moves from another writer's. */

@@ -599,6 +599,7 @@ run(struct consumer *c)
                 batch_commit(c);
                 c->busy = 1;
                 atomic_store(&c->mt.busy, 1);
+                linker_feeding(c->linker, 1);
             }
         } else if (rc == RC_NOTFOUND) {
             long age = c->b.open ? dt_mono_ms() - c->b.started_ms : 0;
@@ -609,11 +610,13 @@ run(struct consumer *c)
                 batch_commit(c);
                 c->busy = 0;
                 atomic_store(&c->mt.busy, 0);
+                linker_feeding(c->linker, 0);
             } else if (!c->b.open) {
                 /* nothing waits, also after a feed that ended with a full
                  * batch: the mirror's turn */
                 c->busy = 0;
                 atomic_store(&c->mt.busy, 0);
+                linker_feeding(c->linker, 0);
             }
         } else {
             batch_abort(c, "broker connection lost");
