@@ -25,9 +25,9 @@
 #define RETRY_MS 1000
 /* After a slice that emptied the queue while the consumer is still taking a
  * backlog (linker_feeding), the batches get this long to queue more before
- * the next: a slice gathers the candidates of all its matches at once, so a
- * slice of 500 loads about 2 rows per match where one of 100 (a batch)
- * loaded 5. Once the consumer has drained
+ * the next: a slice gathers the candidates of all its matches at once, and
+ * its matches share most of them, so one of 1,000 loads under 2 rows per
+ * match where one of 100 (a batch) loaded 5. Once the consumer has drained
  * its queue the wait ends: the last batches of a burst, and a first match
  * after a quiet time, are linked at once. */
 #define LINGER_MS 200
