@@ -150,9 +150,13 @@ static const char SQL_TEDGE_SET[] =
 #define PCHUNK 64 /* team pairs per aggregate query: one row, a column each */
 static const char SQL_PAIR_AGG[] = "SELECT " PMAX16 "," PMAX16 "," PMAX16 "," PMAX16;
 
+/* An edge is stored once, from the pair's smaller team (team_id <
+ * other_team_id, migration 0014): a team's partners are in both columns. */
 static const char SQL_TEAM_NEIGH[] =
     "SELECT team_id, other_team_id, MAX(probability), COUNT(*) FROM team_edges"
-    " WHERE team_id IN (" IN128 ") GROUP BY team_id, other_team_id";
+    " WHERE team_id IN (" IN128 ") GROUP BY team_id, other_team_id"
+    " UNION ALL SELECT other_team_id, team_id, MAX(probability), COUNT(*) FROM team_edges"
+    " WHERE other_team_id IN (" IN128 ") GROUP BY other_team_id, team_id";
 
 static const char SQL_TEAM_DEC[] =
     "SELECT team_a, team_b, status = 'confirmed' FROM team_links WHERE team_a IN (" IN128 ")"
@@ -2098,8 +2102,8 @@ write_tedges(struct run *r)
             int a_first = te[k].source_a == ms[0].source_id;
             int64_t ma = a_first ? ms[0].id : ms[1].id, mb = a_first ? ms[1].id : ms[0].id;
 
+            /* stored once, from the pair's smaller team (te[k].a < te[k].b) */
             tedge_add(&want_v, &nw, &cw, ma, mb, te[k].a, te[k].b, te[k].probability);
-            tedge_add(&want_v, &nw, &cw, mb, ma, te[k].b, te[k].a, te[k].probability);
         }
     }
     rc = load_tedges(r, &have_v, &nh, &ch);
@@ -2347,6 +2351,7 @@ team_expand(struct trun *t, size_t from, size_t to)
             ids[k] = t->nodes[at + k].id;
         }
         bind_in(p, vals, nulls, ids, n);
+        bind_in(p + CHUNK, vals + CHUNK, nulls + CHUNK, ids, n);
         rc = db_execute(t->db, SQL_TEAM_NEIGH, p);
         if (rc != RC_OK) {
             break;
