@@ -82,7 +82,7 @@ def main():
             http["ceiling again"] = run.measure(cases["ceiling"], None, None)
         finally:
             ceiling.unlink()
-        ceil = (http["ceiling"]["rps"] + http["ceiling again"]["rps"]) / 2
+        ceil = run.ceiling_rps(http, ("ceiling", "ceiling again"))
         for r in http.values():
             r["of_ceiling"] = round(r["rps"] / ceil, 3)
         res["http"] = http
