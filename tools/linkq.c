@@ -773,8 +773,9 @@ show_errors(struct world *w, int n, int misses)
             buf_init(&b, 0);
             link_score_json(&s, &b);
             printf("%s %zu [%s | %s] ~ %zu [%s | %s]: %s\n", misses ? "miss" : "false", i,
-                   ta[0].norm, w->m[i].nteams > 1 ? ta[1].norm : "", y, tb[0].norm,
-                   w->m[y].nteams > 1 ? tb[1].norm : "", b.data);
+                   w->m[i].nteams > 0 ? ta[0].norm : "", w->m[i].nteams > 1 ? ta[1].norm : "", y,
+                   w->m[y].nteams > 0 ? tb[0].norm : "", w->m[y].nteams > 1 ? tb[1].norm : "",
+                   b.data);
             buf_cleanup(&b);
             n--;
         }
