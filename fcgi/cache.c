@@ -123,18 +123,24 @@ cache_put(struct cache *c, const char *key, uint64_t version, const char *body, 
     pthread_mutex_unlock(&c->lock);
 }
 
-int
-cache_data_version(struct worker *w, uint64_t *version)
+uint64_t
+cache_clock_version(const struct worker *w)
 {
     uint64_t v;
 
     if (w->commits != NULL && (v = commitclock_read(w->commits)) != 0) {
         /* the two counters count differently: a cache entry kept under one
          * must never match a version of the other */
-        *version = v | (1ULL << 63);
-        return RC_OK;
+        return v | (1ULL << 63);
     }
-    return db_status_version(w->db, version);
+    return 0;
+}
+
+int
+cache_data_version(struct worker *w, uint64_t *version)
+{
+    *version = cache_clock_version(w);
+    return *version != 0 ? RC_OK : db_status_version(w->db, version);
 }
 
 void

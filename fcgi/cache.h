@@ -42,6 +42,8 @@ void cache_put(struct cache *c, const char *key, uint64_t version, const char *b
  * consumer shares one and no commit is under way, else data_version from
  * the database. */
 int cache_data_version(struct worker *w, uint64_t *version);
+/* That version when the commit clock gives it without a round trip, else 0. */
+uint64_t cache_clock_version(const struct worker *w);
 
 /* Answers r from the cache when the data has not moved since the response
  * was rendered; otherwise runs handler, answers its result (resp_result)

@@ -9,6 +9,7 @@
 
 #include "db_fixtures.h"
 #include "db_matches.h"
+#include "cache.h"
 #include "handlers.h"
 #include "rc.h"
 #include "search.h"
@@ -66,7 +67,9 @@ list_rows(struct req *r, struct match_filter *f, const char **q, struct search_r
         r->detail = "Search is unavailable. Please try again shortly.";
         return RC_UNAVAIL;
     }
-    return search_load_matches(r->w->db, &r->arena, res);
+    return search_load_matches(r->w->search, r->w->db,
+                               r->data_version ? r->data_version : cache_clock_version(r->w),
+                               &r->arena, res);
 }
 
 /* GET /: the match list with its filter form; with q, the same table from

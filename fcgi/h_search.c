@@ -6,6 +6,7 @@
  * refusing answers 503 with a JSON message; no engine error reaches a client
  * as a 500.
  */
+#include "cache.h"
 #include "handlers.h"
 #include "rc.h"
 #include "render_json.h"
@@ -67,7 +68,9 @@ h_api_search(struct req *r)
         r->detail = "Search is unavailable, try again shortly.";
         return RC_UNAVAIL;
     }
-    rc = search_load_matches(r->w->db, &r->arena, &res);
+    /* (answered per second, not per data version: r->data_version is not
+     * set) */
+    rc = search_load_matches(r->w->search, r->w->db, cache_clock_version(r->w), &r->arena, &res);
     if (rc != RC_OK) {
         return rc;
     }

@@ -14,9 +14,27 @@
 #include "search.h"
 #include "text.h"
 
+/* The names of the facets' titles and tournaments this thread has read,
+ * for the data version they were read at: an open-addressed table of
+ * (kind, id) -> name (NULL: the row was gone). Titles and tournaments are
+ * few, and a cold search asked MariaDB for the same few names every time
+ * (half of its statements). */
+#define KEPT_SLOTS 2048
+#define KEPT_MAX   (KEPT_SLOTS / 2)
+
+struct kept_name {
+    int64_t id; /* 0: empty slot (ids start at 1) */
+    size_t kind;
+    const char *name;
+};
+
 struct search {
     struct es *es;
     const char *index;
+    uint64_t kept_version; /* 0: nothing kept */
+    size_t nkept;
+    struct kept_name *kept; /* KEPT_SLOTS, on first use */
+    struct arena kept_arena;
 };
 
 struct search *
@@ -43,6 +61,8 @@ search_free(struct search *s)
 {
     if (s != NULL) {
         es_free(s->es);
+        free(s->kept);
+        arena_cleanup(&s->kept_arena);
         free(s);
     }
 }
@@ -355,23 +375,68 @@ search_run(struct search *s, const char *q, const struct match_filter *f, int or
 
 _Static_assert(FACET_SIZE <= NAMES_MAX, "every facet bucket's name is looked up");
 
+/* The slot of (kind, id): where it is kept, or the empty slot it would take. */
+static struct kept_name *
+kept_slot(struct search *s, size_t kind, int64_t id)
+{
+    uint64_t h = ((uint64_t)id * 2 + kind) * 0x9E3779B97F4A7C15ULL;
+    size_t i = (size_t)(h >> 40) % KEPT_SLOTS;
+
+    while (s->kept[i].id != 0 && (s->kept[i].id != id || s->kept[i].kind != kind)) {
+        i = (i + 1) % KEPT_SLOTS;
+    }
+    return &s->kept[i];
+}
+
+/* Starts keeping names for version (forgetting those of another). */
+static void
+kept_start(struct search *s, uint64_t version)
+{
+    if (s->kept == NULL) {
+        s->kept = xcalloc(KEPT_SLOTS, sizeof(*s->kept));
+        /* a few hundred short names: small chunks */
+        arena_init(&s->kept_arena, 4 * 1024);
+    } else if (s->kept_version != version) {
+        memset(s->kept, 0, KEPT_SLOTS * sizeof(*s->kept));
+        arena_reset(&s->kept_arena);
+    }
+    if (s->kept_version != version) {
+        s->nkept = 0;
+        s->kept_version = version;
+    }
+}
+
 /* The names of the title and tournament facets' buckets, as the database
- * has them now (a bucket whose row is gone keeps a NULL name). */
+ * has them at version (a bucket whose row is gone keeps a NULL name): those
+ * kept for it, the others asked in one statement and kept. version 0
+ * (unknown) keeps nothing. */
 static int
-load_facet_names(struct db *db, struct arena *a, struct search_result *res)
+load_facet_names(struct search *s, struct db *db, uint64_t version, struct arena *a,
+                 struct search_result *res)
 {
     static const size_t kinds[2] = {FACET_TITLE, FACET_TOURNAMENT};
     int64_t ids[2][NAMES_MAX];
     const char *names[2][NAMES_MAX];
     const int64_t *idp[2] = {ids[0], ids[1]};
     const char **namep[2] = {names[0], names[1]};
-    size_t n[2], k, i;
-    int rc;
+    size_t n[2], k, i, j, nb;
+    int keep = s != NULL && version != 0, rc;
 
+    if (keep) {
+        kept_start(s, version);
+    }
     for (k = 0; k < 2; k++) {
-        n[k] = res->nfacets[kinds[k]] < NAMES_MAX ? res->nfacets[kinds[k]] : NAMES_MAX;
-        for (i = 0; i < n[k]; i++) {
-            ids[k][i] = res->facets[kinds[k]][i].id;
+        n[k] = 0;
+        nb = res->nfacets[kinds[k]] < NAMES_MAX ? res->nfacets[kinds[k]] : NAMES_MAX;
+        for (i = 0; i < nb; i++) {
+            struct search_facet *f = &res->facets[kinds[k]][i];
+            struct kept_name *e = keep && f->id > 0 ? kept_slot(s, k, f->id) : NULL;
+
+            if (e != NULL && e->id != 0) {
+                f->name = e->name;
+            } else {
+                ids[k][n[k]++] = f->id;
+            }
         }
     }
     if (n[0] + n[1] == 0) {
@@ -379,22 +444,47 @@ load_facet_names(struct db *db, struct arena *a, struct search_result *res)
     }
     rc = db_matches_names(db, idp, n, a, namep);
     for (k = 0; rc == RC_OK && k < 2; k++) {
+        size_t at = 0;
+
         for (i = 0; i < n[k]; i++) {
-            res->facets[kinds[k]][i].name = names[k][i];
+            struct kept_name *e;
+
+            /* the buckets asked, in order: the next without a kept name */
+            for (j = at; j < res->nfacets[kinds[k]] && res->facets[kinds[k]][j].id != ids[k][i];
+                 j++) {
+            }
+            if (j == res->nfacets[kinds[k]]) {
+                continue;
+            }
+            at = j + 1;
+            res->facets[kinds[k]][j].name = names[k][i];
+            if (!keep || ids[k][i] <= 0 || s->nkept >= KEPT_MAX) {
+                continue;
+            }
+            e = kept_slot(s, k, ids[k][i]);
+            if (e->id == 0) {
+                e->id = ids[k][i];
+                e->kind = k;
+                e->name = names[k][i] == NULL
+                              ? NULL
+                              : arena_strndup(&s->kept_arena, names[k][i], strlen(names[k][i]));
+                s->nkept++;
+            }
         }
     }
     return rc;
 }
 
 int
-search_load_matches(struct db *db, struct arena *a, struct search_result *res)
+search_load_matches(struct search *s, struct db *db, uint64_t version, struct arena *a,
+                    struct search_result *res)
 {
     uint64_t *ids;
     struct match_view *rows = NULL;
     size_t nrows = 0, i, k, n = 0;
     int rc;
 
-    rc = load_facet_names(db, a, res);
+    rc = load_facet_names(s, db, version, a, res);
     if (rc != RC_OK || res->n == 0) {
         return rc;
     }

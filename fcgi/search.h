@@ -71,8 +71,11 @@ int search_read_answer(json_object *answer, struct arena *a, struct search_resul
 /* The rows of res's hits (only their ids are read from the answer) from
  * the database, in the engine's order, so search results show exactly like
  * list rows, and the names of its title and tournament facets (the engine
- * gives only their ids): RC_OK, or the database's RC_UNAVAIL / RC_ERR. */
-int search_load_matches(struct db *db, struct arena *a, struct search_result *res);
+ * gives only their ids; s keeps those it read for the data version
+ * `version`, 0: unknown, keep none): RC_OK, or the database's RC_UNAVAIL /
+ * RC_ERR. */
+int search_load_matches(struct search *s, struct db *db, uint64_t version, struct arena *a,
+                        struct search_result *res);
 
 /* Runs the search: RC_OK with res filled from a (the hits' ids; their rows
  * come from search_load_matches), or RC_UNAVAIL when the engine is off

@@ -147,6 +147,34 @@ def test_facets_count_right(indexed):
         assert by_tour[f["id"]] == (f["name"], f["count"])
 
 
+def test_facet_names_follow_a_rename(indexed, es):  # noqa: F811
+    """Each serving thread keeps the facets' tournament names it has read for
+    the data version it read them at: after a message renames the tournament
+    every thread names it anew, and none answers with the old name."""
+    src = PREFIX + "ren"
+    msg = lambda ext, name: json.dumps({"source": src, "data": {
+        "id": ext, "title": "Overcooked", "state": 1, "date_start_text": "2020-02-02 10:00:00",
+        "tournament": {"id": "cup", "name": name},
+        "teams": [{"id": "q1", "name": "Quokka Renamers"}, {"id": "q2", "name": "Other"}]}}).encode()
+
+    def names(page_size):
+        # a page size of its own each: no response cached for another one
+        got = search(indexed, q="quokka renamers", source=src, page_size=page_size)
+        return {f["name"] for f in got["facets"]["tournament"]}
+
+    def mirrored(n):
+        requests.post(f"{es}/esports-matches/_refresh", timeout=30)
+        got = search(indexed, q="quokka renamers", source=src, page_size=100 - n)
+        return got["count"] == n and got
+    indexed.publish_applied([msg("r1", "Before Cup")])
+    wait_until(lambda: mirrored(1), timeout=60, what="the first match searchable")
+    # every thread of every worker reads the name (more requests than threads)
+    assert all(names(size) == {"Before Cup"} for size in range(1, 33))
+    indexed.publish_applied([msg("r2", "After Cup")])
+    wait_until(lambda: mirrored(2), timeout=60, what="the second match searchable")
+    assert all(names(size) == {"After Cup"} for size in range(33, 65))
+
+
 @pytest.mark.parametrize("query,field", [
     ("", "q"),
     ("q=", "q"),
