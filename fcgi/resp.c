@@ -129,7 +129,7 @@ resp_param_errors(struct req *r)
     return resp_send(r, 400, JSON_TYPE);
 }
 
-/* FNV-1a of the body: a strong validator, cheap to compute. */
+/* The hash of the body (hash.h): a strong validator, cheap to compute. */
 static void
 body_etag(const buf_t *b, char etag[24])
 {
