@@ -198,22 +198,53 @@ dt_split(int64_t t, int f[6])
     f[5] = (int)(secs % 60);
 }
 
+/* v as exactly `digits` decimal digits (leading zeros) at p. */
+static char *
+put_digits(char *p, unsigned long v, int digits)
+{
+    int i;
+
+    for (i = digits - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + digits;
+}
+
+/* Written digit by digit: a page of 20 matches writes 40 of these, and
+ * snprintf was a tenth of a worker's CPU for a search. */
 size_t
 dt_write_fields(const int f[6], char sep, long us, const char *tail, char *out, size_t n)
 {
-    int len;
+    char tmp[32], *p = tmp;
+    size_t len, tlen = strlen(tail);
 
-    if (us >= 0) {
-        len = snprintf(out, n, "%04u-%02u-%02u%c%02u:%02u:%02u.%06lu%s", (unsigned)f[0] % 10000u,
-                       (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, sep, (unsigned)f[3] % 100u,
-                       (unsigned)f[4] % 100u, (unsigned)f[5] % 100u, (unsigned long)us % 1000000ul,
-                       tail);
-    } else {
-        len = snprintf(out, n, "%04u-%02u-%02u%c%02u:%02u:%02u%s", (unsigned)f[0] % 10000u,
-                       (unsigned)f[1] % 100u, (unsigned)f[2] % 100u, sep, (unsigned)f[3] % 100u,
-                       (unsigned)f[4] % 100u, (unsigned)f[5] % 100u, tail);
+    if (n == 0) {
+        return 0;
     }
-    return len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1;
+    p = put_digits(p, (unsigned)f[0] % 10000u, 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)f[1] % 100u, 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)f[2] % 100u, 2);
+    *p++ = sep;
+    p = put_digits(p, (unsigned)f[3] % 100u, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)f[4] % 100u, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)f[5] % 100u, 2);
+    if (us >= 0) {
+        *p++ = '.';
+        p = put_digits(p, (unsigned long)us % 1000000ul, 6);
+    }
+    /* as snprintf would: what fits of it and the tail, NUL-terminated */
+    len = (size_t)(p - tmp);
+    len = len < n - 1 ? len : n - 1;
+    memcpy(out, tmp, len);
+    tlen = tlen < n - 1 - len ? tlen : n - 1 - len;
+    memcpy(out + len, tail, tlen);
+    out[len + tlen] = '\0';
+    return len + tlen;
 }
 
 /* t as YYYY-MM-DD<sep>HH:MM:SS<tail> into out (n bytes). */

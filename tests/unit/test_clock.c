@@ -103,6 +103,52 @@ test_mono(void **state)
     assert_true(dt_mono_ms() >= ms);
 }
 
+/* dt_write_fields writes what snprintf("%04u-%02u-%02u%c%02u:%02u:%02u[.%06lu]%s")
+ * wrote before it, field values past their width and truncation included. */
+static void
+test_write_fields_as_printf(void **state)
+{
+    static const int fields[][6] = {{2020, 1, 7, 15, 0, 0},  {1, 2, 3, 4, 5, 6},
+                                    {9999, 12, 31, 23, 59, 59}, {0, 0, 0, 0, 0, 0},
+                                    {12345, 123, 99, 100, 61, 60}, {-1, -5, 7, 8, 9, 10}};
+    static const long micros[] = {-1, 0, 7, 999999, 1234567};
+    static const char *const tails[] = {"", "Z", "+00:00"};
+    char want[64], got[64];
+    size_t i, m, t, n;
+
+    (void)state;
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const int *f = fields[i];
+
+        for (m = 0; m < sizeof(micros) / sizeof(micros[0]); m++) {
+            for (t = 0; t < 3; t++) {
+                for (n = 1; n <= 40; n++) {
+                    int len;
+
+                    if (micros[m] >= 0) {
+                        len = snprintf(want, n, "%04u-%02u-%02u%c%02u:%02u:%02u.%06lu%s",
+                                       (unsigned)f[0] % 10000u, (unsigned)f[1] % 100u,
+                                       (unsigned)f[2] % 100u, 'T', (unsigned)f[3] % 100u,
+                                       (unsigned)f[4] % 100u, (unsigned)f[5] % 100u,
+                                       (unsigned long)micros[m] % 1000000ul, tails[t]);
+                    } else {
+                        len = snprintf(want, n, "%04u-%02u-%02u%c%02u:%02u:%02u%s",
+                                       (unsigned)f[0] % 10000u, (unsigned)f[1] % 100u,
+                                       (unsigned)f[2] % 100u, 'T', (unsigned)f[3] % 100u,
+                                       (unsigned)f[4] % 100u, (unsigned)f[5] % 100u, tails[t]);
+                    }
+                    memset(got, 'x', sizeof(got));
+                    assert_int_equal(dt_write_fields(f, 'T', micros[m], tails[t], got, n),
+                                     (size_t)len < n ? (size_t)len : n - 1);
+                    assert_string_equal(got, want);
+                    assert_true(got[n] == 'x' || n == sizeof(got)); /* nothing past n */
+                }
+            }
+        }
+    }
+    assert_int_equal(dt_write_fields(fields[0], ' ', -1, "", got, 0), 0);
+}
+
 int
 main(void)
 {
@@ -111,6 +157,7 @@ main(void)
         cmocka_unit_test(test_offsets_and_format),
         cmocka_unit_test(test_format_range),
         cmocka_unit_test(test_mono),
+        cmocka_unit_test(test_write_fields_as_printf),
     };
 
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
