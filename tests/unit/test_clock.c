@@ -108,8 +108,8 @@ test_mono(void **state)
 static void
 test_write_fields_as_printf(void **state)
 {
-    static const int fields[][6] = {{2020, 1, 7, 15, 0, 0},  {1, 2, 3, 4, 5, 6},
-                                    {9999, 12, 31, 23, 59, 59}, {0, 0, 0, 0, 0, 0},
+    static const int fields[][6] = {{2020, 1, 7, 15, 0, 0},        {1, 2, 3, 4, 5, 6},
+                                    {9999, 12, 31, 23, 59, 59},    {0, 0, 0, 0, 0, 0},
                                     {12345, 123, 99, 100, 61, 60}, {-1, -5, 7, 8, 9, 10}};
     static const long micros[] = {-1, 0, 7, 999999, 1234567};
     static const char *const tails[] = {"", "Z", "+00:00"};
