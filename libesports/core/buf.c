@@ -88,6 +88,30 @@ buf_append_char(buf_t *b, char c)
 }
 
 void
+buf_append_u64(buf_t *b, uint64_t v)
+{
+    char d[20], *p = d + sizeof(d);
+
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    buf_append(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+void
+buf_append_i64(buf_t *b, int64_t v)
+{
+    if (v < 0) {
+        buf_append_char(b, '-');
+        /* -(v + 1) + 1: INT64_MIN too, without overflow */
+        buf_append_u64(b, (uint64_t)(-(v + 1)) + 1);
+    } else {
+        buf_append_u64(b, (uint64_t)v);
+    }
+}
+
+void
 buf_vappendf(buf_t *b, const char *fmt, va_list ap)
 {
     va_list cp;

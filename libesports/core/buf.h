@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     const char *p;
@@ -39,6 +40,10 @@ void buf_append_str(buf_t *b, const char *s);
 void buf_append_char(buf_t *b, char c);
 void buf_appendf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vappendf(buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* v in decimal, as printf's %llu and %lld write it (without a format to
+ * parse: the JSON of a page writes a few hundred numbers). */
+void buf_append_u64(buf_t *b, uint64_t v);
+void buf_append_i64(buf_t *b, int64_t v);
 
 /* Appends s as the body of a JSON string (quotes not included), escaping
  * quotes, backslashes and control characters. */

@@ -111,7 +111,9 @@ id_name(buf_t *out, uint64_t id, const char *name)
         buf_append(out, "null", 4);
         return;
     }
-    buf_appendf(out, "{\"id\":%llu,\"name\":", (unsigned long long)id);
+    buf_append(out, "{\"id\":", 6);
+    buf_append_u64(out, id);
+    buf_append(out, ",\"name\":", 8);
     render_json_str(out, name ? name : "");
     buf_append_char(out, '}');
 }
@@ -120,10 +122,13 @@ id_name(buf_t *out, uint64_t id, const char *name)
 static void
 opt_int(buf_t *out, const char *key, int has, int64_t v)
 {
+    buf_append(out, ",\"", 2);
+    buf_append_str(out, key);
+    buf_append(out, "\":", 2);
     if (has) {
-        buf_appendf(out, ",\"%s\":%lld", key, (long long)v);
+        buf_append_i64(out, v);
     } else {
-        buf_appendf(out, ",\"%s\":null", key);
+        buf_append(out, "null", 4);
     }
 }
 
@@ -132,8 +137,11 @@ render_json_match(buf_t *out, const struct match_view *m)
 {
     size_t i;
 
-    buf_appendf(out, "{\"id\":%llu,\"fixture_id\":%llu,\"source\":", (unsigned long long)m->id,
-                (unsigned long long)m->fixture_id);
+    buf_append(out, "{\"id\":", 6);
+    buf_append_u64(out, m->id);
+    buf_append_str(out, ",\"fixture_id\":");
+    buf_append_u64(out, m->fixture_id);
+    buf_append_str(out, ",\"source\":");
     render_json_str(out, m->source);
     buf_append_str(out, ",\"external_id\":");
     render_json_str(out, m->external_id);
@@ -151,8 +159,11 @@ render_json_match(buf_t *out, const struct match_view *m)
     for (i = 0; i < m->nteams; i++) {
         const struct team_view *t = &m->teams[i];
 
-        buf_appendf(out, "%s{\"id\":%llu,\"identity_id\":%llu,\"name\":", i ? "," : "",
-                    (unsigned long long)t->id, (unsigned long long)t->identity_id);
+        buf_append_str(out, i ? ",{\"id\":" : "{\"id\":");
+        buf_append_u64(out, t->id);
+        buf_append_str(out, ",\"identity_id\":");
+        buf_append_u64(out, t->identity_id);
+        buf_append_str(out, ",\"name\":");
         render_json_str(out, t->name);
         opt_int(out, "score", t->has_score, t->score);
         buf_append_str(out, t->winner == TRI_NULL   ? ",\"winner\":null}"

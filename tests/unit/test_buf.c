@@ -33,6 +33,46 @@ test_append(void **state)
     buf_cleanup(NULL);
 }
 
+/* buf_append_u64 and buf_append_i64 write what %llu and %lld write,
+ * at the edges of their ranges and at every power of ten. */
+static void
+test_numbers(void **state)
+{
+    static const int64_t edges[] = {0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    char want[32];
+    uint64_t p = 1;
+    size_t i;
+    buf_t b;
+
+    (void)state;
+    buf_init(&b, 0);
+    for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        buf_reset(&b);
+        buf_append_i64(&b, edges[i]);
+        snprintf(want, sizeof(want), "%lld", (long long)edges[i]);
+        assert_string_equal(b.data, want);
+    }
+    for (i = 0; i < 20; i++, p *= 10) {
+        const uint64_t vs[3] = {p - 1, p, p + 1};
+
+        for (size_t k = 0; k < 3; k++) {
+            buf_reset(&b);
+            buf_append_u64(&b, vs[k]);
+            snprintf(want, sizeof(want), "%llu", (unsigned long long)vs[k]);
+            assert_string_equal(b.data, want);
+        }
+    }
+    buf_reset(&b);
+    buf_append_u64(&b, UINT64_MAX);
+    assert_string_equal(b.data, "18446744073709551615");
+    buf_cleanup(&b);
+    /* the cap holds for numbers too */
+    buf_init(&b, 4);
+    buf_append_u64(&b, 12345);
+    assert_true(b.err);
+    buf_cleanup(&b);
+}
+
 static void
 test_sticky_error(void **state)
 {
@@ -91,6 +131,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append),
+        cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_sticky_error),
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_arena),
