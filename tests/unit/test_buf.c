@@ -130,10 +130,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_append),
-        cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_sticky_error),
-        cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_append),       cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_sticky_error), cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_arena),
     };
 
