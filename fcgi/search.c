@@ -18,8 +18,9 @@
  * for the data version they were read at: an open-addressed table of
  * (kind, id) -> name (NULL: the row was gone). Titles and tournaments are
  * few, and a cold search asked MariaDB for the same few names every time
- * (half of its statements). */
-#define KEPT_SLOTS 2048
+ * (half of its statements). 12 kB a thread; past KEPT_MAX names the rest
+ * are read each time until the data moves. */
+#define KEPT_SLOTS 512
 #define KEPT_MAX   (KEPT_SLOTS / 2)
 
 struct kept_name {
