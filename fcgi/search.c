@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "es.h"
+#include "hash.h"
 #include "log.h"
 #include "rc.h"
 #include "search.h"
@@ -380,8 +381,8 @@ _Static_assert(FACET_SIZE <= NAMES_MAX, "every facet bucket's name is looked up"
 static struct kept_name *
 kept_slot(struct search *s, size_t kind, int64_t id)
 {
-    uint64_t h = ((uint64_t)id * 2 + kind) * 0x9E3779B97F4A7C15ULL;
-    size_t i = (size_t)(h >> 40) % KEPT_SLOTS;
+    const int64_t key[2] = {id, (int64_t)kind};
+    size_t i = (size_t)(hash_bytes(key, sizeof(key)) % KEPT_SLOTS);
 
     while (s->kept[i].id != 0 && (s->kept[i].id != id || s->kept[i].kind != kind)) {
         i = (i + 1) % KEPT_SLOTS;
