@@ -398,14 +398,14 @@ kept_start(struct search *s, uint64_t version)
         s->kept = xcalloc(KEPT_SLOTS, sizeof(*s->kept));
         /* a few hundred short names: small chunks */
         arena_init(&s->kept_arena, 4 * 1024);
-    } else if (s->kept_version != version) {
+    } else if (s->kept_version == version) {
+        return;
+    } else {
         memset(s->kept, 0, KEPT_SLOTS * sizeof(*s->kept));
         arena_reset(&s->kept_arena);
     }
-    if (s->kept_version != version) {
-        s->nkept = 0;
-        s->kept_version = version;
-    }
+    s->nkept = 0;
+    s->kept_version = version;
 }
 
 /* The names of the title and tournament facets' buckets, as the database
@@ -418,10 +418,11 @@ load_facet_names(struct search *s, struct db *db, uint64_t version, struct arena
 {
     static const size_t kinds[2] = {FACET_TITLE, FACET_TOURNAMENT};
     int64_t ids[2][NAMES_MAX];
+    size_t bucket[2][NAMES_MAX]; /* the bucket each id asked is the id of */
     const char *names[2][NAMES_MAX];
     const int64_t *idp[2] = {ids[0], ids[1]};
     const char **namep[2] = {names[0], names[1]};
-    size_t n[2], k, i, j, nb;
+    size_t n[2], k, i, nb;
     int keep = s != NULL && version != 0, rc;
 
     if (keep) {
@@ -437,6 +438,7 @@ load_facet_names(struct search *s, struct db *db, uint64_t version, struct arena
             if (e != NULL && e->id != 0) {
                 f->name = e->name;
             } else {
+                bucket[k][n[k]] = i;
                 ids[k][n[k]++] = f->id;
             }
         }
@@ -446,20 +448,10 @@ load_facet_names(struct search *s, struct db *db, uint64_t version, struct arena
     }
     rc = db_matches_names(db, idp, n, a, namep);
     for (k = 0; rc == RC_OK && k < 2; k++) {
-        size_t at = 0;
-
         for (i = 0; i < n[k]; i++) {
             struct kept_name *e;
 
-            /* the buckets asked, in order: the next without a kept name */
-            for (j = at; j < res->nfacets[kinds[k]] && res->facets[kinds[k]][j].id != ids[k][i];
-                 j++) {
-            }
-            if (j == res->nfacets[kinds[k]]) {
-                continue;
-            }
-            at = j + 1;
-            res->facets[kinds[k]][j].name = names[k][i];
+            res->facets[kinds[k]][bucket[k][i]].name = names[k][i];
             if (!keep || ids[k][i] <= 0 || s->nkept >= KEPT_MAX) {
                 continue;
             }
