@@ -163,12 +163,21 @@ accept_loop(void *arg)
          * says the connection is not to be closed before */
         t->fr.ipcFd = fd;
         t->fr.keepConnection = 1;
+        /* A broken request's connection is closed at once. Otherwise libfcgi
+         * shuts its side and waits up to 2 s for the peer to close too (so
+         * TCP sends no reset over a response), and a peer that sent bytes
+         * that are not FastCGI and stays held the thread that long; there
+         * is no response to protect. FCGX_Free clears the flag as it
+         * closes. */
+        t->fr.detached = 1;
         rc = FCGX_Accept_r(&t->fr);
         if (rc < 0) {
             /* a broken request: libfcgi closed its connection, and its
              * accept() of a next one failed, as it must (NO_LISTENER) */
             continue;
         }
+        /* a request is under way: a close after its response waits */
+        t->fr.detached = 0;
         set_busy(t->pool, 1);
         serve(&t->fr, &t->r);
         FCGX_Finish_r(&t->fr);

@@ -5,6 +5,7 @@ more concurrent clients than threads get their answers while a slow request
 is under way, and a worker killed with -9 loses nothing but the requests it
 was serving."""
 
+import contextlib
 import os
 import re
 import signal
@@ -315,6 +316,29 @@ def thread_in_read(pid):
     return False
 
 
+@contextlib.contextmanager
+def one_thread_worker(stack, tmp_path):
+    """A worker of one thread on a socket of its own: (its socket path, its
+    process). It must stop cleanly when the block ends."""
+    import socket
+
+    sock_path = tmp_path / "w.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(sock_path))
+    listener.listen(16)
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen([str(BUILD / "esports-fcgi")], stdin=listener.fileno(),
+                              stdout=subprocess.DEVNULL, stderr=log.open("w"),
+                              env=stack.app_env(FCGI_THREADS=1, COMMIT_CLOCK_FILE=""))
+    listener.close()
+    try:
+        yield sock_path, worker
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    assert worker.returncode == 0, log.read_text()[-2000:]
+
+
 def test_a_broken_request_leaves_the_backlog_to_the_dispatcher(data, tmp_path):
     """After a broken request libfcgi went on to accept() the next connection
     of the backlog itself: that one had no read limit, so a record cut short
@@ -325,31 +349,53 @@ def test_a_broken_request_leaves_the_backlog_to_the_dispatcher(data, tmp_path):
     import socket
 
     stack, ids = data
-    sock_path = tmp_path / "w.sock"
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(sock_path))
-    listener.listen(16)
-    log = tmp_path / "worker.log"
-    worker = subprocess.Popen([str(BUILD / "esports-fcgi")], stdin=listener.fileno(),
-                              stdout=subprocess.DEVNULL, stderr=log.open("w"),
-                              env=stack.app_env(FCGI_THREADS=1, COMMIT_CLOCK_FILE=""))
-    listener.close()
     peers = []
-    try:
-        assert fcgi_get(sock_path, f"/api/matches/{ids[0]}/")[0] == 200
-        for _ in range(2):
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(str(sock_path))
-            s.sendall(b"\x01\x01\x00\x01\x00\x08")  # a begin-request header, no body
-            peers.append(s)
-            if len(peers) == 1:  # the second waits in the backlog
-                wait_until(lambda: thread_in_read(worker.pid), interval=0.01,
-                           what="the worker reading the first cut record")
-        status, body = fcgi_get(sock_path, f"/api/matches/{ids[1]}/", timeout=15)
-        assert status == 200, body[:300]
-    finally:
-        for s in peers:
-            s.close()
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-    assert worker.returncode == 0, log.read_text()[-2000:]
+    with one_thread_worker(stack, tmp_path) as (sock_path, worker):
+        try:
+            assert fcgi_get(sock_path, f"/api/matches/{ids[0]}/")[0] == 200
+            for _ in range(2):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(str(sock_path))
+                s.sendall(b"\x01\x01\x00\x01\x00\x08")  # a begin-request header, no body
+                peers.append(s)
+                if len(peers) == 1:  # the second waits in the backlog
+                    wait_until(lambda: thread_in_read(worker.pid), interval=0.01,
+                               what="the worker reading the first cut record")
+            status, body = fcgi_get(sock_path, f"/api/matches/{ids[1]}/", timeout=15)
+            assert status == 200, body[:300]
+        finally:
+            for s in peers:
+                s.close()
+
+
+def test_a_peer_that_is_not_fastcgi_is_dropped_at_once(data, tmp_path):
+    """libfcgi closes a broken request's connection by shutting its side and
+    waiting up to 2 s for the peer to close as well: a peer that sent bytes
+    that are not FastCGI and stayed held the thread that long, and with a
+    few of them a request waited behind 2 s each (three were 6 s on one
+    thread). Such a connection is now closed at once: on a worker of one
+    thread, a request behind three of them is answered long before a single
+    such wait would have ended."""
+    import socket
+
+    stack, ids = data
+    peers = []
+    with one_thread_worker(stack, tmp_path) as (sock_path, _):
+        try:
+            for _ in range(3):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(str(sock_path))
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                peers.append(s)
+            for s in peers:
+                s.settimeout(30)
+            # the worker has taken the first: it says nothing to such a
+            # peer and closes (libfcgi's wait, if any, begins now)
+            assert peers[0].recv(1) == b""
+            status, body = fcgi_get(sock_path, f"/api/matches/{ids[0]}/", timeout=1.5)
+            assert status == 200, body[:300]
+            for s in peers[1:]:
+                assert s.recv(1) == b""
+        finally:
+            for s in peers:
+                s.close()
