@@ -98,6 +98,14 @@ static const char SQL_QUEUE_MATCHES[] = "SELECT subject_id, seq FROM link_queue"
  * since has a higher seq and stays */
 static const char SQL_QUEUE_MATCH_DONE[] =
     "DELETE FROM link_queue WHERE kind = 'match' AND subject_id = ? AND seq = ?";
+/* Every row below the highest seq read, in one range of ix_link_queue_seq.
+ * The rows read were the oldest; a batch commits its rows under the row
+ * lock of data_version, with a seq above every seq committed before it, so
+ * a row below that seq now was read (or was queued again, and has a higher
+ * seq). The rows of the highest seq go one by one: the read may have taken
+ * only part of them. */
+static const char SQL_QUEUE_MATCHES_DONE[] =
+    "DELETE FROM link_queue WHERE kind = 'match' AND seq < ?";
 /* one linker at a time, and no person's decision in the middle of a slice */
 static const char SQL_LINK_LOCK[] = "SELECT GET_LOCK('esports.link', ?)";
 static const char SQL_LINK_UNLOCK[] = "SELECT RELEASE_LOCK('esports.link')";
@@ -200,6 +208,7 @@ static const char *const link_sqls[] = {
     SQL_QUEUE_MATCH,
     SQL_QUEUE_MATCHES,
     SQL_QUEUE_MATCH_DONE,
+    SQL_QUEUE_MATCHES_DONE,
     SQL_LINK_LOCK,
     SQL_LINK_UNLOCK,
     SQL_QUEUE_TEAM_NEXT,
@@ -2847,10 +2856,17 @@ int
 db_link_queue_settle(struct db *db, const struct db_link_taken *t)
 {
     struct rows done;
+    MYSQL_BIND below[1];
+    int64_t top = 0;
     size_t i;
     int rc = RC_OK;
 
     memset(&done, 0, sizeof(done));
+    for (i = 0; i < t->n; i++) {
+        if (t->q[i].kind == DB_LINK_QUEUED_MATCH && t->q[i].seq > top) {
+            top = t->q[i].seq;
+        }
+    }
     for (i = 0; i < t->n && rc == RC_OK; i++) {
         const struct db_link_queued *q = &t->q[i];
         MYSQL_BIND p[4];
@@ -2858,9 +2874,11 @@ db_link_queue_settle(struct db *db, const struct db_link_taken *t)
         int64_t id = q->id, seq = q->seq, after = q->advance_to;
 
         if (q->kind == DB_LINK_QUEUED_MATCH) {
-            rows_add(&done);
-            done.i[0][done.n - 1] = id;
-            done.i[1][done.n - 1] = seq;
+            if (seq == top) {
+                rows_add(&done);
+                done.i[0][done.n - 1] = id;
+                done.i[1][done.n - 1] = seq;
+            }
         } else if (after != 0) {
             db_bind_i64(&p[0], &after, NULL);
             db_bind_int(&p[1], &team, NULL);
@@ -2873,6 +2891,10 @@ db_link_queue_settle(struct db *db, const struct db_link_taken *t)
             db_bind_i64(&p[2], &seq, NULL);
             rc = db_execute(db, SQL_QUEUE_DONE, p);
         }
+    }
+    if (rc == RC_OK && top > 0) {
+        db_bind_i64(&below[0], &top, NULL);
+        rc = db_execute(db, SQL_QUEUE_MATCHES_DONE, below);
     }
     if (rc == RC_OK) {
         rc = rows_exec(db, SQL_QUEUE_MATCH_DONE, &done, "ii");

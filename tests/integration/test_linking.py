@@ -7,6 +7,7 @@ import random
 import subprocess
 
 from conftest import ROOT, TEST_ENV, LogTail, tag, wait_until
+from gen import generate
 from test_consumer import Isolated
 
 LINK = str(ROOT / "tools" / "link")
@@ -478,3 +479,30 @@ def test_a_match_queued_again_while_a_slice_reads_is_linked_again(stack):
     stack.wait_linked()
     took = [s for s in slices(tail) if int(s["queue_rows"]) >= 1]
     assert len(took) >= 2, took  # the row read at seq 100 stayed for the next slice
+
+
+def test_a_slice_that_reads_part_of_a_seq_leaves_the_rest(stack):
+    # a slice removes the rows below the highest seq it read in one range and
+    # those of that seq one by one: more rows of one seq than a slice takes
+    # (1,000), committed the way a batch commits them (under the status row's
+    # lock, with the data_version it moves to), are all linked, in two slices
+    prefix = tag("part")
+    stack.publish_applied(generate(1500, seed=31, update_ratio=0, prefix=prefix))
+    ids = [int(r[0]) for r in stack.sql(
+        "SELECT m.id FROM matches m JOIN sources s ON s.id = m.source_id"
+        f" WHERE s.name LIKE '{prefix}%'")]
+    assert len(ids) == 1500
+    tail = LogTail(TEST_ENV["STACK_DIR"] + "/log/consumer.log")
+    batch = Session(stack)
+    try:
+        batch.run("BEGIN")
+        v = int(batch.run("SELECT data_version FROM consumer_status WHERE id = 1 FOR UPDATE"))
+        batch.run("INSERT INTO link_queue (kind, subject_id, seq) VALUES "
+                  + ",".join(f"('match', {i}, {v + 1})" for i in ids))
+        batch.run("UPDATE consumer_status SET data_version = data_version + 1 WHERE id = 1")
+        batch.run("COMMIT")
+    finally:
+        batch.close()
+    stack.wait_linked()
+    took = [int(s["queue_rows"]) for s in slices(tail) if int(s["queue_rows"]) >= 1]
+    assert sum(took) == 1500 and max(took) == 1000, took
