@@ -67,6 +67,14 @@ size_t db_time_iso(const MYSQL_TIME *t, int micro, char out[DB_TIME_ISO_MAX]);
 void db_bind_out_str(MYSQL_BIND *b, char *buf, unsigned long cap, unsigned long *len,
                      char *is_null);
 
+/* The placeholders of an IN list of 8, 32, 64 or 128 values; the unused
+ * ones are bound to NULL, which matches nothing, so one prepared text serves
+ * every length up to its own. */
+#define DB_IN8   "?,?,?,?,?,?,?,?"
+#define DB_IN32  DB_IN8 "," DB_IN8 "," DB_IN8 "," DB_IN8
+#define DB_IN64  DB_IN32 "," DB_IN32
+#define DB_IN128 DB_IN64 "," DB_IN64
+
 /* Queues a renamed team or tournament (kind) in link_queue for the linker,
  * with seq (0011_link_queue.sql, 0012_link_queue_matches.sql); params: its
  * id, the seq. A rename while its matches are being relinked starts them

@@ -28,10 +28,6 @@
 #define STR_CAP         1100
 #define MATCH_TEAMS_CAP MATCH_MAX_TEAMS
 
-#define IN8   "?,?,?,?,?,?,?,?"
-#define IN32  IN8 "," IN8 "," IN8 "," IN8
-#define IN128 IN32 "," IN32 "," IN32 "," IN32
-
 static const char SQL_SAVEPOINT[] = "SAVEPOINT link";
 static const char SQL_UNDO[] = "ROLLBACK TO SAVEPOINT link";
 
@@ -46,7 +42,7 @@ static const char SQL_ALIASES[] = "SELECT a.title_id, t.id FROM title_aliases a"
 
 static const char SQL_MATES[] = "SELECT f2.match_id FROM fixture_members f1"
                                 " JOIN fixture_members f2 ON f2.fixture_id = f1.fixture_id"
-                                " WHERE f1.match_id IN (" IN128 ")";
+                                " WHERE f1.match_id IN (" DB_IN128 ")";
 
 static const char SQL_NODES[] =
     "SELECT m.id, m.source_id, COALESCE(m.title_id, 0),"
@@ -57,12 +53,12 @@ static const char SQL_NODES[] =
     " LEFT JOIN tournaments tn ON tn.id = m.tournament_id"
     " LEFT JOIN match_teams mt ON mt.match_id = m.id LEFT JOIN teams t ON t.id = mt.team_id"
     " LEFT JOIN team_identity_members im ON im.team_id = t.id"
-    " WHERE m.id IN (" IN128 ") ORDER BY m.id, mt.position";
+    " WHERE m.id IN (" DB_IN128 ") ORDER BY m.id, mt.position";
 
 static const char SQL_LINKS[] =
-    "SELECT match_a, match_b, status, probability FROM match_links WHERE match_a IN (" IN128 ")"
+    "SELECT match_a, match_b, status, probability FROM match_links WHERE match_a IN (" DB_IN128 ")"
     " UNION SELECT match_a, match_b, status, probability FROM match_links"
-    " WHERE match_b IN (" IN128 ")";
+    " WHERE match_b IN (" DB_IN128 ")";
 
 #define RANGE                                                                                      \
     "(m.title_id = ? AND m.date_start BETWEEN CAST(? AS DATETIME) AND CAST(? AS DATETIME))"
@@ -74,7 +70,7 @@ static const char SQL_BLOCK[] =
     " OR " RANGE16 " OR " RANGE16;
 
 static const char SQL_FREQ[] =
-    "SELECT link_norm, COUNT(*) FROM teams WHERE link_norm IN (" IN128 ") GROUP BY link_norm";
+    "SELECT link_norm, COUNT(*) FROM teams WHERE link_norm IN (" DB_IN128 ") GROUP BY link_norm";
 
 static const char SQL_SET_NORM[] = "UPDATE teams SET link_norm = ? WHERE id = ?";
 static const char SQL_SET_TNORM[] = "UPDATE tournaments SET link_norm = ? WHERE id = ?";
@@ -138,8 +134,9 @@ static const char SQL_UNSUGGEST[] =
 
 static const char SQL_TEDGES[] =
     "SELECT match_id, other_match_id, team_id, other_team_id, probability FROM team_edges"
-    " WHERE match_id IN (" IN128 ") UNION SELECT match_id, other_match_id, team_id, other_team_id,"
-    " probability FROM team_edges WHERE other_match_id IN (" IN128 ")";
+    " WHERE match_id IN (" DB_IN128
+    ") UNION SELECT match_id, other_match_id, team_id, other_team_id,"
+    " probability FROM team_edges WHERE other_match_id IN (" DB_IN128 ")";
 
 static const char SQL_TEDGE_DEL[] =
     "DELETE FROM team_edges WHERE match_id = ? AND other_match_id = ? AND team_id = ?";
@@ -162,19 +159,19 @@ static const char SQL_PAIR_AGG[] = "SELECT " PMAX16 "," PMAX16 "," PMAX16 "," PM
  * other_team_id, migration 0014): a team's partners are in both columns. */
 static const char SQL_TEAM_NEIGH[] =
     "SELECT team_id, other_team_id, MAX(probability), COUNT(*) FROM team_edges"
-    " WHERE team_id IN (" IN128 ") GROUP BY team_id, other_team_id"
+    " WHERE team_id IN (" DB_IN128 ") GROUP BY team_id, other_team_id"
     " UNION ALL SELECT other_team_id, team_id, MAX(probability), COUNT(*) FROM team_edges"
-    " WHERE other_team_id IN (" IN128 ") GROUP BY other_team_id, team_id";
+    " WHERE other_team_id IN (" DB_IN128 ") GROUP BY other_team_id, team_id";
 
 static const char SQL_TEAM_DEC[] =
-    "SELECT team_a, team_b, status = 'confirmed' FROM team_links WHERE team_a IN (" IN128 ")"
+    "SELECT team_a, team_b, status = 'confirmed' FROM team_links WHERE team_a IN (" DB_IN128 ")"
     " UNION SELECT team_a, team_b, status = 'confirmed' FROM team_links"
-    " WHERE team_b IN (" IN128 ")";
+    " WHERE team_b IN (" DB_IN128 ")";
 
 static const char SQL_TEAM_NODES[] =
     "SELECT t.id, t.source_id, im.identity_id, im.confidence, im.origin = 'person'"
     " FROM teams t LEFT JOIN team_identity_members im ON im.team_id = t.id"
-    " WHERE t.id IN (" IN128 ")";
+    " WHERE t.id IN (" DB_IN128 ")";
 
 static const char SQL_SET_IDENTITY[] =
     "INSERT INTO team_identity_members (team_id, identity_id, confidence, evidence, origin)"

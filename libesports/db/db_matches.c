@@ -56,17 +56,15 @@ static const char SQL_ONE[] = VIEW_COLUMNS " FROM matches p" VIEW_JOINS " WHERE 
 /* For the search mirror and tools/reindex: matches by id, MANY_CHUNK per
  * round trip (unused parameters bound to NULL match nothing), and a keyset
  * walk in id order. */
-#define IDS8       "?,?,?,?,?,?,?,?"
-#define IDS64      IDS8 "," IDS8 "," IDS8 "," IDS8 "," IDS8 "," IDS8 "," IDS8 "," IDS8
 #define MANY_CHUNK 64
 /* (without the hint the optimizer may start from sources and scan each
  * source's matches for the 64 ids) */
 static const char SQL_MANY[] = VIEW_COLUMNS " FROM matches p FORCE INDEX (PRIMARY)" VIEW_JOINS
-                                            " WHERE p.id IN (" IDS64 ") ORDER BY p.id";
+                                            " WHERE p.id IN (" DB_IN64 ") ORDER BY p.id";
 /* The members of up to MANY_CHUNK fixtures, by fixture then match. */
 static const char SQL_OF_FIXTURES[] = VIEW_COLUMNS " FROM fixture_members f"
                                                    " JOIN matches p ON p.id = f.match_id" VIEW_JOINS
-                                                   " WHERE f.fixture_id IN (" IDS64 ")"
+                                                   " WHERE f.fixture_id IN (" DB_IN64 ")"
                                                    " ORDER BY f.fixture_id, f.match_id";
 static const char SQL_AFTER[] = VIEW_COLUMNS
     " FROM (SELECT m.* FROM matches m WHERE m.id > ? ORDER BY m.id LIMIT ?) p" VIEW_JOINS
@@ -78,7 +76,7 @@ static const char SQL_ALIASES[] =
     "SELECT tim.team_id, o.name FROM team_identity_members tim"
     " JOIN team_identity_members om ON om.identity_id = tim.identity_id AND om.team_id <> "
     "tim.team_id"
-    " JOIN teams o ON o.id = om.team_id WHERE tim.team_id IN (" IDS64 ")"
+    " JOIN teams o ON o.id = om.team_id WHERE tim.team_id IN (" DB_IN64 ")"
     " ORDER BY tim.team_id, o.name, o.id";
 
 static const char SQL_MESSAGES[] =
@@ -142,7 +140,7 @@ static const char *const matches_sqls[] = {
     SQL_OF_FIXTURES,
 };
 /* The search's facet names: titles and tournaments by id, NAMES_MAX each. */
-#define IDS20 IDS8 "," IDS8 ",?,?,?,?"
+#define IDS20 DB_IN8 "," DB_IN8 ",?,?,?,?"
 static const char SQL_NAMES[] = "SELECT 0, id, name FROM titles WHERE id IN (" IDS20 ")"
                                 " UNION ALL SELECT 1, id, name FROM tournaments"
                                 " WHERE id IN (" IDS20 ")";
