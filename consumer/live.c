@@ -30,6 +30,13 @@
 #define PRUNE_BATCH    1000    /* rows per DELETE */
 #define PRUNE_BUDGET   200     /* ms of deleting per turn at most */
 #define BODY_MAX       1048576 /* one change's JSON (a match with 64 long-named teams fits) */
+/* After a failed publish the next try waits this long; the changes committed
+ * meanwhile are counted as not sent, without reading them (a publisher that
+ * is down cost a page of changes and views read per batch). */
+#define RETRY_MS 1000
+/* The counts go to live_status at most this often (a transaction a round
+ * was one a batch), and when the thread stops. */
+#define FLUSH_EVERY_MS 1000
 
 struct live {
     const struct config *cfg;
@@ -48,6 +55,8 @@ struct live {
     int failing;          /* publishes fail; logged at the start of the streak */
     uint64_t streak;      /* failures in the current streak */
     long prune_ms;        /* when the retention is applied next */
+    long retry_ms;        /* failing: when to try the publisher again */
+    long flush_ms;        /* when the counts are written next, at the latest */
     uint64_t pending_pub; /* counts not yet written to live_status */
     uint64_t pending_fail;
     char last_error[512];
@@ -93,6 +102,7 @@ note_result(struct live *l, int ok, uint64_t seq, uint64_t skipped)
     }
     l->pending_fail += 1 + skipped;
     l->streak += 1 + skipped;
+    l->retry_ms = dt_mono_ms() + RETRY_MS;
     if (!l->failing) {
         log_warn("live", "event=live_publish_failed seq=%llu error=\"%s\" action=skipped",
                  (unsigned long long)seq, l->last_error);
@@ -144,13 +154,25 @@ publish_round(struct live *l, uint64_t from, uint64_t to)
     return from;
 }
 
-/* Writes what the rounds counted into live_status. */
-static void
-flush_counts(struct live *l, uint64_t last_seq)
+/* The changes after from up to to, when the publisher failed less than
+ * RETRY_MS ago: counted as not sent, unread. */
+static uint64_t
+skip_round(struct live *l, uint64_t from, uint64_t to)
 {
-    if (l->pending_pub == 0 && l->pending_fail == 0) {
+    l->pending_fail += to - from;
+    l->streak += to - from;
+    return to;
+}
+
+/* Writes what the rounds counted into live_status, FLUSH_EVERY_MS after the
+ * last time at the soonest (unless now). */
+static void
+flush_counts(struct live *l, uint64_t last_seq, int now)
+{
+    if ((l->pending_pub == 0 && l->pending_fail == 0) || (!now && dt_mono_ms() < l->flush_ms)) {
         return;
     }
+    l->flush_ms = dt_mono_ms() + FLUSH_EVERY_MS;
     if (db_changes_live_count(l->db, l->pending_pub, l->pending_fail, last_seq,
                               l->pending_fail > 0 ? l->last_error : NULL) == RC_OK) {
         l->pending_pub = l->pending_fail = 0;
@@ -212,8 +234,13 @@ live_main(void *arg)
         to = l->target;
         pthread_mutex_unlock(&l->mu);
         if (from < to) {
-            done = l->http != NULL ? publish_round(l, from, to) : to;
-            flush_counts(l, done);
+            if (l->http == NULL) {
+                done = to;
+            } else if (l->failing && dt_mono_ms() < l->retry_ms) {
+                done = skip_round(l, from, to);
+            } else {
+                done = publish_round(l, from, to);
+            }
             pthread_mutex_lock(&l->mu);
             if (done > l->cursor) {
                 l->cursor = done;
@@ -224,11 +251,15 @@ live_main(void *arg)
                 continue;
             }
         }
+        flush_counts(l, from < to ? to : from, 0);
         if (dt_mono_ms() >= l->prune_ms) {
             prune(l);
         }
         wait = l->prune_ms - dt_mono_ms();
         wait_for_work(l, wait < 1 ? 1 : wait > 1000 ? 1000 : wait, 1);
+    }
+    if (db_is_connected(l->db)) {
+        flush_counts(l, l->cursor, 1); /* what the last rounds counted */
     }
     return NULL;
 }
