@@ -165,10 +165,10 @@ accept_loop(void *arg)
         t->fr.keepConnection = 1;
         /* A broken request's connection is closed at once. Otherwise libfcgi
          * shuts its side and waits up to 2 s for the peer to close too (so
-         * TCP sends no reset over a response), and a peer that sent bytes
-         * that are not FastCGI and stays held the thread that long; there
-         * is no response to protect. FCGX_Free clears the flag as it
-         * closes. */
+         * TCP sends no reset over a response): a peer that sent bytes that
+         * are not FastCGI and stayed connected held the thread that long,
+         * and there is no response to protect. FCGX_Free clears the flag
+         * as it closes. */
         t->fr.detached = 1;
         rc = FCGX_Accept_r(&t->fr);
         if (rc < 0) {
