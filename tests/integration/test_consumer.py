@@ -339,8 +339,11 @@ def test_second_consumer_stands_by_and_takes_over(stack):
     assert len(stack.consumers(iso.name)) == 2
     iso.publish(generate(100, seed=5, prefix=tag("sac")))
     wait_until(lambda: iso.count() == 100, timeout=60, what="first batch")
-    # all 100 were committed by the first; the second is still standing by
-    assert committed_by(iso.log(), first.pid) == 100
+    # all 100 were committed by the first; the second is still standing by.
+    # (A batch's log line follows its commit and its acks: the rows can be
+    # counted before it is written.)
+    wait_until(lambda: committed_by(iso.log(), first.pid) == 100, timeout=30, interval=0.02,
+               what="the first's 100 logged as committed by it")
     assert committed_by(iso.log(), second.pid) == 0
     assert broker_status(stack, iso.name, first.pid) == "single_active"
     assert broker_status(stack, iso.name, second.pid) == "waiting"
@@ -353,7 +356,8 @@ def test_second_consumer_stands_by_and_takes_over(stack):
                what="the broker to hand the queue to the second")
     iso.publish(generate(100, seed=6, prefix=tag("sac")))
     wait_until(lambda: iso.count() == 200, timeout=60, what="the standby to take over")
-    assert committed_by(iso.log(), second.pid) == 100
+    wait_until(lambda: committed_by(iso.log(), second.pid) == 100, timeout=30, interval=0.02,
+               what="the second's 100 logged as committed by it")
     assert stack.scalar("SELECT pid FROM consumer_status", iso.db) == str(second.pid)
 
 
