@@ -624,6 +624,18 @@ db_bind_i64(MYSQL_BIND *b, int64_t *v, char *is_null)
 }
 
 void
+db_bind_in(MYSQL_BIND *p, int64_t *vals, char *nulls, size_t cap, const int64_t *ids, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < cap; k++) {
+        vals[k] = k < n ? ids[k] : 0;
+        nulls[k] = k >= n;
+        db_bind_i64(&p[k], &vals[k], &nulls[k]);
+    }
+}
+
+void
 db_bind_int(MYSQL_BIND *b, int *v, char *is_null)
 {
     memset(b, 0, sizeof(*b));

@@ -79,11 +79,7 @@ read_kinds(struct db *db, const int64_t *ids, size_t n, const char **kinds, int6
     size_t i;
     int rc;
 
-    for (i = 0; i < KIND_IDS; i++) {
-        vals[i] = i < n ? ids[i] : 0;
-        nulls[i] = i >= n;
-        db_bind_i64(&p[i], &vals[i], &nulls[i]);
-    }
+    db_bind_in(p, vals, nulls, KIND_IDS, ids, n);
     rc = db_execute(db, SQL_KIND, p);
     if (rc == RC_OK) {
         db_bind_i64(&res[0], &id, NULL);

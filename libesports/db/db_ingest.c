@@ -523,11 +523,8 @@ db_ingest_match_teams_many(struct db *db, const uint64_t *match_ids, size_t nmat
         return RC_OK;
     }
     for (done = 0; done < nmatches && rc == RC_OK; done += CLEAR_CHUNK) {
-        for (r = 0; r < CLEAR_CHUNK; r++) {
-            null[r] = done + r >= nmatches;
-            v[r] = null[r] ? 0 : (int64_t)match_ids[done + r];
-            db_bind_i64(&ids[r], &v[r], &null[r]);
-        }
+        db_bind_in(ids, v, null, CLEAR_CHUNK, (const int64_t *)match_ids + done,
+                   nmatches - done < CLEAR_CHUNK ? nmatches - done : CLEAR_CHUNK);
         rc = db_execute(db, SQL_CLEAR_TEAMS, ids);
     }
     if (rc != RC_OK || nrows == 0) {

@@ -74,6 +74,10 @@ void db_bind_out_str(MYSQL_BIND *b, char *buf, unsigned long cap, unsigned long 
 #define DB_IN32  DB_IN8 "," DB_IN8 "," DB_IN8 "," DB_IN8
 #define DB_IN64  DB_IN32 "," DB_IN32
 #define DB_IN128 DB_IN64 "," DB_IN64
+/* Binds ids[0..n) (n <= cap) to cap such placeholders, the rest to NULL;
+ * vals and nulls hold cap values each. */
+void db_bind_in(MYSQL_BIND *p, int64_t *vals, char *nulls, size_t cap, const int64_t *ids,
+                size_t n);
 
 /* Queues a renamed team or tournament (kind) in link_queue for the linker,
  * with seq (0011_link_queue.sql, 0012_link_queue_matches.sql); params: its

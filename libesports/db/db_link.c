@@ -396,13 +396,7 @@ bind_double_array(MYSQL_BIND *b, double *v, char *ind)
 static void
 bind_in(MYSQL_BIND *p, int64_t *vals, char *nulls, const int64_t *ids, size_t n)
 {
-    size_t k;
-
-    for (k = 0; k < CHUNK; k++) {
-        vals[k] = k < n ? ids[k] : 0;
-        nulls[k] = k >= n;
-        db_bind_i64(&p[k], &vals[k], &nulls[k]);
-    }
+    db_bind_in(p, vals, nulls, CHUNK, ids, n);
 }
 
 static void

@@ -618,11 +618,7 @@ db_matches_of_fixtures(struct db *db, const uint64_t *ids, size_t n, struct aren
         size_t chunk = n - done < MANY_CHUNK ? n - done : MANY_CHUNK, got = 0;
         struct match_view *views = NULL;
 
-        for (i = 0; i < MANY_CHUNK; i++) {
-            v[i] = i < chunk ? (int64_t)ids[done + i] : 0;
-            null[i] = i >= chunk;
-            db_bind_i64(&p[i], &v[i], &null[i]);
-        }
+        db_bind_in(p, v, null, MANY_CHUNK, (const int64_t *)ids + done, chunk);
         rc = db_execute(db, SQL_OF_FIXTURES, p);
         if (rc == RC_OK) {
             rc = fetch_views(db, SQL_OF_FIXTURES, a, 2 * MANY_CHUNK, &views, &got);
@@ -751,11 +747,7 @@ find_many(struct db *db, const uint64_t *ids, size_t n, int with_aliases, struct
         size_t chunk = n - done < MANY_CHUNK ? n - done : MANY_CHUNK, got = 0;
         struct match_view *views = NULL;
 
-        for (i = 0; i < MANY_CHUNK; i++) {
-            v[i] = i < chunk ? (int64_t)ids[done + i] : 0;
-            null[i] = i >= chunk;
-            db_bind_i64(&p[i], &v[i], &null[i]);
-        }
+        db_bind_in(p, v, null, MANY_CHUNK, (const int64_t *)ids + done, chunk);
         rc = db_execute(db, SQL_MANY, p);
         if (rc == RC_OK) {
             rc = fetch_views(db, SQL_MANY, a, MANY_CHUNK, &views, &got);
