@@ -62,7 +62,7 @@ list_rows(struct req *r, struct match_filter *f, const char **q, struct search_r
         r->detail = "There is no such page of matches.";
         return RC_NOTFOUND;
     }
-    if (search_run(r->w->search, *q, f, ordered, &r->arena, res) != RC_OK) {
+    if (search_run(r->w->search, *q, f, ordered, 0, &r->arena, res) != RC_OK) {
         r->not_db = 1;
         r->detail = "Search is unavailable. Please try again shortly.";
         return RC_UNAVAIL;

@@ -2,7 +2,8 @@
  * h_search.c: GET /api/search/, full-text search over the match documents
  * the consumer mirrors into Elasticsearch (or OpenSearch), with the filters,
  * ordering and pagination of /api/matches/ and facets by title, tournament
- * and state (search.c asks the engine). An engine that is off, down or
+ * and state (search.c asks the engine). A hit is sent as the mirror
+ * rendered it (its document's view), or rendered from its row. An engine that is off, down or
  * refusing answers 503 with a JSON message; no engine error reaches a client
  * as a 500.
  */
@@ -63,7 +64,7 @@ h_api_search(struct req *r)
         r->detail = "Invalid page.";
         return RC_NOTFOUND;
     }
-    if (search_run(r->w->search, q, &f, ordered, &r->arena, &res) != RC_OK) {
+    if (search_run(r->w->search, q, &f, ordered, 1, &r->arena, &res) != RC_OK) {
         r->not_db = 1;
         r->detail = "Search is unavailable, try again shortly.";
         return RC_UNAVAIL;
@@ -80,7 +81,11 @@ h_api_search(struct req *r)
     }
     for (i = 0; i < res.n; i++) {
         buf_append_str(&r->body, i > 0 ? "," : "");
-        render_json_match(&r->body, &res.ms[i]);
+        if (res.views[i].json != NULL) {
+            buf_append(&r->body, res.views[i].json, res.views[i].len);
+        } else {
+            render_json_match(&r->body, &res.ms[i]);
+        }
     }
     buf_append_str(&r->body, "],\"facets\":");
     render_facets(&r->body, &res);

@@ -11,6 +11,7 @@
 #include "es.h"
 #include "hash.h"
 #include "log.h"
+#include "mapping.h"
 #include "rc.h"
 #include "search.h"
 #include "text.h"
@@ -128,7 +129,7 @@ multi_match(const char *q, const char *type, int fuzzy)
 
 /* The _search body for q with the list's filters, ordering and page. */
 json_object *
-search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy)
+search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy, int views)
 {
     json_object *body = json_object_new_object(), *b = json_object_new_object();
     json_object *should = json_object_new_array();
@@ -186,12 +187,17 @@ search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy)
     json_object_object_add(body, "from", json_object_new_int64((f->page - 1) * f->page_size));
     json_object_object_add(body, "size", json_object_new_int64(f->page_size));
     json_object_object_add(body, "track_total_hits", json_object_new_boolean(1));
-    /* only the ids: the rows come from MariaDB, as the list's do. Reading
-     * and sending the documents was two thirds of the engine's work. */
+    /* from doc values only: the id, and the view when asked (a page's 20 to
+     * 50 rows from MariaDB were a third of the machine's CPU for a search).
+     * Reading and sending the whole documents was two thirds of the
+     * engine's work. */
     json_object_object_add(body, "_source", json_object_new_boolean(0));
     json_object_object_add(body, "stored_fields", json_object_new_string("_none_"));
     t = json_object_new_array();
     json_object_array_add(t, json_object_new_string("id"));
+    if (views) {
+        json_object_array_add(t, json_object_new_string(MAPPING_VIEW));
+    }
     json_object_object_add(body, "docvalue_fields", t);
 
     json_object_object_add(aggs, "title", facet_by_id("title"));
@@ -269,6 +275,41 @@ read_facet(json_object *aggs, const char *name, size_t k, struct arena *a,
     }
 }
 
+/* fields.view of a hit whose id is id, when it is that match's document:
+ * {"id":<id>,...} with no control byte (render_json escapes them all). A
+ * view that is not (a mirror of another build, a hand-made document) is
+ * left unread: the row then comes from the database. */
+static void
+read_view(json_object *fields, uint64_t id, struct arena *a, struct search_view *out)
+{
+    json_object *list, *v;
+    char head[32];
+    const char *s;
+    size_t len, hlen, i;
+
+    out->json = NULL;
+    out->len = 0;
+    if (!json_object_object_get_ex(fields, MAPPING_VIEW, &list) ||
+        !json_object_is_type(list, json_type_array) || json_object_array_length(list) != 1 ||
+        !json_object_is_type((v = json_object_array_get_idx(list, 0)), json_type_string)) {
+        return;
+    }
+    s = json_object_get_string(v);
+    len = (size_t)json_object_get_string_len(v);
+    hlen = (size_t)snprintf(head, sizeof(head), "{\"id\":%llu,", (unsigned long long)id);
+    if (len <= hlen || len > 4 * MAPPING_VIEW_MAX || memcmp(s, head, hlen) != 0 ||
+        s[len - 1] != '}') {
+        return;
+    }
+    for (i = hlen; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20) {
+            return;
+        }
+    }
+    out->json = arena_strndup(a, s, len);
+    out->len = len;
+}
+
 int
 search_read_answer(json_object *answer, struct arena *a, struct search_result *res)
 {
@@ -296,17 +337,20 @@ search_read_answer(json_object *answer, struct arena *a, struct search_result *r
     }
     n = list != NULL ? json_object_array_length(list) : 0;
     res->ms = arena_alloc(a, (n ? n : 1) * sizeof(*res->ms));
+    res->views = arena_alloc(a, (n ? n : 1) * sizeof(*res->views));
     for (i = 0; i < n; i++) {
         json_object *fields, *ids, *id;
 
-        /* {"fields": {"id": [N]}}: the match id from the doc values */
+        /* {"fields": {"id": [N], "view": ["{...}"]}}: from the doc values */
         if (json_object_object_get_ex(json_object_array_get_idx(list, i), "fields", &fields) &&
             json_object_object_get_ex(fields, "id", &ids) &&
             json_object_is_type(ids, json_type_array) && json_object_array_length(ids) == 1 &&
             json_object_is_type((id = json_object_array_get_idx(ids, 0)), json_type_int) &&
             json_object_get_int64(id) > 0) {
             memset(&res->ms[res->n], 0, sizeof(res->ms[res->n]));
-            res->ms[res->n++].id = (uint64_t)json_object_get_int64(id);
+            res->ms[res->n].id = (uint64_t)json_object_get_int64(id);
+            read_view(fields, res->ms[res->n].id, a, &res->views[res->n]);
+            res->n++;
         }
     }
     (void)json_object_object_get_ex(answer, "aggregations", &aggs);
@@ -324,7 +368,7 @@ search_read_answer(json_object *answer, struct arena *a, struct search_result *r
 /* One _search; RC_OK (an index not made yet answers nothing), RC_UNAVAIL. */
 static int
 ask(struct search *s, const char *q, const struct match_filter *f, int ordered, int fuzzy,
-    struct arena *a, struct search_result *res)
+    int views, struct arena *a, struct search_result *res)
 {
     json_object *body, *answer = NULL;
     const char *text;
@@ -332,7 +376,7 @@ ask(struct search *s, const char *q, const struct match_filter *f, int ordered, 
     int rc;
 
     memset(res, 0, sizeof(*res));
-    body = search_body(q, f, ordered, fuzzy);
+    body = search_body(q, f, ordered, fuzzy, views);
     text = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
     rc = es_search(s->es, s->index, ANSWER_PARTS, text, len, &answer);
     json_object_put(body);
@@ -359,7 +403,7 @@ ask(struct search *s, const char *q, const struct match_filter *f, int ordered, 
  * allowed per word. Fuzzy matching is most of the engine's work for a query
  * (a third of it without), and a query that finds what it names needs none. */
 int
-search_run(struct search *s, const char *q, const struct match_filter *f, int ordered,
+search_run(struct search *s, const char *q, const struct match_filter *f, int ordered, int views,
            struct arena *a, struct search_result *res)
 {
     int rc;
@@ -368,9 +412,9 @@ search_run(struct search *s, const char *q, const struct match_filter *f, int or
     if (s == NULL) {
         return RC_UNAVAIL;
     }
-    rc = ask(s, q, f, ordered, 0, a, res);
+    rc = ask(s, q, f, ordered, 0, views, a, res);
     if (rc == RC_OK && res->count == 0) {
-        rc = ask(s, q, f, ordered, 1, a, res);
+        rc = ask(s, q, f, ordered, 1, views, a, res);
     }
     return rc;
 }
@@ -475,7 +519,7 @@ search_load_matches(struct search *s, struct db *db, uint64_t version, struct ar
 {
     uint64_t *ids;
     struct match_view *rows = NULL;
-    size_t nrows = 0, i, k, n = 0;
+    size_t nrows = 0, i, k, n = 0, nids = 0;
     int rc;
 
     rc = load_facet_names(s, db, version, a, res);
@@ -484,19 +528,30 @@ search_load_matches(struct search *s, struct db *db, uint64_t version, struct ar
     }
     ids = arena_alloc(a, res->n * sizeof(*ids));
     for (i = 0; i < res->n; i++) {
-        ids[i] = res->ms[i].id;
+        if (res->views[i].json == NULL) {
+            ids[nids++] = res->ms[i].id;
+        }
     }
-    rc = db_matches_find_many(db, ids, res->n, a, &rows, &nrows);
+    if (nids == 0) {
+        return RC_OK;
+    }
+    rc = db_matches_find_many(db, ids, nids, a, &rows, &nrows);
     if (rc != RC_OK) {
         return rc;
     }
-    /* in the engine's order; a hit whose row is gone is left out */
+    /* in the engine's order; a hit without a view whose row is gone is
+     * left out */
     for (i = 0; i < res->n; i++) {
-        for (k = 0; k < nrows && rows[k].id != ids[i]; k++) {
+        if (res->views[i].json == NULL) {
+            for (k = 0; k < nrows && rows[k].id != res->ms[i].id; k++) {
+            }
+            if (k == nrows) {
+                continue;
+            }
+            res->ms[i] = rows[k];
         }
-        if (k < nrows) {
-            res->ms[n++] = rows[k];
-        }
+        res->ms[n] = res->ms[i];
+        res->views[n++] = res->views[i];
     }
     res->n = n;
     return RC_OK;

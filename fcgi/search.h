@@ -37,10 +37,18 @@ struct search_facet {
     uint64_t count;
 };
 
+/* A hit's API document as the mirror rendered it (render_json_match, the
+ * document's "view"), or json NULL: none, or one that is not this hit's. */
+struct search_view {
+    const char *json;
+    size_t len;
+};
+
 /* One answer, everything from the arena search_run was given. */
 struct search_result {
     uint64_t count;
     struct match_view *ms;
+    struct search_view *views; /* beside ms; all NULL unless asked for */
     size_t n;
     struct search_facet *facets[NFACETS];
     size_t nfacets[NFACETS];
@@ -61,26 +69,30 @@ int search_check_params(const struct query *qs, struct arena *a, const char **q,
 int search_past_window(const struct match_filter *f);
 
 /* The _search body for q with the list's filters, ordering and page; fuzzy:
- * the words in one field may have a typo each (fuzziness AUTO). */
-json_object *search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy);
+ * the words in one field may have a typo each (fuzziness AUTO); views: ask
+ * for each hit's rendered document too. */
+json_object *search_body(const char *q, const struct match_filter *f, int ordered, int fuzzy,
+                         int views);
 
 /* Reads an answer of the engine into res (from a): RC_OK, or RC_INVALID
- * when it has no hits array. */
+ * when it has no hits array. A hit's view is kept only when it is a JSON
+ * object that starts with the hit's own id ({"id":N,...}). */
 int search_read_answer(json_object *answer, struct arena *a, struct search_result *res);
 
-/* The rows of res's hits (only their ids are read from the answer) from
- * the database, in the engine's order, so search results show exactly like
- * list rows, and the names of its title and tournament facets (the engine
- * gives only their ids; s keeps those it read for the data version
- * `version`, 0: unknown, keep none): RC_OK, or the database's RC_UNAVAIL /
- * RC_ERR. */
+/* The rows of res's hits that came without a view (only their ids are read
+ * from the answer) from the database, in the engine's order, so they show
+ * exactly like list rows (such a hit whose row is gone is left out), and
+ * the names of its title and tournament facets (the engine gives only their
+ * ids; s keeps those it read for the data version `version`, 0: unknown,
+ * keep none): RC_OK, or the database's RC_UNAVAIL / RC_ERR. */
 int search_load_matches(struct search *s, struct db *db, uint64_t version, struct arena *a,
                         struct search_result *res);
 
-/* Runs the search: RC_OK with res filled from a (the hits' ids; their rows
- * come from search_load_matches), or RC_UNAVAIL when the engine is off
- * (s NULL), down or refused the query (logged). */
+/* Runs the search: RC_OK with res filled from a (the hits' ids, and with
+ * views their documents as the mirror rendered them; the other rows come
+ * from search_load_matches), or RC_UNAVAIL when the engine is off (s NULL),
+ * down or refused the query (logged). */
 int search_run(struct search *s, const char *q, const struct match_filter *f, int ordered,
-               struct arena *a, struct search_result *res);
+               int views, struct arena *a, struct search_result *res);
 
 #endif

@@ -30,6 +30,18 @@ name_field(void)
     return f;
 }
 
+/* keyword in doc values only (a keyword's default): read back whole, never
+ * searched */
+static json_object *
+view_field(void)
+{
+    json_object *f = field("keyword");
+
+    json_object_object_add(f, "index", json_object_new_boolean(0));
+    json_object_object_add(f, "ignore_above", json_object_new_int(MAPPING_VIEW_MAX));
+    return f;
+}
+
 /* {"properties": {"id": long, "name": name_field}} */
 static json_object *
 id_name_object(void)
@@ -91,6 +103,7 @@ mapping_match_index(const char *alias)
     json_object_object_add(props, "tournament", id_name_object());
     json_object_object_add(props, "teams", teams);
     json_object_object_add(props, "updated_at", field("date"));
+    json_object_object_add(props, MAPPING_VIEW, view_field());
     json_object_object_add(mappings, "dynamic", json_object_new_string("strict"));
     json_object_object_add(mappings, "properties", props);
     json_object_object_add(body, "mappings", mappings);
@@ -105,7 +118,7 @@ mapping_match_index(const char *alias)
 }
 
 json_object *
-mapping_link_fields(void)
+mapping_added_fields(void)
 {
     json_object *body = json_object_new_object(), *props = json_object_new_object();
     json_object *teams = json_object_new_object(), *team_props = json_object_new_object();
@@ -115,6 +128,7 @@ mapping_link_fields(void)
     json_object_object_add(teams, "properties", team_props);
     json_object_object_add(props, "fixture_id", field("long"));
     json_object_object_add(props, "teams", teams);
+    json_object_object_add(props, MAPPING_VIEW, view_field());
     json_object_object_add(body, "properties", props);
     return body;
 }

@@ -18,9 +18,18 @@
  */
 json_object *mapping_match_index(const char *alias);
 
-/* The fields the linker added to the documents (fixture_id, teams.identity_id,
- * teams.aliases), as a _mapping body: put on an index made before them, so
- * its documents can carry them (adding fields is all a mapping may change). */
-json_object *mapping_link_fields(void);
+/* The fields added to the documents after their first mapping (the linker's
+ * fixture_id, teams.identity_id and teams.aliases; the view), as a _mapping
+ * body: put on an index made before them, so its documents can carry them
+ * (adding fields is all a mapping may change). */
+json_object *mapping_added_fields(void);
+
+/* "view": the document's JSON as /api/matches/{id}/ renders it, kept in doc
+ * values only (not searched) for /api/search/ to send as it is. A view
+ * longer than MAPPING_VIEW_MAX characters (at 4 bytes each, within the
+ * engine's 32,766 bytes a value) is kept in the source only: search then
+ * reads that match from the database. */
+#define MAPPING_VIEW     "view"
+#define MAPPING_VIEW_MAX 8191
 
 #endif

@@ -8,12 +8,12 @@
 #include "render_json.h"
 #include "search_doc.h"
 
-/* Puts the linker's fields on the indices behind alias (a no-op when they
- * have them already). */
+/* Puts the fields added since the first mapping on the indices behind alias
+ * (a no-op when they have them already). */
 static int
-add_link_fields(struct es *es, const char *alias)
+add_fields(struct es *es, const char *alias)
 {
-    json_object *body = mapping_link_fields();
+    json_object *body = mapping_added_fields();
     char path[300];
     const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
     long status = 0;
@@ -37,7 +37,7 @@ search_doc_ensure_index(struct es *es, const char *alias)
     int rc = es_index_exists(es, alias);
 
     if (rc == RC_OK) {
-        return add_link_fields(es, alias);
+        return add_fields(es, alias);
     }
     if (rc != RC_NOTFOUND) {
         return rc;
@@ -108,6 +108,9 @@ search_doc_bulk_add(struct es_bulk *b, const char *index, const struct match_vie
         return RC_ERR;
     }
     add_aliases(doc, m);
+    /* the view: what was rendered, before the aliases */
+    json_object_object_add(doc, MAPPING_VIEW,
+                           json_object_new_string_len(scratch->data, (int)scratch->len));
     snprintf(id, sizeof(id), "%llu", (unsigned long long)m->id);
     es_bulk_index(b, index, id, doc);
     json_object_put(doc);
@@ -154,16 +157,19 @@ search_doc_rename(struct es *es, const char *index, int team, const struct searc
                   size_t n, uint64_t *updated)
 {
     /* ids in _source are whatever number type the parser chose: looked up
-     * as the decimal string of their long value */
+     * as the decimal string of their long value. A renamed document loses
+     * its view (search reads its row from the database instead) until it is
+     * sent again whole. */
     static const char tournament_script[] =
         "def t = ctx._source.tournament; String n = t == null ? null"
         " : params.names[String.valueOf(((Number) t.id).longValue())];"
-        " if (n != null && t.name != n) { t.name = n } else { ctx.op = 'noop' }";
+        " if (n != null && t.name != n) { t.name = n; ctx._source.remove('" MAPPING_VIEW "') }"
+        " else { ctx.op = 'noop' }";
     static const char team_script[] =
         "boolean hit = false; for (t in ctx._source.teams) {"
         " String n = params.names[String.valueOf(((Number) t.id).longValue())];"
         " if (n != null && t.name != n) { t.name = n; hit = true } }"
-        " if (!hit) { ctx.op = 'noop' }";
+        " if (hit) { ctx._source.remove('" MAPPING_VIEW "') } else { ctx.op = 'noop' }";
     json_object *body, *script, *params, *names;
     size_t i;
     int rc;

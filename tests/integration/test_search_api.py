@@ -86,6 +86,53 @@ def test_a_result_is_the_api_document(indexed):
     assert got["count"] == 1 and got["next"] is None and got["previous"] is None
 
 
+def test_hits_are_sent_as_their_views_or_read_from_the_database(indexed, es):  # noqa: F811
+    """A hit is sent as its document's view, the API's JSON as the mirror
+    rendered it, byte for byte; a hit whose view is missing, is another
+    match's, is not JSON of render_json's or is not a string is read from
+    MariaDB instead, and shows exactly as the list does."""
+    got = search(indexed, q="team", source=PREFIX + "2", ordering="id", page_size=6)
+    ids = [m["id"] for m in got["results"]]
+    assert len(ids) == 6
+    index = f"{es}/esports-matches"
+
+    def view_of(i):
+        r = requests.get(f"{index}/_doc/{i}", timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()["_source"]["view"]
+
+    def set_view(i, value):
+        body = {"script": {"source": "if (params.v == null) { ctx._source.remove('view') } "
+                                     "else { ctx._source.view = params.v }",
+                           "params": {"v": value}}}
+        r = requests.post(f"{index}/_update/{i}?refresh=true", json=body, timeout=30)
+        assert r.status_code == 200, r.text
+
+    views = {i: view_of(i) for i in ids}
+    assert all(json.loads(views[i]) == m for i, m in zip(ids, got["results"]))
+    marked = f'{{"id":{ids[0]},"marker":"from the view"}}'
+    try:
+        set_view(ids[0], marked)
+        set_view(ids[1], None)
+        set_view(ids[2], views[ids[3]])  # another match's
+        set_view(ids[3], views[ids[3]][:-1])  # cut short
+        set_view(ids[4], views[ids[4]].replace(",", ",\n", 1))  # a raw line break
+        set_view(ids[5], 7)
+        # (another page size: no answer cached for it)
+        r = indexed.get("/api/search/", params={"q": "team", "source": PREFIX + "2",
+                                                 "ordering": "id", "page_size": 7})
+        assert r.status_code == 200
+        assert r.text.count(marked) == 1  # sent as it is
+        again = r.json()["results"]
+        assert [m["id"] for m in again[:6]] == ids
+        assert again[0] == json.loads(marked)
+        for m in again[1:6]:
+            assert m == indexed.get(f"/api/matches/{m['id']}/").json()
+    finally:
+        for i in ids:
+            set_view(i, views[i])
+
+
 def test_nothing_found_is_an_empty_page(indexed):
     got = search(indexed, q="zzzyyyxxx qqqwww")
     assert got["count"] == 0 and got["results"] == [] and got["facets"]["state"] == []
@@ -173,6 +220,12 @@ def test_facet_names_follow_a_rename(indexed, es):  # noqa: F811
     indexed.publish_applied([msg("r2", "After Cup")])
     wait_until(lambda: mirrored(2), timeout=60, what="the second match searchable")
     assert all(names(size) == {"After Cup"} for size in range(33, 65))
+    # the first match's document was renamed in place and lost its view: its
+    # row comes from the database, with the new name, as the list shows it
+    got = search(indexed, q="quokka renamers", source=src, page_size=65)
+    assert [m["tournament"]["name"] for m in got["results"]] == ["After Cup"] * 2
+    for m in got["results"]:
+        assert m == indexed.get(f"/api/matches/{m['id']}/").json()
 
 
 @pytest.mark.parametrize("query,field", [

@@ -45,6 +45,13 @@ def search(es, index, query):
     return sorted(int(h["_id"]) for h in r.json()["hits"]["hits"])
 
 
+def without_view(doc):
+    """A document as the API renders it: without its view and its teams'
+    aliases."""
+    return {**{k: v for k, v in doc.items() if k != "view"},
+            "teams": [{k: v for k, v in t.items() if k != "aliases"} for t in doc["teams"]]}
+
+
 def outbox(stack, db, parked=0):
     return int(stack.scalar(f"SELECT COUNT(*) FROM search_outbox WHERE parked = {parked}", db))
 
@@ -66,7 +73,8 @@ class Mirrored(Isolated):
 
 def test_samples_are_indexed_as_the_api_renders_them(stack, es, fixtures):
     """The stack's own consumer mirrors the samples; each document is the
-    JSON of /api/matches/{id}/ and the mapping finds them by team name."""
+    JSON of /api/matches/{id}/, plus its text as the view that search
+    sends, and the mapping finds them by team name."""
     sent = stack.publish_applied(sample_bytes(fixtures))
     # the matches these messages built (found by their message ids: the
     # samples' sources are everybody's)
@@ -84,10 +92,14 @@ def test_samples_are_indexed_as_the_api_renders_them(stack, es, fixtures):
             f"SELECT DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ') FROM matches WHERE id = {i}")
         # the document's teams carry their identity's other spellings too
         # (aliases, what search matches beside the names); the rest is the API's
+        view = docs[i].pop("view")
         doc = {**docs[i], "updated_at": None,
                "teams": [{k: v for k, v in t.items() if k != "aliases"} for t in docs[i]["teams"]]}
         assert all(isinstance(t.get("aliases", []), list) for t in docs[i]["teams"])
         assert doc == {**api.json(), "updated_at": None}, f"match {i}"
+        # the view: the same document as text, without the aliases
+        assert json.loads(view) == {**doc, "updated_at": docs[i]["updated_at"]}, f"match {i}"
+        assert view.startswith(f'{{"id":{i},')
     # message 2 updated the match of message 1: one document with the new state
     first = next(d for d in docs.values() if d["source"] == "source1" and d["external_id"] == "1")
     assert first["state"] == 2 and first["bestof"] == 3
@@ -106,6 +118,8 @@ def test_samples_are_indexed_as_the_api_renders_them(stack, es, fixtures):
     assert props["state"]["type"] == "integer" and props["date_start"]["type"] == "date"
     assert props["source"]["type"] == "keyword"
     assert props["teams"]["properties"]["name"]["fields"]["keyword"]["type"] == "keyword"
+    # the view is kept in doc values, never searched
+    assert props["view"] == {"type": "keyword", "index": False, "ignore_above": 8191}
     (index,) = es_get(es, "/_alias/esports-matches").json()  # one concrete index behind it
     assert index.startswith("esports-matches-v")
 
@@ -190,8 +204,10 @@ def test_a_refused_document_is_parked_and_the_rest_go_through(stack, es):
 
 def test_renames_reach_every_document_and_reindex_rebuilds_the_same(stack, es, fixtures):
     """A later message for another match renames a tournament and a team: the
-    mirror rewrites every document naming them. Then reindex copies MariaDB
-    into a new index and moves the alias: the same documents."""
+    mirror rewrites every document naming them, which drops their views
+    (search reads those rows from MariaDB). Then reindex copies MariaDB into
+    a new index and moves the alias: the same documents, each with its view
+    again."""
     iso = Mirrored(stack, es, "reindex")
     iso.start()
     msg = lambda i, tournament, nine="Nine": json.dumps({"source": "reidx", "data": {
@@ -217,6 +233,17 @@ def test_renames_reach_every_document_and_reindex_rebuilds_the_same(stack, es, f
             set(nines) == {"Nine renamed"} and len(nines) == 154 else None
     before = wait_until(renamed, timeout=30, interval=0.5, what="the renames in every document")
     assert set(before) == iso.match_ids()
+    # renamed in place: no view; sent whole (the two renaming messages' own
+    # matches, and those naming neither): the view of what they say now
+    for d in before.values():
+        whole = d["external_id"] in ("201", "204") or \
+            all(t["name"] != "Nine renamed" for t in d["teams"])
+        assert ("view" in d) == whole, d
+        if whole:
+            assert json.loads(d["view"]) == without_view(d)
+
+    def views_apart(docs):
+        return {i: {k: v for k, v in d.items() if k != "view"} for i, d in docs.items()}
     # (logged once the engine has answered, which may come after the documents show it)
     wait_until(lambda: "event=rename_propagated kind=tournament" in iso.log() and
                "event=rename_propagated kind=team" in iso.log(), timeout=30,
@@ -230,10 +257,12 @@ def test_renames_reach_every_document_and_reindex_rebuilds_the_same(stack, es, f
     (index,) = es_get(es, f"/_alias/{iso.alias}").json()
     assert index != f"{iso.alias}-v1"
     assert es_get(es, f"/{iso.alias}-v1").status_code == 404  # the old one is gone
-    assert es_docs(es, iso.alias) == before
+    after = es_docs(es, iso.alias)
+    assert views_apart(after) == views_apart(before)
+    assert all(json.loads(d["view"]) == without_view(d) for d in after.values())
     # what reindex queued for the mirror (changed while it copied) is sent again
     wait_until(lambda: outbox(stack, iso.db) == 0, timeout=60, what="requeued rows sent")
-    assert es_docs(es, iso.alias) == before
+    assert es_docs(es, iso.alias) == after
 
 
 def test_reindex_says_so_when_the_engine_is_unreachable(stack):

@@ -22,8 +22,11 @@ assert_json(json_object *got, const char *want)
     json_object_put(w);
 }
 
-/* the engine sends only the ids (docvalue_fields), never the documents */
+/* the engine sends only doc values (the ids; the views when asked), never
+ * the documents */
 #define IDS_ONLY "\"_source\":false,\"stored_fields\":\"_none_\",\"docvalue_fields\":[\"id\"]"
+#define IDS_VIEWS                                                                                  \
+    "\"_source\":false,\"stored_fields\":\"_none_\",\"docvalue_fields\":[\"id\",\"view\"]"
 
 #define FIELDS "[\"teams.name^3\",\"teams.aliases^2\",\"tournament.name^2\",\"title.name\"]"
 /* facets by id only: their names come from the database */
@@ -47,7 +50,7 @@ test_body_by_relevance(void **state)
     f.state = 2;
     f.has_gte = 1;
     f.gte = 1577836800;
-    b = search_body("bayes \"or\" *", &f, 0, 1);
+    b = search_body("bayes \"or\" *", &f, 0, 1, 0);
     assert_json(b, "{\"query\":{\"bool\":{\"should\":["
                    "{\"multi_match\":{\"query\":\"bayes \\\"or\\\" *\",\"type\":\"best_fields\","
                    "\"fields\":" FIELDS ",\"operator\":\"and\",\"fuzziness\":\"AUTO\"}}],"
@@ -73,11 +76,12 @@ test_body_exact(void **state)
     (void)state;
     f.page = 1;
     f.page_size = 50;
-    b = search_body("bayes", &f, 0, 0);
+    b = search_body("bayes", &f, 0, 0, 1);
     text = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN);
     assert_null(strstr(text, "fuzziness"));
     assert_null(strstr(text, "\"type\":\"best_fields\""));
     assert_non_null(strstr(text, "\"type\":\"cross_fields\""));
+    assert_non_null(strstr(text, IDS_VIEWS));
     json_object_put(b);
 }
 
@@ -95,7 +99,7 @@ test_body_ordered(void **state)
     f.source = "s1";
     f.tournament_id = 3;
     f.tournament_key = "major";
-    b = search_body("x", &f, 1, 1);
+    b = search_body("x", &f, 1, 1, 0);
     assert_true(json_object_object_get_ex(b, "sort", &v));
     assert_json(v, "[{\"date_start\":{\"order\":\"asc\",\"missing\":\"_last\"}},"
                    "{\"id\":{\"order\":\"asc\"}}]");
@@ -107,7 +111,7 @@ test_body_ordered(void **state)
     json_object_put(b);
 
     f.order = ORDER_ID_DESC;
-    b = search_body("x", &f, 1, 1);
+    b = search_body("x", &f, 1, 1, 0);
     assert_true(json_object_object_get_ex(b, "sort", &v));
     assert_json(v, "[{\"id\":{\"order\":\"desc\"}}]");
     json_object_put(b);
@@ -169,6 +173,8 @@ test_answer(void **state)
     assert_int_equal(res.ms[0].id, 5);
     assert_int_equal(res.ms[1].id, 3);
     assert_null(res.ms[0].source); /* the row comes from the database */
+    assert_null(res.views[0].json);
+    assert_null(res.views[1].json);
     assert_int_equal(res.nfacets[FACET_TITLE], 2);
     assert_int_equal(res.facets[FACET_TITLE][0].id, 1);
     assert_null(res.facets[FACET_TITLE][0].name); /* from the database, later */
@@ -196,6 +202,51 @@ test_answer(void **state)
     arena_cleanup(&a);
 }
 
+/* A hit's view is kept only when it is that match's document: a string
+ * {"id":<the hit's id>,...} with no control byte; anything else is left
+ * unread (the row then comes from the database). */
+static void
+test_answer_views(void **state)
+{
+    static const char answer_text[] =
+        "{\"hits\":{\"total\":{\"value\":9},\"hits\":["
+        "{\"fields\":{\"id\":[1],\"view\":[\"{\\\"id\\\":1,\\\"source\\\":\\\"s\\\"}\"]}},"
+        "{\"fields\":{\"id\":[2],\"view\":[\"{\\\"id\\\":12,\\\"source\\\":\\\"s\\\"}\"]}},"
+        "{\"fields\":{\"id\":[3],\"view\":[\"{\\\"id\\\":3,\\\"x\\\":\\\"a\\\\u0000b\\\"}\"]}},"
+        "{\"fields\":{\"id\":[4],\"view\":[\"{\\\"id\\\":4,\\\"x\\\":\\\"a\\nb\\\"}\"]}},"
+        "{\"fields\":{\"id\":[5],\"view\":[\"{\\\"id\\\":5,\\\"x\\\":1\"]}},"
+        "{\"fields\":{\"id\":[6],\"view\":[{\"id\":6}]}},"
+        "{\"fields\":{\"id\":[7],\"view\":[\"{\\\"id\\\":7,}\",\"{}\"]}},"
+        "{\"fields\":{\"id\":[8],\"view\":[\"{\\\"id\\\":8,\\\"\\u00e9\\\":[]}\"]}},"
+        "{\"fields\":{\"id\":[9],\"view\":\"{\\\"id\\\":9,\\\"x\\\":1}\"}}]}}";
+    struct arena a;
+    struct search_result res;
+    json_object *answer = json_tokener_parse(answer_text);
+    size_t i;
+
+    (void)state;
+    assert_non_null(answer);
+    arena_init(&a, 4096);
+    assert_int_equal(search_read_answer(answer, &a, &res), RC_OK);
+    assert_int_equal(res.n, 9);
+    for (i = 0; i < res.n; i++) {
+        assert_int_equal(res.ms[i].id, i + 1);
+    }
+    assert_string_equal(res.views[0].json, "{\"id\":1,\"source\":\"s\"}");
+    assert_int_equal(res.views[0].len, strlen(res.views[0].json));
+    assert_null(res.views[1].json); /* another match's (12, not 2) */
+    /* an escaped NUL in the view's JSON is six characters, not a NUL */
+    assert_string_equal(res.views[2].json, "{\"id\":3,\"x\":\"a\\u0000b\"}");
+    assert_null(res.views[3].json); /* a raw new line: not render_json's */
+    assert_null(res.views[4].json); /* cut short */
+    assert_null(res.views[5].json); /* not a string */
+    assert_null(res.views[6].json); /* two values */
+    assert_string_equal(res.views[7].json, "{\"id\":8,\"\xc3\xa9\":[]}");
+    assert_null(res.views[8].json); /* not a list */
+    json_object_put(answer);
+    arena_cleanup(&a);
+}
+
 int
 main(void)
 {
@@ -205,6 +256,7 @@ main(void)
         cmocka_unit_test(test_body_ordered),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_answer),
+        cmocka_unit_test(test_answer_views),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

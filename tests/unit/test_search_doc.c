@@ -1,19 +1,22 @@
 /* test_search_doc.c: the search document of a match view, queued into a bulk
  * (no engine) and parsed back with json-c: its fields and values, what a
- * match without date or tournament gives, escaping, the teams' aliases, and
- * the name of a new concrete index. */
+ * match without date or tournament gives, escaping, the teams' aliases, the
+ * view (the API's JSON of the match, byte for byte), and the name of a new
+ * concrete index. */
 #include "testutil.h"
 
 #include <json-c/json.h>
 
+#include "mapping.h"
 #include "rc.h"
+#include "render_json.h"
 #include "search_doc.h"
 #include "util.h"
 
 /* The keys of a document and of each team, in the order rendered. */
-static const char *const doc_keys[] = {"id",    "fixture_id", "source", "external_id",
-                                       "url",   "state",      "bestof", "date_start",
-                                       "title", "tournament", "teams",  "updated_at"};
+static const char *const doc_keys[] = {
+    "id",         "fixture_id", "source",     "external_id", "url",        "state",     "bestof",
+    "date_start", "title",      "tournament", "teams",       "updated_at", MAPPING_VIEW};
 static const char *const team_keys[] = {"id", "identity_id", "name", "score", "winner"};
 
 static struct team_view teams[2];
@@ -84,12 +87,13 @@ line(const struct es_bulk *b, size_t k)
 }
 
 /* The document of m, alone in a bulk for index "matches" (also checks the
- * action line before it). Put it. */
+ * action line before it, and that its view is render_json_match's text of
+ * m). Put it. */
 static json_object *
 doc_of(const struct match_view *m)
 {
     struct es_bulk b;
-    buf_t scratch;
+    buf_t scratch, api;
     json_object *action, *meta, *v, *doc;
     char id[24];
 
@@ -112,6 +116,13 @@ doc_of(const struct match_view *m)
     assert_int_equal(strlen(b.body.data), b.body.len);
     assert_null(strchr(strchr(strchr(b.body.data, '\n') + 1, '\n') + 1, '\n'));
     assert_int_equal(b.body.data[b.body.len - 1], '\n');
+    buf_init(&api, 0);
+    render_json_match(&api, m);
+    assert_true(json_object_object_get_ex(doc, MAPPING_VIEW, &v));
+    assert_true(json_object_is_type(v, json_type_string));
+    assert_int_equal((size_t)json_object_get_string_len(v), api.len);
+    assert_memory_equal(json_object_get_string(v), api.data, api.len);
+    buf_cleanup(&api);
     buf_cleanup(&scratch);
     es_bulk_cleanup(&b);
     return doc;
