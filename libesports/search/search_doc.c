@@ -152,25 +152,61 @@ teams_named(const struct search_rename *r, size_t n)
     return es_obj1("terms", es_obj1("teams.id", ids));
 }
 
+/* The start of both rename scripts: patch(v, head, json) is v with the JSON
+ * string after each head replaced by json, or null when head is not there
+ * or no string follows it (the view is render_json's text: a string runs to
+ * the first '"' not escaped by '\'); v is the document's view, null when it
+ * has none or it is not a string. */
+#define PATCH_FN                                                                                   \
+    "String patch(String v, String head, String json) {"                                           \
+    " if (v == null || json == null) { return null; }"                                             \
+    " String out = ''; int from = 0; int hits = 0;"                                                \
+    " while (true) { int at = v.indexOf(head, from); if (at < 0) { break; }"                       \
+    " int s = at + head.length();"                                                                 \
+    " if (s >= v.length() || v.charAt(s) != (char) '\"') { return null; }"                         \
+    " int i = s + 1;"                                                                              \
+    " while (i < v.length() && v.charAt(i) != (char) '\"') {"                                      \
+    " if (v.charAt(i) == (char) '\\\\') { i++; } i++; }"                                           \
+    " if (i >= v.length()) { return null; }"                                                       \
+    " out = out + v.substring(from, s) + json; from = i + 1; hits++; }"                            \
+    " return hits == 0 ? null : out + v.substring(from); } "                                       \
+    "def v0 = ctx._source." MAPPING_VIEW "; String v = v0 instanceof String ? v0 : null; "
+
+/* The end of both: the view patched (v), or dropped when it could not be
+ * (search then reads the row from the database); it closes the else block
+ * of a renamed document. */
+#define PATCH_END                                                                                  \
+    " if (v == null) { ctx._source.remove('" MAPPING_VIEW "') }"                                   \
+    " else { ctx._source." MAPPING_VIEW " = v } }"
+
 int
 search_doc_rename(struct es *es, const char *index, int team, const struct search_rename *r,
                   size_t n, uint64_t *updated)
 {
     /* ids in _source are whatever number type the parser chose: looked up
-     * as the decimal string of their long value. A renamed document loses
-     * its view (search reads its row from the database instead) until it is
-     * sent again whole. */
-    static const char tournament_script[] =
-        "def t = ctx._source.tournament; String n = t == null ? null"
-        " : params.names[String.valueOf(((Number) t.id).longValue())];"
-        " if (n != null && t.name != n) { t.name = n; ctx._source.remove('" MAPPING_VIEW "') }"
-        " else { ctx.op = 'noop' }";
+     * as the decimal string of their long value. The name is set in the
+     * source and, in the view, the JSON string params.json gives (rendered
+     * here by render_json, as the API renders names) replaces the old one
+     * after the tournament's or the team's head. */
+    static const char tournament_script[] = PATCH_FN
+        "def t = ctx._source.tournament;"
+        " String k = t == null ? null : String.valueOf(((Number) t.id).longValue());"
+        " String n = k == null ? null : params.names[k];"
+        " if (n == null || t.name == n) { ctx.op = 'noop' } else {"
+        " t.name = n;"
+        " v = patch(v, '\"tournament\":{\"id\":' + k + ',\"name\":', params.json[k]);" PATCH_END;
     static const char team_script[] =
-        "boolean hit = false; for (t in ctx._source.teams) {"
-        " String n = params.names[String.valueOf(((Number) t.id).longValue())];"
-        " if (n != null && t.name != n) { t.name = n; hit = true } }"
-        " if (hit) { ctx._source.remove('" MAPPING_VIEW "') } else { ctx.op = 'noop' }";
-    json_object *body, *script, *params, *names;
+        PATCH_FN "boolean hit = false; for (t in ctx._source.teams) {"
+                 " String k = String.valueOf(((Number) t.id).longValue());"
+                 " String n = params.names[k];"
+                 " if (n != null && t.name != n) { t.name = n; hit = true;"
+                 " String ik = t.identity_id == null ? k"
+                 " : String.valueOf(((Number) t.identity_id).longValue());"
+                 " v = patch(v, '{\"id\":' + k + ',\"identity_id\":' + ik + ',\"name\":',"
+                 " params.json[k]); } }"
+                 " if (!hit) { ctx.op = 'noop' } else {" PATCH_END;
+    json_object *body, *script, *params, *names, *jsons;
+    buf_t text;
     size_t i;
     int rc;
 
@@ -182,14 +218,21 @@ search_doc_rename(struct es *es, const char *index, int team, const struct searc
     script = json_object_new_object();
     params = json_object_new_object();
     names = json_object_new_object();
+    jsons = json_object_new_object();
+    buf_init(&text, 0);
     for (i = 0; i < n; i++) {
         char key[24];
 
         snprintf(key, sizeof(key), "%llu", (unsigned long long)r[i].id);
         json_object_object_add(names, key, json_object_new_string(r[i].name));
+        buf_reset(&text);
+        render_json_str(&text, r[i].name);
+        json_object_object_add(jsons, key, json_object_new_string_len(text.data, (int)text.len));
     }
+    buf_cleanup(&text);
     json_object_object_add(body, "query", team ? teams_named(r, n) : stale_tournaments(r, n));
     json_object_object_add(params, "names", names);
+    json_object_object_add(params, "json", jsons);
     json_object_object_add(script, "lang", json_object_new_string("painless"));
     json_object_object_add(script, "source",
                            json_object_new_string(team ? team_script : tournament_script));

@@ -97,9 +97,10 @@ def test_hits_are_sent_as_their_views_or_read_from_the_database(indexed, es):  #
     index = f"{es}/esports-matches"
 
     def view_of(i):
+        # (None: a view the mirror could not patch when it renamed in place)
         r = requests.get(f"{index}/_doc/{i}", timeout=30)
         assert r.status_code == 200, r.text
-        return r.json()["_source"]["view"]
+        return r.json()["_source"].get("view")
 
     def set_view(i, value):
         body = {"script": {"source": "if (params.v == null) { ctx._source.remove('view') } "
@@ -109,14 +110,14 @@ def test_hits_are_sent_as_their_views_or_read_from_the_database(indexed, es):  #
         assert r.status_code == 200, r.text
 
     views = {i: view_of(i) for i in ids}
-    assert all(json.loads(views[i]) == m for i, m in zip(ids, got["results"]))
+    assert all(json.loads(views[i]) == m for i, m in zip(ids, got["results"]) if views[i])
     marked = f'{{"id":{ids[0]},"marker":"from the view"}}'
     try:
         set_view(ids[0], marked)
         set_view(ids[1], None)
-        set_view(ids[2], views[ids[3]])  # another match's
-        set_view(ids[3], views[ids[3]][:-1])  # cut short
-        set_view(ids[4], views[ids[4]].replace(",", ",\n", 1))  # a raw line break
+        set_view(ids[2], f'{{"id":{ids[3]},"x":1}}')  # another match's
+        set_view(ids[3], f'{{"id":{ids[3]},"x":1')  # cut short
+        set_view(ids[4], f'{{"id":{ids[4]},\n"x":1}}')  # a raw line break
         set_view(ids[5], 7)
         # (another page size: no answer cached for it)
         r = indexed.get("/api/search/", params={"q": "team", "source": PREFIX + "2",
@@ -220,8 +221,8 @@ def test_facet_names_follow_a_rename(indexed, es):  # noqa: F811
     indexed.publish_applied([msg("r2", "After Cup")])
     wait_until(lambda: mirrored(2), timeout=60, what="the second match searchable")
     assert all(names(size) == {"After Cup"} for size in range(33, 65))
-    # the first match's document was renamed in place and lost its view: its
-    # row comes from the database, with the new name, as the list shows it
+    # the first match's document was renamed in place, its view too: both
+    # matches show the new name, as the list does
     got = search(indexed, q="quokka renamers", source=src, page_size=65)
     assert [m["tournament"]["name"] for m in got["results"]] == ["After Cup"] * 2
     for m in got["results"]:

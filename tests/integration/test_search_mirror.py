@@ -204,13 +204,13 @@ def test_a_refused_document_is_parked_and_the_rest_go_through(stack, es):
 
 def test_renames_reach_every_document_and_reindex_rebuilds_the_same(stack, es, fixtures):
     """A later message for another match renames a tournament and a team: the
-    mirror rewrites every document naming them, which drops their views
-    (search reads those rows from MariaDB). Then reindex copies MariaDB into
-    a new index and moves the alias: the same documents, each with its view
-    again."""
+    mirror rewrites every document naming them, their views too (names with
+    quotes and backslashes, before and after). Then reindex copies MariaDB
+    into a new index and moves the alias: the same documents."""
     iso = Mirrored(stack, es, "reindex")
     iso.start()
-    msg = lambda i, tournament, nine="Nine": json.dumps({"source": "reidx", "data": {
+    nine_old, nine_new = 'Nine "old" \\', 'Nine "renamed" \\ \u00e9'
+    msg = lambda i, tournament, nine=nine_old: json.dumps({"source": "reidx", "data": {
         "id": i, "state": 1 + i % 3, "bestof": "3", "title": "Overcooked",
         "tournament": tournament, "date_start_text": f"2020-01-{1 + i % 28:02d} 10:00:00",
         "teams": [{"id": i % 9, "name": f"Team {i % 9}"}, {"id": 9, "name": nine}]}}).encode()
@@ -219,8 +219,8 @@ def test_renames_reach_every_document_and_reindex_rebuilds_the_same(stack, es, f
     wait_until(lambda: iso.count() == 156 and outbox(stack, iso.db) == 0, timeout=60,
                what="everything mirrored")
     # two tournaments renamed at once: one update of the engine takes both
-    iso.publish([msg(201, {"id": 7, "name": "New name"}, nine="Nine renamed"),
-                 msg(204, {"id": 8, "name": "New too"}, nine="Nine renamed")])
+    iso.publish([msg(201, {"id": 7, "name": "New name"}, nine=nine_new),
+                 msg(204, {"id": 8, "name": 'New "too"'}, nine=nine_new)])
     wait_until(lambda: iso.count() == 158 and outbox(stack, iso.db) == 0, timeout=60,
                what="the messages mirrored")
 
@@ -229,18 +229,12 @@ def test_renames_reach_every_document_and_reindex_rebuilds_the_same(stack, es, f
         old = {d["external_id"]: d["tournament"]["name"] for d in docs.values()
                if d["external_id"] in ("200", "203")}
         nines = [t["name"] for d in docs.values() for t in d["teams"] if t["name"].startswith("Nine")]
-        return docs if old == {"200": "New name", "203": "New too"} and \
-            set(nines) == {"Nine renamed"} and len(nines) == 154 else None
+        return docs if old == {"200": "New name", "203": 'New "too"'} and \
+            set(nines) == {nine_new} and len(nines) == 154 else None
     before = wait_until(renamed, timeout=30, interval=0.5, what="the renames in every document")
     assert set(before) == iso.match_ids()
-    # renamed in place: no view; sent whole (the two renaming messages' own
-    # matches, and those naming neither): the view of what they say now
-    for d in before.values():
-        whole = d["external_id"] in ("201", "204") or \
-            all(t["name"] != "Nine renamed" for t in d["teams"])
-        assert ("view" in d) == whole, d
-        if whole:
-            assert json.loads(d["view"]) == without_view(d)
+    # every view says what its document says, renamed in place or sent whole
+    assert all(json.loads(d["view"]) == without_view(d) for d in before.values())
 
     def views_apart(docs):
         return {i: {k: v for k, v in d.items() if k != "view"} for i, d in docs.items()}
