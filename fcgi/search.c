@@ -276,9 +276,10 @@ read_facet(json_object *aggs, const char *name, size_t k, struct arena *a,
 }
 
 /* fields.view of a hit whose id is id, when it is that match's document:
- * {"id":<id>,...} with no control byte (render_json escapes them all). A
- * view that is not (a mirror of another build, a hand-made document) is
- * left unread: the row then comes from the database. */
+ * {"id":<id>,...}, well-formed UTF-8 with no control byte (render_json
+ * escapes them all). A view that is not (a mirror of another build, a
+ * hand-made document) is left unread: the row then comes from the
+ * database. */
 static void
 read_view(json_object *fields, uint64_t id, struct arena *a, struct search_view *out)
 {
@@ -305,6 +306,9 @@ read_view(json_object *fields, uint64_t id, struct arena *a, struct search_view 
         if ((unsigned char)s[i] < 0x20) {
             return;
         }
+    }
+    if (utf8_check(s, len, &i) != RC_OK) {
+        return;
     }
     out->json = arena_strndup(a, s, len);
     out->len = len;

@@ -218,7 +218,8 @@ test_answer_views(void **state)
         "{\"fields\":{\"id\":[6],\"view\":[{\"id\":6}]}},"
         "{\"fields\":{\"id\":[7],\"view\":[\"{\\\"id\\\":7,}\",\"{}\"]}},"
         "{\"fields\":{\"id\":[8],\"view\":[\"{\\\"id\\\":8,\\\"\\u00e9\\\":[]}\"]}},"
-        "{\"fields\":{\"id\":[9],\"view\":\"{\\\"id\\\":9,\\\"x\\\":1}\"}}]}}";
+        "{\"fields\":{\"id\":[9],\"view\":\"{\\\"id\\\":9,\\\"x\\\":1}\"}},"
+        "{\"fields\":{\"id\":[10],\"view\":[\"{\\\"id\\\":10,\\\"x\\\":\\\"\xff\\\"}\"]}}]}}";
     struct arena a;
     struct search_result res;
     json_object *answer = json_tokener_parse(answer_text);
@@ -228,7 +229,7 @@ test_answer_views(void **state)
     assert_non_null(answer);
     arena_init(&a, 4096);
     assert_int_equal(search_read_answer(answer, &a, &res), RC_OK);
-    assert_int_equal(res.n, 9);
+    assert_int_equal(res.n, 10);
     for (i = 0; i < res.n; i++) {
         assert_int_equal(res.ms[i].id, i + 1);
     }
@@ -243,6 +244,7 @@ test_answer_views(void **state)
     assert_null(res.views[6].json); /* two values */
     assert_string_equal(res.views[7].json, "{\"id\":8,\"\xc3\xa9\":[]}");
     assert_null(res.views[8].json); /* not a list */
+    assert_null(res.views[9].json); /* not UTF-8 */
     json_object_put(answer);
     arena_cleanup(&a);
 }
