@@ -3,9 +3,9 @@
  * the consumer mirrors into Elasticsearch (or OpenSearch), with the filters,
  * ordering and pagination of /api/matches/ and facets by title, tournament
  * and state (search.c asks the engine). A hit is sent as the mirror
- * rendered it (its document's view), or rendered from its row. An engine that is off, down or
- * refusing answers 503 with a JSON message; no engine error reaches a client
- * as a 500.
+ * rendered it (its document's view), or rendered from its row. An engine
+ * that is off, down or refusing answers 503 with a JSON message; no engine
+ * error reaches a client as a 500.
  */
 #include "cache.h"
 #include "handlers.h"

@@ -75,8 +75,9 @@ json_object *search_body(const char *q, const struct match_filter *f, int ordere
                          int views);
 
 /* Reads an answer of the engine into res (from a): RC_OK, or RC_INVALID
- * when it has no hits array. A hit's view is kept only when it is a JSON
- * object that starts with the hit's own id ({"id":N,...}). */
+ * when it has no hits array. A hit's view is kept only when it can be that
+ * match's document: {"id":<the hit's id>,...}, well-formed UTF-8, no
+ * control byte. */
 int search_read_answer(json_object *answer, struct arena *a, struct search_result *res);
 
 /* The rows of res's hits that came without a view (only their ids are read
