@@ -1,6 +1,7 @@
 /*
  * search_doc.h: the match documents of the search index. A document is the
- * JSON of /api/matches/{id}/ (render_json_match), stored under the match id
+ * JSON of /api/matches/{id}/ (render_json_match), with the teams' aliases
+ * and that JSON as text (the view, mapping.h), stored under the match id
  * in the concrete index an alias (ELASTICSEARCH_INDEX) points at. Used by
  * the consumer's mirror and by tools/reindex.
  */
