@@ -172,12 +172,12 @@ teams_named(const struct search_rename *r, size_t n)
     " return hits == 0 ? null : out + v.substring(from); } "                                       \
     "def v0 = ctx._source." MAPPING_VIEW "; String v = v0 instanceof String ? v0 : null; "
 
-/* The end of both: the view patched (v), or dropped when it could not be
- * (search then reads the row from the database); it closes the else block
- * of a renamed document. */
+/* What both do with a renamed document's view: keep it patched (v), or
+ * drop it when it could not be (search then reads the row from the
+ * database). */
 #define PATCH_END                                                                                  \
     " if (v == null) { ctx._source.remove('" MAPPING_VIEW "') }"                                   \
-    " else { ctx._source." MAPPING_VIEW " = v } }"
+    " else { ctx._source." MAPPING_VIEW " = v }"
 
 int
 search_doc_rename(struct es *es, const char *index, int team, const struct search_rename *r,
@@ -194,7 +194,8 @@ search_doc_rename(struct es *es, const char *index, int team, const struct searc
         " String n = k == null ? null : params.names[k];"
         " if (n == null || t.name == n) { ctx.op = 'noop' } else {"
         " t.name = n;"
-        " v = patch(v, '\"tournament\":{\"id\":' + k + ',\"name\":', params.json[k]);" PATCH_END;
+        " v = patch(v, '\"tournament\":{\"id\":' + k + ',\"name\":', params.json[k]);" PATCH_END
+        " }";
     static const char team_script[] =
         PATCH_FN "boolean hit = false; for (t in ctx._source.teams) {"
                  " String k = String.valueOf(((Number) t.id).longValue());"
@@ -204,7 +205,7 @@ search_doc_rename(struct es *es, const char *index, int team, const struct searc
                  " : String.valueOf(((Number) t.identity_id).longValue());"
                  " v = patch(v, '{\"id\":' + k + ',\"identity_id\":' + ik + ',\"name\":',"
                  " params.json[k]); } }"
-                 " if (!hit) { ctx.op = 'noop' } else {" PATCH_END;
+                 " if (!hit) { ctx.op = 'noop' } else {" PATCH_END " }";
     json_object *body, *script, *params, *names, *jsons;
     buf_t text;
     size_t i;
